@@ -1,0 +1,218 @@
+import { nameProblem, serverName } from "./names";
+import {
+  DEFAULT_PORT_BASES,
+  DEFAULT_SERVERS_PER_REGION,
+  DEFAULT_STRETCH_NAME,
+  DEFAULT_ZONES,
+  Platform,
+  PLATFORMS,
+  PortBases,
+  RegionSpec,
+  TopologySpec,
+} from "./topology";
+import { integerProblem, ProblemList } from "./validation";
+
+export const MAX_SERVERS_PER_REGION = 15;
+export const MIN_STRETCH_REGIONS = 3;
+
+export interface ServerPlan {
+  name: string;
+  cluster: string;
+  /** The region the server sits in; for a stretch server, the region that hosts it. */
+  region: string;
+  platform: Platform;
+  zone: string;
+  stretch: boolean;
+  /** JetStream placement tags: `region:`, `cloud:`, `az:`, and `stretch` on stretch servers. */
+  tags: string[];
+}
+
+export interface ClusterPlan {
+  name: string;
+  /** The region of a regional cluster; undefined for the stretch cluster. */
+  region?: string;
+  stretch: boolean;
+  servers: ServerPlan[];
+}
+
+export interface SuperClusterPlan {
+  clusters: ClusterPlan[];
+  ports: PortBases;
+}
+
+/** Validates a topology and plans its clusters and servers; throws InvalidSpecError naming every bad field. */
+export function planSuperCluster(spec: TopologySpec): SuperClusterPlan {
+  const problems = new ProblemList();
+  checkRegions(spec, problems);
+  checkStretch(spec, problems);
+  const ports = { ...DEFAULT_PORT_BASES, ...(spec.ports ?? {}) };
+  checkPortBases(ports, problems);
+  problems.throwIfAny("topology");
+
+  const regional = spec.regions.map(planRegion);
+  const clusters = spec.stretch ? [...regional, planStretch(spec, regional)] : regional;
+  checkPortCollisions(clusters, ports, problems);
+  problems.throwIfAny("topology");
+  return { clusters, ports };
+}
+
+export function allServers(plan: SuperClusterPlan): ServerPlan[] {
+  return plan.clusters.flatMap((c) => c.servers);
+}
+
+function checkRegions(spec: TopologySpec, problems: ProblemList): void {
+  if (!Array.isArray(spec.regions) || spec.regions.length === 0) {
+    problems.add("regions", "must list at least one region");
+    return;
+  }
+  const seen = new Set<string>();
+  spec.regions.forEach((region, i) => {
+    const at = `regions[${i}]`;
+    problems.check(`${at}.name`, nameProblem(region.name));
+    if (seen.has(region.name)) {
+      problems.add(`${at}.name`, `duplicate region "${region.name}": region names must be unique`);
+    }
+    seen.add(region.name);
+    if (region.platform !== undefined && !PLATFORMS.includes(region.platform)) {
+      problems.add(
+        `${at}.platform`,
+        `unknown platform "${region.platform}": use one of ${PLATFORMS.join(", ")}`,
+      );
+    }
+    if (region.servers !== undefined) {
+      problems.check(`${at}.servers`, integerProblem(region.servers, 1, MAX_SERVERS_PER_REGION));
+    }
+    if (region.zones !== undefined) checkZones(region.zones, `${at}.zones`, problems);
+  });
+}
+
+function checkZones(zones: string[], at: string, problems: ProblemList): void {
+  if (!Array.isArray(zones) || zones.length === 0) {
+    problems.add(at, "must list at least one zone, or be left out for the default");
+    return;
+  }
+  zones.forEach((zone, j) => problems.check(`${at}[${j}]`, nameProblem(zone)));
+  if (new Set(zones).size !== zones.length) problems.add(at, "zones must be unique");
+}
+
+function checkStretch(spec: TopologySpec, problems: ProblemList): void {
+  const stretch = spec.stretch;
+  if (stretch === undefined) return;
+  const name = stretch.name ?? DEFAULT_STRETCH_NAME;
+  problems.check("stretch.name", nameProblem(name));
+  const regionNames = new Set((spec.regions ?? []).map((r) => r.name));
+  if (regionNames.has(name)) {
+    problems.add("stretch.name", `"${name}" is already a region name: give the stretch cluster its own name`);
+  }
+  if (!Array.isArray(stretch.regions)) {
+    problems.add("stretch.regions", "must list the regions that host a stretch server");
+    return;
+  }
+  if (stretch.regions.length < MIN_STRETCH_REGIONS) {
+    problems.add(
+      "stretch.regions",
+      `a stretch cluster needs at least ${MIN_STRETCH_REGIONS} regions so that RAFT keeps a majority ` +
+        `when one region is lost (got ${stretch.regions.length}: ${stretch.regions.join(", ") || "none"})`,
+    );
+  }
+  if (new Set(stretch.regions).size !== stretch.regions.length) {
+    problems.add("stretch.regions", "regions must be unique: the stretch cluster has one server per region");
+  }
+  stretch.regions.forEach((region, i) => {
+    if (!regionNames.has(region)) {
+      problems.add(
+        `stretch.regions[${i}]`,
+        `"${region}" is not one of the regions (${[...regionNames].join(", ")}): add it to regions first`,
+      );
+    }
+  });
+}
+
+function checkPortBases(ports: PortBases, problems: ProblemList): void {
+  for (const kind of Object.keys(ports) as (keyof PortBases)[]) {
+    problems.check(`ports.${kind}`, integerProblem(ports[kind], 1, 65535));
+  }
+}
+
+function zonesOf(region: RegionSpec): readonly string[] {
+  return region.zones ?? DEFAULT_ZONES;
+}
+
+function serverPlan(
+  cluster: string,
+  index: number,
+  region: RegionSpec,
+  zone: string,
+  stretch: boolean,
+): ServerPlan {
+  const platform = region.platform ?? "local";
+  const tags = [`region:${region.name}`, `cloud:${platform}`, `az:${zone}`];
+  return {
+    name: serverName(cluster, index),
+    cluster,
+    region: region.name,
+    platform,
+    zone,
+    stretch,
+    tags: stretch ? [...tags, "stretch"] : tags,
+  };
+}
+
+function planRegion(region: RegionSpec): ClusterPlan {
+  const count = region.servers ?? DEFAULT_SERVERS_PER_REGION;
+  const zones = zonesOf(region);
+  const servers = Array.from({ length: count }, (_, i) =>
+    serverPlan(region.name, i, region, zones[i % zones.length], false),
+  );
+  return { name: region.name, region: region.name, stretch: false, servers };
+}
+
+function planStretch(spec: TopologySpec, regional: ClusterPlan[]): ClusterPlan {
+  const name = spec.stretch?.name ?? DEFAULT_STRETCH_NAME;
+  const servers = (spec.stretch?.regions ?? []).map((regionName, i) => {
+    const region = spec.regions.find((r) => r.name === regionName) as RegionSpec;
+    const zones = zonesOf(region);
+    // The next zone in the region's round robin, so the stretch server shares a zone with as few
+    // regional servers as possible.
+    const regionalCount = regional.find((c) => c.name === regionName)?.servers.length ?? 0;
+    return serverPlan(name, i, region, zones[regionalCount % zones.length], true);
+  });
+  return { name, stretch: true, servers };
+}
+
+/** Port k of each kind goes to the k-th local server; no two ports may meet. */
+export function localPortIndex(plan: Pick<SuperClusterPlan, "clusters">): Map<string, number> {
+  const index = new Map<string, number>();
+  for (const server of plan.clusters.flatMap((c) => c.servers)) {
+    if (server.platform === "local") index.set(server.name, index.size);
+  }
+  return index;
+}
+
+function checkPortCollisions(clusters: ClusterPlan[], ports: PortBases, problems: ProblemList): void {
+  const count = localPortIndex({ clusters }).size;
+  if (count === 0) return;
+  const kinds = Object.keys(ports) as (keyof PortBases)[];
+  for (const kind of kinds) {
+    const last = ports[kind] + count - 1;
+    if (last > 65535) {
+      problems.add(
+        `ports.${kind}`,
+        `${count} local servers need ports ${ports[kind]}..${last}, past 65535: lower it`,
+      );
+    }
+  }
+  for (let a = 0; a < kinds.length; a++) {
+    for (let b = a + 1; b < kinds.length; b++) {
+      const [ka, kb] = [kinds[a], kinds[b]];
+      if (Math.abs(ports[ka] - ports[kb]) < count) {
+        problems.add(
+          `ports.${kb}`,
+          `ports ${ports[kb]}..${ports[kb] + count - 1} clash with ports.${ka} ` +
+            `(${ports[ka]}..${ports[ka] + count - 1}) for ${count} local servers: ` +
+            `keep the bases at least ${count} apart`,
+        );
+      }
+    }
+  }
+}

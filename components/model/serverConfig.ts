@@ -1,0 +1,130 @@
+import { Addressing, gatewayUrl, routeUrl } from "./endpoints";
+import { ServerPlan, SuperClusterPlan } from "./plan";
+
+export const APP_ACCOUNT = "APP";
+export const SYSTEM_ACCOUNT = "SYS";
+
+export interface UserCredentials {
+  user: string;
+  password: string;
+}
+
+/** A destination of a (possibly cluster-scoped) account subject mapping. */
+export interface MappingDestination {
+  destination: string;
+  weight: number;
+  cluster?: string;
+}
+
+export interface AuthPlan {
+  /** The application account's user (JetStream enabled). */
+  app: UserCredentials;
+  /** The system account's user, for monitoring and reload requests over `$SYS`. */
+  system: UserCredentials;
+  /** Subject mappings of the application account, keyed by source subject. */
+  mappings?: Record<string, MappingDestination[]>;
+}
+
+export interface JetStreamLimits {
+  maxMemoryStore: number;
+  maxFileStore: number;
+}
+
+export const DEFAULT_JETSTREAM_LIMITS: JetStreamLimits = {
+  maxMemoryStore: 256 * 1024 * 1024,
+  maxFileStore: 8 * 1024 * 1024 * 1024,
+};
+
+/** Where the platform keeps the server's files. */
+export interface ServerFiles {
+  storeDir: string;
+  logFile?: string;
+  pidFile?: string;
+}
+
+/** nats-server's configuration, in the JSON form the server accepts; keys as the server spells them. */
+export interface NatsServerConfig {
+  server_name: string;
+  listen: string;
+  http: string;
+  server_tags: string[];
+  log_file?: string;
+  pid_file?: string;
+  jetstream: {
+    store_dir: string;
+    max_memory_store: number;
+    max_file_store: number;
+    unique_tag: string;
+  };
+  cluster: { name: string; listen: string; routes: string[] };
+  gateway: { name: string; listen: string; gateways: { name: string; urls: string[] }[] };
+  accounts: Record<string, AccountConfig>;
+  system_account: string;
+}
+
+export interface AccountConfig {
+  jetstream?: "enabled";
+  users: { user: string; password: string }[];
+  mappings?: Record<string, MappingDestination[]>;
+}
+
+export interface RenderInputs {
+  plan: SuperClusterPlan;
+  addressing: Addressing;
+  files: ServerFiles;
+  auth: AuthPlan;
+  limits?: JetStreamLimits;
+}
+
+/**
+ * The complete configuration of one server. Stream replicas are spread over distinct zones in a
+ * regional cluster and over distinct regions in the stretch cluster (`unique_tag`).
+ */
+export function renderServerConfig(server: ServerPlan, inputs: RenderInputs): NatsServerConfig {
+  const { plan, addressing, files, auth } = inputs;
+  const limits = inputs.limits ?? DEFAULT_JETSTREAM_LIMITS;
+  const self = addressing(server);
+  const cluster = plan.clusters.find((c) => c.name === server.cluster);
+  if (cluster === undefined) throw new Error(`server ${server.name} names unknown cluster ${server.cluster}`);
+  const config: NatsServerConfig = {
+    server_name: server.name,
+    listen: `${self.bind}:${self.client}`,
+    http: `${self.bind}:${self.monitor}`,
+    server_tags: server.tags,
+    jetstream: {
+      store_dir: files.storeDir,
+      max_memory_store: limits.maxMemoryStore,
+      max_file_store: limits.maxFileStore,
+      unique_tag: server.stretch ? "region:" : "az:",
+    },
+    cluster: {
+      name: cluster.name,
+      listen: `${self.bind}:${self.cluster}`,
+      // Every server of the cluster, itself included: the server skips its own URL, and a cluster
+      // of one still has the configured route that clustered JetStream insists on.
+      routes: cluster.servers.map((s) => routeUrl(addressing(s))),
+    },
+    gateway: {
+      name: cluster.name,
+      listen: `${self.bind}:${self.gateway}`,
+      gateways: plan.clusters.map((c) => ({
+        name: c.name,
+        urls: c.servers.map((s) => gatewayUrl(addressing(s))),
+      })),
+    },
+    accounts: renderAccounts(auth),
+    system_account: SYSTEM_ACCOUNT,
+  };
+  if (files.logFile !== undefined) config.log_file = files.logFile;
+  if (files.pidFile !== undefined) config.pid_file = files.pidFile;
+  return config;
+}
+
+function renderAccounts(auth: AuthPlan): Record<string, AccountConfig> {
+  const app: AccountConfig = { jetstream: "enabled", users: [{ ...auth.app }] };
+  if (auth.mappings !== undefined && Object.keys(auth.mappings).length > 0) app.mappings = auth.mappings;
+  return {
+    [APP_ACCOUNT]: app,
+    [SYSTEM_ACCOUNT]: { users: [{ ...auth.system }] },
+  };
+}

@@ -1,0 +1,49 @@
+/** Where a cluster's servers run. `local` runs them as processes on loopback. */
+export type Platform = "local" | "aws" | "gcp" | "k8s";
+
+export const PLATFORMS: readonly Platform[] = ["local", "aws", "gcp", "k8s"];
+
+/** A regional cluster: one NATS cluster (and gateway) per region. */
+export interface RegionSpec {
+  /** Region name; also the cluster and gateway name, and a token in stream names and subjects. */
+  name: string;
+  /** Where the region's servers run (default `local`). */
+  platform?: Platform;
+  /** Number of servers in the regional cluster (default 3). */
+  servers?: number;
+  /** Availability zones the servers are spread over, round robin (default `az1`, `az2`, `az3`). */
+  zones?: string[];
+}
+
+/** A cluster stretched over several regions, one server in each: RAFT across regions. */
+export interface StretchSpec {
+  /** Cluster name (default `stretch`). */
+  name?: string;
+  /** The regions that host one stretch server each; at least 3. */
+  regions: string[];
+}
+
+/** First port of each kind; server number k (0-based, over the whole super-cluster) gets base + k. */
+export interface PortBases {
+  client: number;
+  cluster: number;
+  gateway: number;
+  monitor: number;
+}
+
+export interface TopologySpec {
+  regions: RegionSpec[];
+  stretch?: StretchSpec;
+  /** Loopback port plan for the `local` platform. */
+  ports?: Partial<PortBases>;
+}
+
+export const DEFAULT_SERVERS_PER_REGION = 3;
+export const DEFAULT_ZONES: readonly string[] = ["az1", "az2", "az3"];
+export const DEFAULT_STRETCH_NAME = "stretch";
+export const DEFAULT_PORT_BASES: PortBases = {
+  client: 4222,
+  cluster: 6222,
+  gateway: 7222,
+  monitor: 8222,
+};

@@ -1,0 +1,89 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import { clientUrl, loopbackAddressing, monitorUrl } from "../../model/endpoints";
+import { ServerPlan, SuperClusterPlan } from "../../model/plan";
+import { AuthPlan, JetStreamLimits, renderServerConfig } from "../../model/serverConfig";
+import { ProvisionedServers } from "../provisioned";
+import { waitHealthy } from "./health";
+import { serverFiles } from "./processes";
+import { LocalServer } from "./serverProvider";
+
+export interface LocalClusterArgs {
+  plan: SuperClusterPlan;
+  /** The servers of one cluster that run on this machine. */
+  servers: ServerPlan[];
+  auth: pulumi.Input<AuthPlan>;
+  /** The stack's data directory (absolute); each server gets a folder in it. */
+  dataDir: pulumi.Input<string>;
+  natsServerBinary: string;
+  limits?: JetStreamLimits;
+  startTimeoutMs?: number;
+  healthTimeoutMs?: number;
+}
+
+const DEFAULT_START_TIMEOUT_MS = 30_000;
+const DEFAULT_HEALTH_TIMEOUT_MS = 60_000;
+
+/** `nats-global:local:Cluster`: a cluster's servers as nats-server processes on loopback. */
+export class LocalCluster extends pulumi.ComponentResource implements ProvisionedServers {
+  readonly clientUrls: pulumi.Output<string[]>;
+  readonly monitorUrls: pulumi.Output<string[]>;
+
+  constructor(name: string, args: LocalClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("nats-global:local:Cluster", name, {}, opts);
+    const addressing = loopbackAddressing(args.plan);
+    const servers = args.servers.map((server) => {
+      const endpoint = addressing(server);
+      const dir = pulumi.output(args.dataDir).apply((root) => path.join(root, server.name));
+      const config = pulumi.all([args.auth, dir]).apply(([auth, serverDir]) => {
+        const files = serverFiles(serverDir);
+        return renderServerConfig(server, {
+          plan: args.plan,
+          addressing,
+          files: { storeDir: files.storeDir, logFile: files.logFile },
+          auth,
+          limits: args.limits,
+        });
+      });
+      return new LocalServer(
+        `${name}-${server.name}`,
+        {
+          serverName: server.name,
+          binary: args.natsServerBinary,
+          dir,
+          config,
+          monitorUrl: monitorUrl(endpoint),
+          startTimeoutMs: args.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+        },
+        { parent: this },
+      );
+    });
+    const monitorUrls = args.servers.map((s) => monitorUrl(addressing(s)));
+    const healthy = pulumi.all(servers.map((s) => s.id)).apply(async () => {
+      // Ready means usable: JetStream has a meta leader, which needs the other clusters up as well.
+      if (!pulumi.runtime.isDryRun())
+        await waitHealthy(monitorUrls, args.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS);
+    });
+    this.clientUrls = healthy.apply(() => args.servers.map((s) => clientUrl(addressing(s))));
+    this.monitorUrls = healthy.apply(() => monitorUrls);
+    this.registerOutputs({ clientUrls: this.clientUrls, monitorUrls: this.monitorUrls });
+  }
+}
+
+/**
+ * The nats-server to run: `NATS_SERVER_BIN`, else the project's pinned `.tools/bin/nats-server`,
+ * else the first on PATH.
+ */
+export function resolveNatsServerBinary(projectDir: string = process.cwd()): string {
+  const candidates = [
+    process.env.NATS_SERVER_BIN,
+    path.join(projectDir, ".tools", "bin", "nats-server"),
+    ...(process.env.PATH ?? "").split(path.delimiter).map((dir) => path.join(dir, "nats-server")),
+  ];
+  const found = candidates.find((c) => c !== undefined && c.length > 0 && fs.existsSync(c));
+  if (found === undefined) {
+    throw new Error("nats-server not found: run `npm run setup`, or set NATS_SERVER_BIN to its path");
+  }
+  return path.resolve(found);
+}

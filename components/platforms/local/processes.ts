@@ -1,0 +1,142 @@
+/*
+ * Control of detached nats-server processes. Only Node built-ins: these functions are serialized
+ * into the dynamic provider by Pulumi's closure serializer and run in the provider process.
+ */
+import * as childProcess from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { healthProblem } from "./health";
+
+export interface ServerFilesLayout {
+  dir: string;
+  configFile: string;
+  logFile: string;
+  /** JetStream's store_dir: the server keeps its streams in `jetstream/` under it. */
+  storeDir: string;
+  /** The server's own stdout and stderr: where it writes errors it meets before its log is open. */
+  consoleFile: string;
+}
+
+export function serverFiles(dir: string): ServerFilesLayout {
+  return {
+    dir,
+    configFile: path.join(dir, "nats-server.json"),
+    logFile: path.join(dir, "nats-server.log"),
+    storeDir: dir,
+    consoleFile: path.join(dir, "console.log"),
+  };
+}
+
+export interface StartRequest {
+  binary: string;
+  dir: string;
+  config: object;
+  /** Monitoring endpoint, polled until the server is up. */
+  monitorUrl: string;
+  timeoutMs: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** True while `pid` is a live (not zombie) nats-server started with the config in `dir`. */
+export function isServerRunning(pid: number | undefined, dir: string): boolean {
+  if (pid === undefined || !Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The state letter follows the parenthesised command name; Z is a zombie, X is dead.
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    if (state === "Z" || state === "X") return false;
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    return cmdline.includes(serverFiles(dir).configFile);
+  } catch {
+    return false;
+  }
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+/** The server's fatal and error lines, else the last lines it wrote. */
+function serverErrorText(files: ServerFilesLayout): string {
+  const text = [tail(files.consoleFile, 20), tail(files.logFile, 20)].filter((t) => t.length > 0).join("\n");
+  const errors = text.split("\n").filter((line) => /\[(FTL|ERR)\]/.test(line));
+  return (errors.length > 0 ? errors : text.split("\n").slice(-10)).join("\n");
+}
+
+/**
+ * Writes the config, checks it with `nats-server -t`, starts the server detached from this process
+ * and waits until it answers on its monitoring port. On any failure no process is left running and
+ * the error carries the server's own words.
+ */
+export async function startServer(request: StartRequest): Promise<number> {
+  const files = serverFiles(request.dir);
+  fs.mkdirSync(files.dir, { recursive: true });
+  // The config holds account passwords.
+  fs.writeFileSync(files.configFile, JSON.stringify(request.config, null, 2), { mode: 0o600 });
+  if (!fs.existsSync(request.binary)) {
+    throw new Error(
+      `nats-server binary not found at ${request.binary}: run \`npm run setup\` to install the pinned toolchain`,
+    );
+  }
+  const check = childProcess.spawnSync(request.binary, ["-t", "-c", files.configFile], { encoding: "utf8" });
+  if (check.status !== 0) {
+    throw new Error(`nats-server rejected ${files.configFile}:\n${(check.stderr || check.stdout).trim()}`);
+  }
+
+  const output = fs.openSync(files.consoleFile, "w");
+  const child = childProcess.spawn(request.binary, ["-c", files.configFile], {
+    detached: true,
+    stdio: ["ignore", output, output],
+  });
+  fs.closeSync(output);
+  let exited = false;
+  child.on("exit", () => (exited = true));
+  let spawnError: Error | undefined;
+  child.on("error", (e) => (spawnError = e));
+  child.unref();
+
+  const deadline = Date.now() + request.timeoutMs;
+  while (Date.now() < deadline) {
+    if (spawnError !== undefined) throw new Error(`could not start ${request.binary}: ${spawnError.message}`);
+    if (exited) {
+      throw new Error(`nats-server exited during start-up:\n${serverErrorText(files)}`);
+    }
+    if ((await healthProblem(request.monitorUrl, true)) === undefined) return child.pid as number;
+    await sleep(100);
+  }
+  await stopServer(child.pid, request.dir, 5000);
+  throw new Error(
+    `nats-server did not answer on ${request.monitorUrl} within ${request.timeoutMs} ms; ` +
+      `stopped it. Its last words:\n${serverErrorText(files)}`,
+  );
+}
+
+/** Stops the server gracefully (SIGTERM), then forcibly after `graceMs`. */
+export async function stopServer(pid: number | undefined, dir: string, graceMs: number): Promise<void> {
+  if (!isServerRunning(pid, dir)) return;
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(pid as number, name);
+    } catch {
+      // Already gone.
+    }
+  };
+  signal("SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isServerRunning(pid, dir)) return;
+    await sleep(50);
+  }
+  signal("SIGKILL");
+  while (isServerRunning(pid, dir)) await sleep(50);
+}
+
+/** Removes a stopped server's config, log and JetStream store. */
+export function removeServerFiles(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}

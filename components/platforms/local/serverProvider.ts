@@ -1,0 +1,90 @@
+import * as pulumi from "@pulumi/pulumi";
+import { isServerRunning, removeServerFiles, startServer, stopServer } from "./processes";
+
+/** What the provider needs to run one server; `config` is the server's rendered configuration. */
+export interface LocalServerInputs {
+  serverName: string;
+  binary: string;
+  dir: string;
+  config: object;
+  monitorUrl: string;
+  startTimeoutMs: number;
+  /**
+   * Desired: always true. `pulumi refresh` records false when it finds the process gone, so the
+   * next preview shows `running: false => true` and the update starts the server again.
+   */
+  running: boolean;
+}
+
+export interface LocalServerState extends LocalServerInputs {
+  /** Absent from the inputs that `read` reports: it is observed, never desired. */
+  pid?: number;
+}
+
+const STOP_GRACE_MS = 10_000;
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+async function start(inputs: LocalServerInputs): Promise<LocalServerState> {
+  const pid = await startServer({
+    binary: inputs.binary,
+    dir: inputs.dir,
+    config: inputs.config,
+    monitorUrl: inputs.monitorUrl,
+    timeoutMs: inputs.startTimeoutMs,
+  });
+  return { ...inputs, pid, running: true };
+}
+
+/** Runs one nats-server as a detached process on this machine; its files live in `dir`. */
+export const localServerProvider: pulumi.dynamic.ResourceProvider<LocalServerInputs, LocalServerState> = {
+  async create(inputs) {
+    return { id: inputs.dir, outs: await start(inputs) };
+  },
+
+  async read(id, props) {
+    if (props === undefined) throw new Error(`local servers cannot be imported (${id})`);
+    const { pid, ...inputs } = { ...props, running: isServerRunning(props.pid, props.dir) };
+    return { id, props: { ...inputs, pid }, inputs };
+  },
+
+  async diff(_id, olds, news) {
+    // Moving the directory would leave two servers on the same ports: stop the old one first.
+    const replaces = olds.dir === news.dir ? [] : ["dir"];
+    const changed = (["serverName", "binary", "config", "monitorUrl", "running"] as const).filter(
+      (key) => !sameJson(olds[key], news[key]),
+    );
+    return { changes: replaces.length + changed.length > 0, replaces, deleteBeforeReplace: true };
+  },
+
+  async update(_id, olds, news) {
+    await stopServer(olds.pid, olds.dir, STOP_GRACE_MS);
+    return { outs: await start(news) };
+  },
+
+  async delete(_id, props) {
+    await stopServer(props.pid, props.dir, STOP_GRACE_MS);
+    removeServerFiles(props.dir);
+  },
+};
+
+export type LocalServerArgs = {
+  [K in keyof Omit<LocalServerInputs, "running">]: pulumi.Input<LocalServerInputs[K]>;
+};
+
+/** `pulumi-nodejs:local:Server`: one nats-server process. */
+export class LocalServer extends pulumi.dynamic.Resource {
+  declare readonly pid: pulumi.Output<number>;
+  declare readonly running: pulumi.Output<boolean>;
+
+  constructor(name: string, args: LocalServerArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      localServerProvider,
+      name,
+      { ...args, running: true, pid: undefined },
+      { ...opts, additionalSecretOutputs: ["config"] },
+      "local",
+      "Server",
+    );
+  }
+}

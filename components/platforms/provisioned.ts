@@ -1,0 +1,7 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** What every platform returns for the servers it runs: addresses that resolve once they are up. */
+export interface ProvisionedServers {
+  clientUrls: pulumi.Output<string[]>;
+  monitorUrls: pulumi.Output<string[]>;
+}

@@ -1,0 +1,132 @@
+import * as pulumi from "@pulumi/pulumi";
+import { GeneratedPassword } from "./credentials/generatedPassword";
+import { ClusterPlan, planSuperCluster, SuperClusterPlan } from "./model/plan";
+import { AuthPlan, DEFAULT_JETSTREAM_LIMITS, JetStreamLimits, UserCredentials } from "./model/serverConfig";
+import { TopologySpec } from "./model/topology";
+import { ProblemList } from "./model/validation";
+import { LocalCluster, resolveNatsServerBinary } from "./platforms/local/localCluster";
+import { DataDir } from "./platforms/local/dataDirProvider";
+import { ProvisionedServers } from "./platforms/provisioned";
+
+export interface CredentialsArgs {
+  user?: string;
+  /** Generated and kept in state when left out. Always treated as a secret. */
+  password?: pulumi.Input<string>;
+}
+
+export interface LocalPlatformArgs {
+  /** Absolute directory for the config, store and log of every local server of this stack. */
+  dataDir: string;
+  /** Default: `NATS_SERVER_BIN`, the project's `.tools/bin/nats-server`, then PATH. */
+  natsServerBinary?: string;
+  startTimeoutMs?: number;
+}
+
+export interface SuperClusterArgs extends TopologySpec {
+  /** Users of the application account (JetStream enabled) and of the system account. */
+  auth?: { app?: CredentialsArgs; system?: CredentialsArgs };
+  /** Required when any server runs on the `local` platform. */
+  local?: LocalPlatformArgs;
+  jetstream?: Partial<JetStreamLimits>;
+}
+
+/** Per cluster, what an application or operator needs to reach it. */
+export interface ClusterInfo {
+  clientUrls: string[];
+  monitorUrls: string[];
+  region?: string;
+  stretch: boolean;
+}
+
+const IMPLEMENTED_PLATFORMS = ["local"];
+
+/**
+ * `nats-global:index:SuperCluster`: a NATS cluster per region, an optional stretch cluster with one
+ * server in each of several regions, all joined by gateways into one JetStream super-cluster.
+ */
+export class SuperCluster extends pulumi.ComponentResource {
+  readonly plan: SuperClusterPlan;
+  readonly clusters: pulumi.Output<Record<string, ClusterInfo>>;
+  /** The application account's user; the password is a secret. */
+  readonly appCredentials: pulumi.Output<UserCredentials>;
+
+  constructor(name: string, args: SuperClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("nats-global:index:SuperCluster", name, {}, opts);
+    this.plan = planSuperCluster(args);
+    checkPlatforms(args);
+
+    const auth = this.authPlan(name, args);
+    this.appCredentials = pulumi.secret(auth.apply((a) => a.app));
+    const dataDir = args.local
+      ? new DataDir(`${name}-data`, { path: args.local.dataDir }, { parent: this })
+      : undefined;
+    const binary = args.local?.natsServerBinary ?? (dataDir ? resolveNatsServerBinary() : "");
+    const limits = { ...DEFAULT_JETSTREAM_LIMITS, ...(args.jetstream ?? {}) };
+
+    const provisioned = this.plan.clusters.map((cluster): [ClusterPlan, ProvisionedServers] => [
+      cluster,
+      new LocalCluster(
+        `${name}-${cluster.name}`,
+        {
+          plan: this.plan,
+          servers: cluster.servers,
+          auth,
+          dataDir: (dataDir as DataDir).path,
+          natsServerBinary: binary,
+          limits,
+          startTimeoutMs: args.local?.startTimeoutMs,
+        },
+        { parent: this, dependsOn: dataDir ? [dataDir] : [] },
+      ),
+    ]);
+    this.clusters = pulumi
+      .all(provisioned.map(([, servers]) => pulumi.all([servers.clientUrls, servers.monitorUrls])))
+      .apply((urls) =>
+        Object.fromEntries(
+          provisioned.map(([cluster], i) => [
+            cluster.name,
+            {
+              clientUrls: urls[i][0],
+              monitorUrls: urls[i][1],
+              ...(cluster.region !== undefined ? { region: cluster.region } : {}),
+              stretch: cluster.stretch,
+            },
+          ]),
+        ),
+      );
+    this.registerOutputs({ clusters: this.clusters, appCredentials: this.appCredentials });
+  }
+
+  private authPlan(name: string, args: SuperClusterArgs): pulumi.Output<AuthPlan> {
+    const credentials = (role: "app" | "system", defaultUser: string) => {
+      const given = args.auth?.[role];
+      const password =
+        given?.password ?? new GeneratedPassword(`${name}-${role}-password`, { parent: this }).result;
+      return pulumi
+        .all([given?.user ?? defaultUser, password])
+        .apply(([user, pw]) => ({ user, password: pw }));
+    };
+    return pulumi.secret(
+      pulumi
+        .all([credentials("app", "app"), credentials("system", "system")])
+        .apply(([app, system]) => ({ app, system })),
+    );
+  }
+}
+
+function checkPlatforms(args: SuperClusterArgs): void {
+  const problems = new ProblemList();
+  args.regions.forEach((region, i) => {
+    const platform = region.platform ?? "local";
+    if (!IMPLEMENTED_PLATFORMS.includes(platform)) {
+      problems.add(`regions[${i}].platform`, `platform "${platform}" is not available yet; use "local"`);
+    }
+  });
+  if (args.regions.some((r) => (r.platform ?? "local") === "local") && args.local === undefined) {
+    problems.add(
+      "local.dataDir",
+      "local servers need a data directory: set local.dataDir to an absolute path",
+    );
+  }
+  problems.throwIfAny("super-cluster");
+}

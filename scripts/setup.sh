@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Installs everything the project needs, at pinned versions: npm dependencies, nats-server, the nats
+# CLI, and the Pulumi CLI with the dynamic-provider shim. Go binaries are built once into a cache
+# outside the checkout and linked into ./.tools/bin; a second run only checks and takes seconds.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=versions.env
+source "$root/scripts/versions.env"
+cache="${NATS_GLOBAL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nats-global/tools}"
+bin="$root/.tools/bin"
+
+step() { printf '[setup] %s\n' "$*"; }
+fail() {
+  printf '[setup] error: %s\n' "$*" >&2
+  exit 1
+}
+
+command -v node >/dev/null || fail "Node.js (20 or newer) is missing: install it from your package manager"
+command -v npm >/dev/null || fail "npm is missing: install it with Node.js"
+command -v go >/dev/null ||
+  fail "Go (1.26 or newer) is missing: install it (https://go.dev/doc/install or your package manager); it builds nats-server, the nats CLI and the Pulumi CLI"
+
+mkdir -p "$cache" "$bin"
+# One setup at a time per machine: tests and `npm run up` may start together.
+exec 9>"$cache/.lock"
+flock 9
+
+lock_hash=$(sha256sum "$root/package-lock.json" | cut -d' ' -f1)
+stamp="$root/node_modules/.nats-global-lock-sha256"
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$lock_hash" ]]; then
+  step "npm dependencies: up to date"
+else
+  step "npm dependencies: installing from package-lock.json (npm ci, about a minute)"
+  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$lock_hash" >"$stamp"
+fi
+
+# go_tool NAME VERSION BUILD_FUNCTION: builds into $cache/NAME@VERSION unless already there.
+go_tool() {
+  local name=$1 version=$2 build=$3
+  local dir="$cache/$name@$version"
+  if [[ -x "$dir/$name" ]]; then
+    step "$name $version: cached"
+  else
+    step "$name $version: building with Go into $dir (first time only)"
+    local started=$SECONDS
+    rm -rf "$dir.partial" && mkdir -p "$dir.partial"
+    "$build" "$dir.partial" "$version"
+    rm -rf "$dir" && mv "$dir.partial" "$dir"
+    step "$name $version: built in $((SECONDS - started)) s"
+  fi
+  # A hard link, not a symlink: pulumi looks for the plugins it runs beside its own path.
+  ln -f "$dir/$name" "$bin/$name" 2>/dev/null || cp -f "$dir/$name" "$bin/$name"
+}
+
+build_nats_server() { GOBIN="$1" go install "github.com/nats-io/nats-server/v2@$2"; }
+build_nats_cli() { GOBIN="$1" go install "github.com/nats-io/natscli/nats@$2"; }
+
+# The Pulumi CLI's module has replace directives, so `go install` refuses it; a throwaway wrapper
+# module requires pkg and sdk at one version and builds the CLI with that version stamped in.
+build_pulumi() {
+  local out=$1 version=$2 work
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' RETURN
+  cat >"$work/go.mod" <<EOF
+module nats-global.local/pulumi-cli
+
+go 1.26
+EOF
+  cat >"$work/tools.go" <<EOF
+//go:build tools
+
+package tools
+
+import _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
+EOF
+  (
+    cd "$work"
+    step "  resolving github.com/pulumi/pulumi/pkg/v3@$version (downloads about 2 GB of modules once)"
+    go get "github.com/pulumi/pulumi/pkg/v3@$version" "github.com/pulumi/pulumi/sdk/v3@$version"
+    go mod tidy -e >/dev/null 2>&1
+    step "  compiling (about 6 minutes on 2 cores)"
+    go build -o "$out/pulumi" \
+      -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" \
+      github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  )
+}
+
+go_tool nats-server "$NATS_SERVER_VERSION" build_nats_server
+go_tool nats "$NATSCLI_VERSION" build_nats_cli
+go_tool pulumi "$PULUMI_VERSION" build_pulumi
+
+shim="$root/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
+[[ -x "$shim" ]] || fail "the dynamic-provider shim is missing from @pulumi/pulumi ($shim)"
+ln -sfn "$shim" "$bin/pulumi-resource-pulumi-nodejs"
+step "toolchain ready in $bin: $("$bin/nats-server" --version), nats $("$bin/nats" --version 2>&1), pulumi $("$bin/pulumi" version)"

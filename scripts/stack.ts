@@ -1,0 +1,54 @@
+/*
+ * `npm run up|down|preview|refresh [-- <stack>]`: runs index.ts on a stack (default `local`) through
+ * the Pulumi CLI. The program runs in this process (Automation API inline program), which needs only
+ * the pulumi binary; the per-language host that `pulumi up` would start is not in the pinned
+ * toolchain (README, "Running pulumi yourself").
+ */
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import * as path from "path";
+
+const COMMANDS = ["up", "down", "preview", "refresh"] as const;
+type Command = (typeof COMMANDS)[number];
+
+const root = path.resolve(__dirname, "..");
+
+async function main(command: Command, stackName: string): Promise<void> {
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { projectName: "nats-global", stackName, program: async () => require(path.join(root, "index"))() },
+    { workDir: root },
+  );
+  const onOutput = (text: string) => process.stdout.write(text);
+  const options = { onOutput, color: "auto" as const };
+  const started = Date.now();
+  switch (command) {
+    case "up":
+      // Refresh first, so that servers that died since the last run are noticed and started again.
+      await stack.up({ ...options, refresh: true });
+      break;
+    case "down":
+      await stack.destroy(options);
+      break;
+    case "preview":
+      await stack.preview({ ...options, diff: true, refresh: true });
+      break;
+    case "refresh":
+      await stack.refresh(options);
+      break;
+  }
+  console.log(
+    `\n${command} of stack ${stackName} finished in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
+
+const [command, stackName = "local"] = process.argv.slice(2);
+if (!COMMANDS.includes(command as Command)) {
+  console.error(`usage: ts-node scripts/stack.ts <${COMMANDS.join("|")}> [stack]`);
+  process.exit(2);
+}
+main(command as Command, stackName).catch((error: unknown) => {
+  // The CLI's own output has been streamed already; the rest of the error repeats it.
+  const message = error instanceof Error ? error.message : String(error);
+  const stderr = /stderr: ([\s\S]*)$/.exec(message)?.[1]?.trim();
+  console.error(`\n${command} of stack ${stackName} failed${stderr ? `:\n${stderr}` : `: ${message}`}`);
+  process.exit(1);
+});

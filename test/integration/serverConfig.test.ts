@@ -1,0 +1,118 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { loopbackAddressing } from "../../components/model/endpoints";
+import { allServers, planSuperCluster } from "../../components/model/plan";
+import { AuthPlan, NatsServerConfig, renderServerConfig } from "../../components/model/serverConfig";
+import { TopologySpec } from "../../components/model/topology";
+import { seedTopology } from "../support/topologies";
+import { tool } from "../support/tools";
+
+const auth: AuthPlan = {
+  app: { user: "app", password: "app-password" },
+  system: { user: "system", password: "system-password" },
+  mappings: {
+    "foo.>": [
+      { destination: "foo.west.>", weight: 100, cluster: "west" },
+      { destination: "foo.east.>", weight: 100, cluster: "east" },
+    ],
+  },
+};
+
+function renderAll(spec: TopologySpec, dir: string): NatsServerConfig[] {
+  const plan = planSuperCluster(spec);
+  const addressing = loopbackAddressing(plan);
+  return allServers(plan).map((server) =>
+    renderServerConfig(server, {
+      plan,
+      addressing,
+      auth,
+      files: { storeDir: path.join(dir, server.name), logFile: path.join(dir, server.name, "log") },
+    }),
+  );
+}
+
+/** `nats-server -t`: parses the config and checks it as the server would at start-up. */
+function serverCheck(config: NatsServerConfig, dir: string): { status: number | null; output: string } {
+  const file = path.join(dir, `${config.server_name}.json`);
+  fs.writeFileSync(file, JSON.stringify(config));
+  const result = spawnSync(tool("nats-server"), ["-t", "-c", file], { encoding: "utf8" });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+describe("rendered server configs", () => {
+  let dir: string;
+  beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-config-"))));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it.each<[string, TopologySpec]>([
+    ["the seed topology", seedTopology()],
+    ["one region without a stretch cluster", { regions: [{ name: "solo", servers: 1 }] }],
+    [
+      "five regions of various sizes and zones",
+      {
+        regions: [
+          { name: "r1", servers: 1 },
+          { name: "r2", servers: 2, zones: ["a", "b"] },
+          { name: "r3", servers: 3 },
+          { name: "r4", servers: 5, zones: ["x"] },
+          { name: "r5" },
+        ],
+        stretch: { name: "global", regions: ["r1", "r2", "r3", "r4", "r5"] },
+        ports: { client: 20000, cluster: 21000, gateway: 22000, monitor: 23000 },
+      },
+    ],
+  ])("pass nats-server -t for %s", (_, spec) => {
+    for (const config of renderAll(spec, dir)) {
+      const check = serverCheck(config, dir);
+      expect({ server: config.server_name, ...check }).toEqual({
+        server: config.server_name,
+        status: 0,
+        output: expect.stringContaining("configuration file"),
+      });
+    }
+  });
+
+  it("are rejected by nats-server -t when broken, so the check above can fail", () => {
+    const [config] = renderAll({ regions: [{ name: "solo", servers: 1 }] }, dir);
+    const broken = { ...config, listen: "127.0.0.1:not-a-port" };
+    expect(serverCheck(broken, dir).status).not.toBe(0);
+  });
+
+  it("name each gateway after its cluster and list every cluster's gateway URLs", () => {
+    const configs = renderAll(seedTopology(), dir);
+    for (const config of configs) {
+      expect(config.gateway.name).toBe(config.cluster.name);
+      expect(config.gateway.gateways.map((g) => g.name)).toEqual(["west", "central", "east", "stretch"]);
+      expect(config.gateway.gateways.every((g) => g.urls.length === 3)).toBe(true);
+    }
+  });
+
+  it("route each server to every server of its cluster and to no other", () => {
+    const west1 = renderAll(seedTopology(), dir).find((c) => c.server_name === "west-1");
+    expect(west1?.cluster.routes).toEqual([
+      "nats-route://127.0.0.1:6222",
+      "nats-route://127.0.0.1:6223",
+      "nats-route://127.0.0.1:6224",
+    ]);
+  });
+
+  it("spread replicas over zones in a region and over regions in the stretch cluster", () => {
+    const configs = renderAll(seedTopology(), dir);
+    const uniqueTag = (name: string) => configs.find((c) => c.server_name === name)?.jetstream.unique_tag;
+    expect(uniqueTag("east-2")).toBe("az:");
+    expect(uniqueTag("stretch-2")).toBe("region:");
+  });
+
+  it("give the application account JetStream and the mappings, and name the system account", () => {
+    const [config] = renderAll(seedTopology(), dir);
+    expect(config.accounts.APP).toEqual({
+      jetstream: "enabled",
+      users: [auth.app],
+      mappings: auth.mappings,
+    });
+    expect(config.accounts.SYS).toEqual({ users: [auth.system] });
+    expect(config.system_account).toBe("SYS");
+  });
+});
