@@ -4,6 +4,7 @@ import { ClusterPlan, planSuperCluster, SuperClusterPlan } from "./model/plan";
 import { AuthPlan, DEFAULT_JETSTREAM_LIMITS, JetStreamLimits, UserCredentials } from "./model/serverConfig";
 import { TopologySpec } from "./model/topology";
 import { ProblemList } from "./model/validation";
+import { planned } from "./specErrors";
 import { LocalCluster, resolveNatsServerBinary } from "./platforms/local/localCluster";
 import { DataDir } from "./platforms/local/dataDirProvider";
 import { ProvisionedServers } from "./platforms/provisioned";
@@ -52,8 +53,8 @@ export class SuperCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: SuperClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nats-global:index:SuperCluster", name, {}, opts);
-    this.plan = planSuperCluster(args);
-    checkPlatforms(args);
+    this.plan = planned(() => planSuperCluster(args));
+    planned(() => checkPlatforms(args));
 
     const auth = this.authPlan(name, args);
     this.appCredentials = pulumi.secret(auth.apply((a) => a.app));

@@ -45,10 +45,24 @@ if (!COMMANDS.includes(command as Command)) {
   console.error(`usage: ts-node scripts/stack.ts <${COMMANDS.join("|")}> [stack]`);
   process.exit(2);
 }
+/** The CLI's `error:` blocks (a line and the indented lines under it), each once. */
+function errorBlocks(text: string): string[] {
+  const blocks: string[][] = [];
+  let current: string[] | undefined;
+  for (const line of text.split("\n").map((l) => l.trimEnd())) {
+    if (line.startsWith("error:")) blocks.push((current = [line]));
+    else if (current !== undefined && /^\s+\S/.test(line)) current.push(line);
+    else current = undefined;
+  }
+  return [...new Set(blocks.map((b) => b.join("\n")))];
+}
+
 main(command as Command, stackName).catch((error: unknown) => {
-  // The CLI's own output has been streamed already; the rest of the error repeats it.
+  // The CLI's progress has been streamed already; what is left to say is its errors.
   const message = error instanceof Error ? error.message : String(error);
-  const stderr = /stderr: ([\s\S]*)$/.exec(message)?.[1]?.trim();
-  console.error(`\n${command} of stack ${stackName} failed${stderr ? `:\n${stderr}` : `: ${message}`}`);
+  const blocks = errorBlocks(message);
+  console.error(
+    `\n${command} of stack ${stackName} failed:\n${blocks.length > 0 ? blocks.join("\n") : message}`,
+  );
   process.exit(1);
 });

@@ -9,7 +9,9 @@ export async function healthProblem(monitorUrl: string, serverOnly = false): Pro
     const body = (await response.json().catch(() => ({}))) as { error?: string };
     return body.error ?? `HTTP ${response.status}`;
   } catch (e) {
-    return e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
+    // fetch hides the reason (ECONNREFUSED, a timeout) in `cause`.
+    const error = e as { message?: string; cause?: { message?: string } };
+    return error.cause?.message ?? error.message ?? String(e);
   }
 }
 

@@ -1,0 +1,73 @@
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { PROJECT_DIR } from "./tools";
+
+export interface RunResult {
+  code: number | null;
+  output: string;
+}
+
+/** Runs a command of the project's own environment (scripts/with-env.sh), collecting its output. */
+export function runInProject(args: string[], timeoutMs: number): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn("bash", [path.join(PROJECT_DIR, "scripts", "with-env.sh"), ...args], {
+      cwd: PROJECT_DIR,
+      env: { ...process.env, FORCE_COLOR: "0" },
+    });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+/**
+ * A stack of this project for a test: its config file in stacks/, driven through the same
+ * scripts/stack.ts as `npm run up`, removed with its state and files by `remove()`.
+ */
+export class TestStack {
+  readonly configFile: string;
+  readonly dataDir: string;
+
+  constructor(
+    readonly name: string,
+    config: Record<string, unknown>,
+  ) {
+    this.configFile = path.join(PROJECT_DIR, "stacks", `Pulumi.${name}.yaml`);
+    this.dataDir = path.join(PROJECT_DIR, ".data", name);
+    const lines = Object.entries(config).map(
+      ([key, value]) => `  nats-global:${key}: ${JSON.stringify(value)}`,
+    );
+    fs.writeFileSync(this.configFile, `config:\n${lines.join("\n")}\n`);
+  }
+
+  run(command: "up" | "down" | "preview" | "refresh", timeoutMs = 180_000): Promise<RunResult> {
+    return runInProject(["ts-node", "scripts/stack.ts", command, this.name], timeoutMs);
+  }
+
+  pulumi(args: string[]): RunResult {
+    const result = spawnSync("bash", [path.join(PROJECT_DIR, "scripts", "with-env.sh"), "pulumi", ...args], {
+      cwd: PROJECT_DIR,
+      encoding: "utf8",
+    });
+    return { code: result.status, output: `${result.stdout}${result.stderr}` };
+  }
+
+  outputs(showSecrets = false): Record<string, unknown> {
+    const args = ["stack", "output", "--json", "-s", this.name, ...(showSecrets ? ["--show-secrets"] : [])];
+    const result = this.pulumi(args);
+    if (result.code !== 0) throw new Error(`pulumi stack output failed:\n${result.output}`);
+    return JSON.parse(result.output);
+  }
+
+  async remove(): Promise<void> {
+    await this.run("down");
+    this.pulumi(["stack", "rm", "--yes", "--force", "-s", this.name]);
+    fs.rmSync(this.configFile, { force: true });
+  }
+}

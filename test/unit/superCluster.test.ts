@@ -1,0 +1,114 @@
+import * as pulumi from "@pulumi/pulumi";
+import { NatsServerConfig } from "../../components/model/serverConfig";
+import { SuperCluster, SuperClusterArgs } from "../../components/superCluster";
+import { seedTopology } from "../support/topologies";
+
+interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+let registered: Registered[] = [];
+
+beforeAll(() =>
+  pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+        return { id: `${args.name}-id`, state: { ...args.inputs, result: "generated-password" } };
+      },
+      call: (args) => args.inputs,
+    },
+    "nats-global",
+    "unit",
+    // A preview: nothing is started, so nothing is waited for.
+    true,
+  ),
+);
+beforeEach(() => (registered = []));
+
+const local = { dataDir: "/tmp/nats-global-unit", natsServerBinary: "/usr/bin/true" };
+
+/** Mocks see secret inputs in their wire form: `{ <secret signature>: ..., value }`. */
+function unwrapSecret(value: unknown): unknown {
+  const wire = value as Record<string, unknown>;
+  return wire[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig ? wire.value : value;
+}
+
+function outputOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply(resolve));
+}
+
+describe("SuperCluster", () => {
+  it("builds the seed's 12 servers in 4 local clusters, named after the component", async () => {
+    const sc = new SuperCluster("nats", { ...seedTopology(), local });
+    await outputOf(sc.clusters);
+    const names = (type: string) => registered.filter((r) => r.type.endsWith(type)).map((r) => r.name);
+    expect(names("local:Cluster")).toEqual(["nats-west", "nats-central", "nats-east", "nats-stretch"]);
+    expect(names("Server")).toHaveLength(12);
+    expect(names("Server")).toContain("nats-stretch-stretch-2");
+    expect(names("DataDir")).toEqual(["nats-data"]);
+  });
+
+  it("reports each cluster's URLs, region and stretch flag", async () => {
+    const sc = new SuperCluster("nats", { ...seedTopology(), local });
+    const clusters = await outputOf(sc.clusters);
+    expect(clusters.west).toEqual({
+      clientUrls: ["nats://127.0.0.1:4222", "nats://127.0.0.1:4223", "nats://127.0.0.1:4224"],
+      monitorUrls: ["http://127.0.0.1:8222", "http://127.0.0.1:8223", "http://127.0.0.1:8224"],
+      region: "west",
+      stretch: false,
+    });
+    expect(clusters.stretch.stretch).toBe(true);
+    expect(clusters.stretch.region).toBeUndefined();
+  });
+
+  it("renders each server's config with the given credentials, in the server's own folder", async () => {
+    const sc = new SuperCluster("nats", {
+      ...seedTopology(),
+      local,
+      auth: { app: { user: "orders", password: pulumi.secret("s3cret") } },
+    });
+    await outputOf(sc.clusters);
+    const server = registered.find((r) => r.name === "nats-east-east-2");
+    // The config carries passwords: it goes to the engine as a secret.
+    expect(unwrapSecret(server?.inputs.config)).not.toBe(server?.inputs.config);
+    const config = unwrapSecret(server?.inputs.config) as NatsServerConfig;
+    expect(config.server_tags).toEqual(["region:east", "cloud:local", "az:az2"]);
+    expect(config.accounts.APP.users).toEqual([{ user: "orders", password: "s3cret" }]);
+    expect(config.jetstream.store_dir).toBe("/tmp/nats-global-unit/east-2");
+    expect(server?.inputs.dir).toBe("/tmp/nats-global-unit/east-2");
+    expect(await outputOf(sc.appCredentials)).toEqual({ user: "orders", password: "s3cret" });
+  });
+
+  it("generates passwords that it does not get", async () => {
+    const sc = new SuperCluster("nats", { ...seedTopology(), local });
+    await outputOf(sc.clusters);
+    expect(registered.filter((r) => r.type.endsWith("GeneratedPassword")).map((r) => r.name)).toEqual([
+      "nats-app-password",
+      "nats-system-password",
+    ]);
+    expect(await outputOf(sc.appCredentials)).toEqual({ user: "app", password: "generated-password" });
+  });
+
+  it.each<[string, SuperClusterArgs, string]>([
+    ["a duplicate region", { regions: [{ name: "a" }, { name: "a" }], local }, "regions[1].name"],
+    [
+      "a stretch cluster over 2 regions",
+      { regions: [{ name: "a" }, { name: "b" }], stretch: { regions: ["a", "b"] }, local },
+      "stretch.regions",
+    ],
+    [
+      "a platform not available yet",
+      { regions: [{ name: "a", platform: "aws" }], local },
+      "regions[0].platform",
+    ],
+    ["local servers without a data directory", { regions: [{ name: "a" }] }, "local.dataDir"],
+  ])("refuses %s before creating anything", (_, args, field) => {
+    // A RunError: Pulumi prints its message alone, without a stack trace.
+    expect(() => new SuperCluster("bad", args)).toThrow(pulumi.RunError);
+    expect(() => new SuperCluster("bad", args)).toThrow(field);
+    expect(registered.filter((r) => r.type !== "nats-global:index:SuperCluster")).toEqual([]);
+  });
+});
