@@ -4,3 +4,11 @@ export type { Platform, PortBases, RegionSpec, StretchSpec, TopologySpec } from 
 export { planSuperCluster } from "./model/plan";
 export type { ClusterPlan, ServerPlan, SuperClusterPlan } from "./model/plan";
 export { InvalidSpecError } from "./model/validation";
+export { Stream } from "./jetstream/stream";
+export type { StreamArgs } from "./jetstream/stream";
+export type { ConnectionSpec } from "./jetstream/connection";
+export type { StreamSpec, StreamSourceSpec, SubjectTransformSpec } from "./model/streamSpec";
+export type { Duration } from "./model/durations";
+export { Consumer } from "./jetstream/consumer";
+export type { ConsumerArgs } from "./jetstream/consumer";
+export type { ConsumerSpec } from "./model/consumerSpec";

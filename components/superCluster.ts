@@ -3,7 +3,7 @@ import { GeneratedPassword } from "./credentials/generatedPassword";
 import { ClusterPlan, planSuperCluster, SuperClusterPlan } from "./model/plan";
 import { AuthPlan, DEFAULT_JETSTREAM_LIMITS, JetStreamLimits, UserCredentials } from "./model/serverConfig";
 import { TopologySpec } from "./model/topology";
-import { ProblemList } from "./model/validation";
+import { problemList } from "./model/validation";
 import { planned } from "./specErrors";
 import { LocalCluster, resolveNatsServerBinary } from "./platforms/local/localCluster";
 import { DataDir } from "./platforms/local/dataDirProvider";
@@ -116,7 +116,7 @@ export class SuperCluster extends pulumi.ComponentResource {
 }
 
 function checkPlatforms(args: SuperClusterArgs): void {
-  const problems = new ProblemList();
+  const problems = problemList();
   args.regions.forEach((region, i) => {
     const platform = region.platform ?? "local";
     if (!IMPLEMENTED_PLATFORMS.includes(platform)) {

@@ -62,7 +62,6 @@ build_nats_cli() { GOBIN="$1" go install "github.com/nats-io/natscli/nats@$2"; }
 build_pulumi() {
   local out=$1 version=$2 work
   work=$(mktemp -d)
-  trap 'rm -rf "$work"' RETURN
   cat >"$work/go.mod" <<EOF
 module nats-global.local/pulumi-cli
 
@@ -85,6 +84,7 @@ EOF
       -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" \
       github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
   )
+  rm -rf "$work"
 }
 
 go_tool nats-server "$NATS_SERVER_VERSION" build_nats_server

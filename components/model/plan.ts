@@ -10,7 +10,7 @@ import {
   RegionSpec,
   TopologySpec,
 } from "./topology";
-import { integerProblem, ProblemList } from "./validation";
+import { integerProblem, ProblemList, problemList } from "./validation";
 
 export const MAX_SERVERS_PER_REGION = 15;
 export const MIN_STRETCH_REGIONS = 3;
@@ -42,7 +42,7 @@ export interface SuperClusterPlan {
 
 /** Validates a topology and plans its clusters and servers; throws InvalidSpecError naming every bad field. */
 export function planSuperCluster(spec: TopologySpec): SuperClusterPlan {
-  const problems = new ProblemList();
+  const problems = problemList();
   checkRegions(spec, problems);
   checkStretch(spec, problems);
   const ports = { ...DEFAULT_PORT_BASES, ...(spec.ports ?? {}) };

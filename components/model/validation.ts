@@ -16,25 +16,35 @@ export class InvalidSpecError extends Error {
 }
 
 /** Collects problems while a spec is checked, then throws them together. */
-export class ProblemList {
-  private readonly problems: FieldProblem[] = [];
-
-  add(field: string, message: string): void {
-    this.problems.push({ field, message });
-  }
-
+export interface ProblemList {
+  add(field: string, message: string): void;
   /** Adds a problem when `message` is defined (the shape of the `...Problem` helpers). */
-  check(field: string, message: string | undefined): void {
-    if (message !== undefined) this.add(field, message);
-  }
+  check(field: string, message: string | undefined): void;
+  readonly isEmpty: boolean;
+  readonly all: FieldProblem[];
+  throwIfAny(what: string): void;
+}
 
-  get isEmpty(): boolean {
-    return this.problems.length === 0;
-  }
-
-  throwIfAny(what: string): void {
-    if (!this.isEmpty) throw new InvalidSpecError(what, [...this.problems]);
-  }
+/**
+ * A new ProblemList. Closures rather than a class: providers carry this code through Pulumi's
+ * closure serializer, which drops class field initializers.
+ */
+export function problemList(): ProblemList {
+  const problems: FieldProblem[] = [];
+  const add = (field: string, message: string) => void problems.push({ field, message });
+  return {
+    add,
+    check: (field, message) => (message !== undefined ? add(field, message) : undefined),
+    get isEmpty() {
+      return problems.length === 0;
+    },
+    get all() {
+      return [...problems];
+    },
+    throwIfAny(what) {
+      if (problems.length > 0) throw new InvalidSpecError(what, [...problems]);
+    },
+  };
 }
 
 export function integerProblem(value: unknown, min: number, max: number): string | undefined {

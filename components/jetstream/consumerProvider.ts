@@ -1,0 +1,109 @@
+import * as pulumi from "@pulumi/pulumi";
+import {
+  canonicalConsumer,
+  consumerChanges,
+  consumerFromWire,
+  consumerToWire,
+} from "../model/consumerConfig";
+import { ConsumerSpec } from "../model/consumerSpec";
+import { consumerProblems } from "../model/consumerValidation";
+import { ConnectionSpec, JetStreamSession, session } from "./connection";
+import { describe, errCode, ErrCode, withRetries } from "./errors";
+import { containsUnknowns, splitInputs } from "./providerInputs";
+
+export type ConsumerInputs = ConsumerSpec & { connection: ConnectionSpec; adopt?: boolean };
+
+const label = (spec: Pick<ConsumerSpec, "stream" | "name">) =>
+  `consumer "${spec.name}" of stream "${spec.stream}"`;
+
+type ConsumerConfig = Parameters<JetStreamSession["jsm"]["consumers"]["add"]>[1];
+
+async function applyConfig(js: JetStreamSession, spec: ConsumerSpec): Promise<void> {
+  const current = await withRetries(() => js.jsm.consumers.info(spec.stream, spec.name));
+  const wire = consumerToWire(spec);
+  // Fields set before but left out now go back to the server's defaults.
+  const cleared = Object.fromEntries(Object.keys(current.config).map((k) => [k, undefined]));
+  await withRetries(() =>
+    js.jsm.consumers.update(spec.stream, spec.name, { ...cleared, ...wire } as Partial<ConsumerConfig>),
+  );
+}
+
+/** A durable JetStream consumer, created, diffed, updated, refreshed and deleted through nats.js. */
+export const consumerProvider: pulumi.dynamic.ResourceProvider<ConsumerInputs, ConsumerInputs> = {
+  async check(_olds, news) {
+    if (containsUnknowns(news)) return { inputs: news };
+    const { spec, connection, adopt } = splitInputs(news);
+    const failures = consumerProblems(spec).map((p) => ({ property: p.field, reason: p.message }));
+    if (!connection || !Array.isArray(connection.servers) || connection.servers.length === 0) {
+      failures.push({ property: "connection.servers", reason: "give at least one NATS server URL" });
+    }
+    if (failures.length > 0) return { failures };
+    return { inputs: { ...canonicalConsumer(spec), connection, ...(adopt ? { adopt } : {}) } };
+  },
+
+  async diff(_id, olds, news) {
+    const { changed, replaces } = consumerChanges(splitInputs(olds).spec, splitInputs(news).spec);
+    const reconnect = JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
+    return { changes: changed.length > 0 || reconnect, replaces, deleteBeforeReplace: true };
+  },
+
+  async create(inputs) {
+    const { spec, connection, adopt } = splitInputs(inputs);
+    const js = await session(connection);
+    try {
+      await withRetries(() => js.jsm.consumers.add(spec.stream, consumerToWire(spec) as ConsumerConfig));
+    } catch (error) {
+      if (errCode(error) !== ErrCode.ConsumerExists || !adopt) throw describe(label(spec), error);
+      await applyConfig(js, spec).catch((e) => {
+        throw describe(label(spec), e);
+      });
+    }
+    return { id: `${spec.stream}/${spec.name}`, outs: inputs };
+  },
+
+  async read(id, props) {
+    if (props === undefined) {
+      throw new Error(
+        `consumer ${id}: pulumi import cannot reach a dynamic provider; declare it with adopt: true`,
+      );
+    }
+    const { spec, connection, adopt } = splitInputs(props);
+    const js = await session(connection);
+    try {
+      const info = await withRetries(() => js.jsm.consumers.info(spec.stream, spec.name));
+      const actual = {
+        ...consumerFromWire(spec.stream, info.config as unknown as Record<string, unknown>),
+        connection,
+        ...(adopt ? { adopt } : {}),
+      };
+      return { id, props: actual, inputs: actual };
+    } catch (error) {
+      // Gone with its stream or deleted out of band: the next `pulumi up` creates it again.
+      const code = errCode(error);
+      if (code === ErrCode.ConsumerNotFound || code === ErrCode.StreamNotFound) return {};
+      throw describe(label(spec), error);
+    }
+  },
+
+  async update(_id, _olds, news) {
+    const { spec, connection } = splitInputs(news);
+    try {
+      await applyConfig(await session(connection), spec);
+    } catch (error) {
+      throw describe(label(spec), error);
+    }
+    return { outs: news };
+  },
+
+  async delete(_id, props) {
+    const { spec, connection } = splitInputs(props);
+    const js = await session(connection);
+    try {
+      await withRetries(() => js.jsm.consumers.delete(spec.stream, spec.name));
+    } catch (error) {
+      const code = errCode(error);
+      if (code !== ErrCode.ConsumerNotFound && code !== ErrCode.StreamNotFound)
+        throw describe(label(spec), error);
+    }
+  },
+};

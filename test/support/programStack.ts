@@ -1,0 +1,35 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { runInProject, RunResult } from "./stackRunner";
+import { PROJECT_DIR } from "./tools";
+
+export interface ProgramRun extends RunResult {
+  /** Resources by what happened to them: create, update, replace, delete, same. */
+  changes?: Record<string, number>;
+  outputs?: Record<string, unknown>;
+}
+
+/** A stack of a test program (test/programs), driven through the real CLI by runProgram.ts. */
+export class ProgramStack {
+  private readonly inputFile: string;
+
+  constructor(
+    readonly name: string,
+    private readonly program: string,
+  ) {
+    this.inputFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-input-")), "input.json");
+  }
+
+  async run(command: "up" | "preview" | "refresh" | "destroy" | "rm", input: unknown, timeoutMs = 300_000) {
+    fs.writeFileSync(this.inputFile, JSON.stringify(input));
+    const programPath = path.join(PROJECT_DIR, "test", "programs", this.program);
+    const result: ProgramRun = await runInProject(
+      ["ts-node", "test/support/runProgram.ts", command, this.name, programPath, this.inputFile],
+      timeoutMs,
+    );
+    const marker = result.output.lastIndexOf("@@RESULT ");
+    if (marker >= 0) Object.assign(result, JSON.parse(result.output.slice(marker + 9).split("\n")[0]));
+    return result;
+  }
+}

@@ -1,0 +1,98 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { clientUrl, loopbackAddressing, monitorUrl } from "../../components/model/endpoints";
+import { allServers, planSuperCluster, ServerPlan, SuperClusterPlan } from "../../components/model/plan";
+import { AuthPlan, renderServerConfig } from "../../components/model/serverConfig";
+import { PortBases, TopologySpec } from "../../components/model/topology";
+import { waitHealthy } from "../../components/platforms/local/health";
+import { serverFiles, startServer, stopServer } from "../../components/platforms/local/processes";
+import { seedTopology } from "./topologies";
+import { tool } from "./tools";
+
+export const TEST_AUTH: AuthPlan = {
+  app: { user: "app", password: "harness-app-password" },
+  system: { user: "system", password: "harness-system-password" },
+};
+
+interface Running {
+  server: ServerPlan;
+  dir: string;
+  pid: number;
+}
+
+/**
+ * A super-cluster for tests, started with the same model and process code as the local platform,
+ * without Pulumi: 12 servers of the seed's topology come up in a few seconds.
+ */
+export class SuperClusterHarness {
+  readonly plan: SuperClusterPlan;
+  readonly root: string;
+  private readonly running = new Map<string, Running>();
+
+  constructor(ports: PortBases, spec: TopologySpec = seedTopology()) {
+    this.plan = planSuperCluster({ ...spec, ports });
+    this.root = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-harness-"));
+  }
+
+  private endpoint(server: ServerPlan) {
+    return loopbackAddressing(this.plan)(server);
+  }
+
+  clientUrls(cluster: string): string[] {
+    const plan = this.plan.clusters.find((c) => c.name === cluster);
+    if (plan === undefined) throw new Error(`no cluster ${cluster}`);
+    return plan.servers.map((s) => clientUrl(this.endpoint(s)));
+  }
+
+  /** The connection a Stream resource needs to reach `cluster`. */
+  connection(cluster: string) {
+    return { servers: this.clientUrls(cluster), user: TEST_AUTH.app.user, password: TEST_AUTH.app.password };
+  }
+
+  monitorUrls(): string[] {
+    return allServers(this.plan).map((s) => monitorUrl(this.endpoint(s)));
+  }
+
+  async startServers(servers: ServerPlan[]): Promise<void> {
+    await Promise.all(
+      servers.map(async (server) => {
+        const dir = path.join(this.root, server.name);
+        const files = serverFiles(dir);
+        const config = renderServerConfig(server, {
+          plan: this.plan,
+          addressing: loopbackAddressing(this.plan),
+          files: { storeDir: files.storeDir, logFile: files.logFile },
+          auth: TEST_AUTH,
+        });
+        const pid = await startServer({
+          binary: tool("nats-server"),
+          dir,
+          config,
+          monitorUrl: monitorUrl(this.endpoint(server)),
+          timeoutMs: 20_000,
+        });
+        this.running.set(server.name, { server, dir, pid });
+      }),
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.startServers(allServers(this.plan));
+    await waitHealthy(this.monitorUrls(), 60_000);
+  }
+
+  /** Stops every server of the given clusters (a region down, or isolated). */
+  async stopClusters(...clusters: string[]): Promise<ServerPlan[]> {
+    const victims = [...this.running.values()].filter((r) => clusters.includes(r.server.cluster));
+    await Promise.all(victims.map((r) => stopServer(r.pid, r.dir, 5000)));
+    victims.forEach((r) => this.running.delete(r.server.name));
+    return victims.map((r) => r.server);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.running.values()].map((r) => stopServer(r.pid, r.dir, 5000)));
+    this.running.clear();
+    fs.rmSync(this.root, { recursive: true, force: true });
+  }
+}

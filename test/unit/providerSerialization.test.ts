@@ -1,0 +1,55 @@
+import * as pulumi from "@pulumi/pulumi";
+import { consumerProvider } from "../../components/jetstream/consumerProvider";
+import { streamProvider } from "../../components/jetstream/streamProvider";
+import { generatedPasswordProvider } from "../../components/credentials/generatedPassword";
+import { dataDirProvider } from "../../components/platforms/local/dataDirProvider";
+import { localServerProvider } from "../../components/platforms/local/serverProvider";
+
+const requireFromString = require("require-from-string") as (code: string) => { handler: () => unknown };
+
+/** What the dynamic-provider process does with `__provider`: Pulumi's serializer, then a fresh module. */
+async function roundTrip<T>(provider: T): Promise<{ text: string; provider: T }> {
+  const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+  return { text: serialized.text, provider: requireFromString(serialized.text).handler() as T };
+}
+
+const connection = { servers: ["nats://127.0.0.1:4222"], user: "app", password: "pw" };
+
+describe("dynamic providers through Pulumi's closure serializer", () => {
+  it.each([
+    ["Stream", streamProvider],
+    ["Consumer", consumerProvider],
+    ["local Server", localServerProvider],
+    ["local DataDir", dataDirProvider],
+    ["GeneratedPassword", generatedPasswordProvider],
+  ])("%s captures no nats.js or Pulumi module by value", async (_, provider) => {
+    const { text } = await roundTrip(provider);
+    // Modules from node_modules must arrive as require() calls, not as serialized copies.
+    expect(text).not.toMatch(
+      /class NatsConnectionImpl|class JetStreamManagerImpl|function serializeFunction/,
+    );
+    expect(text.length).toBeLessThan(200_000);
+  });
+
+  it("keeps the stream provider's checks and diffs working after the round trip", async () => {
+    const { provider } = await roundTrip(streamProvider);
+    const news = { name: "orders", subjects: ["orders.>"], maxAge: "60m", connection };
+    const checked = await provider.check!({} as never, news as never);
+    expect(checked).toEqual(await streamProvider.check!({} as never, news as never));
+    expect(checked.inputs).toMatchObject({ name: "orders", maxAge: "1h" });
+    const diff = await provider.diff!("orders", checked.inputs!, { ...checked.inputs!, storage: "memory" });
+    expect(diff).toMatchObject({ changes: true, replaces: ["storage"], deleteBeforeReplace: true });
+  });
+
+  it("keeps the consumer provider's checks and diffs working after the round trip", async () => {
+    const { provider } = await roundTrip(consumerProvider);
+    const news = { stream: "orders", name: "billing", ackPolicy: "explicit", ackWait: "30s", connection };
+    const checked = await provider.check!({} as never, news as never);
+    expect(checked.inputs).toEqual({ stream: "orders", name: "billing", ackPolicy: "explicit", connection });
+    const diff = await provider.diff!("orders/billing", checked.inputs!, {
+      ...checked.inputs!,
+      ackWait: "1m",
+    });
+    expect(diff).toMatchObject({ changes: true, replaces: [] });
+  });
+});
