@@ -80,7 +80,7 @@ const FIXED: readonly string[] = [
 
 /** The consumer configuration the API takes (the stream goes in the request subject). */
 export function consumerToWire(spec: ConsumerSpec): WireConfig {
-  const { stream: _stream, ...config } = spec;
+  const { stream, ...config } = spec;
   const wire = specToWire(config, DURATION_FIELDS);
   return { ...wire, durable_name: spec.name };
 }
