@@ -3,8 +3,9 @@ import { ConnectionSpec } from "./connection";
 /** How the engine passes a value that is not known yet (during preview) to a dynamic provider. */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-export function containsUnknowns(value: unknown): boolean {
-  return JSON.stringify(value ?? null).includes(UNKNOWN);
+/** Whether any input is unknown; `__provider` is skipped, as its source text holds this very marker. */
+export function containsUnknowns(inputs: object): boolean {
+  return JSON.stringify(inputs, (key, value) => (key === "__provider" ? undefined : value)).includes(UNKNOWN);
 }
 
 /**

@@ -3,7 +3,7 @@ import {
   DEFAULT_PORT_BASES,
   DEFAULT_SERVERS_PER_REGION,
   DEFAULT_STRETCH_NAME,
-  DEFAULT_ZONES,
+  DEFAULT_ZONE_COUNT,
   Platform,
   PLATFORMS,
   PortBases,
@@ -66,6 +66,7 @@ function checkRegions(spec: TopologySpec, problems: ProblemList): void {
     return;
   }
   const seen = new Set<string>();
+  const zoneOwner = new Map<string, string>();
   spec.regions.forEach((region, i) => {
     const at = `regions[${i}]`;
     problems.check(`${at}.name`, nameProblem(region.name));
@@ -83,6 +84,17 @@ function checkRegions(spec: TopologySpec, problems: ProblemList): void {
       problems.check(`${at}.servers`, integerProblem(region.servers, 1, MAX_SERVERS_PER_REGION));
     }
     if (region.zones !== undefined) checkZones(region.zones, `${at}.zones`, problems);
+    (Array.isArray(region.zones) ? region.zones : []).forEach((zone, j) => {
+      const owner = zoneOwner.get(zone);
+      if (owner !== undefined && owner !== region.name) {
+        problems.add(
+          `${at}.zones[${j}]`,
+          `zone "${zone}" is already a zone of region "${owner}": zone names are global, since stream ` +
+            `replicas are spread by unique az: tags across the whole super-cluster`,
+        );
+      }
+      zoneOwner.set(zone, owner ?? region.name);
+    });
   });
 }
 
@@ -135,7 +147,7 @@ function checkPortBases(ports: PortBases, problems: ProblemList): void {
 }
 
 function zonesOf(region: RegionSpec): readonly string[] {
-  return region.zones ?? DEFAULT_ZONES;
+  return region.zones ?? Array.from({ length: DEFAULT_ZONE_COUNT }, (_, i) => `${region.name}-az${i + 1}`);
 }
 
 function serverPlan(

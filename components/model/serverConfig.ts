@@ -77,8 +77,8 @@ export interface RenderInputs {
 }
 
 /**
- * The complete configuration of one server. Stream replicas are spread over distinct zones in a
- * regional cluster and over distinct regions in the stretch cluster (`unique_tag`).
+ * The complete configuration of one server. Stream replicas land on servers of distinct zones
+ * (`unique_tag`); zone names are global, so the stretch cluster's replicas land in distinct regions.
  */
 export function renderServerConfig(server: ServerPlan, inputs: RenderInputs): NatsServerConfig {
   const { plan, addressing, files, auth } = inputs;
@@ -95,7 +95,8 @@ export function renderServerConfig(server: ServerPlan, inputs: RenderInputs): Na
       store_dir: files.storeDir,
       max_memory_store: limits.maxMemoryStore,
       max_file_store: limits.maxFileStore,
-      unique_tag: server.stretch ? "region:" : "az:",
+      // One tag for every server: the meta leader applies its own setting to every placement.
+      unique_tag: "az:",
     },
     cluster: {
       name: cluster.name,

@@ -72,6 +72,16 @@ export function toWire(spec: StreamSpec): WireStreamConfig {
   return wire;
 }
 
+/**
+ * The server's duplicate window when none is given: none for a stream without subjects (it only
+ * sources or mirrors), else 2 minutes, or max_age when that is shorter.
+ */
+function defaultDuplicateWindow(config: WireStreamConfig): number {
+  if (((config.subjects as string[] | undefined) ?? []).length === 0) return 0;
+  const maxAge = (config.max_age as number | undefined) ?? 0;
+  return maxAge > 0 && maxAge < TWO_MINUTES_NS ? maxAge : TWO_MINUTES_NS;
+}
+
 function normalizeSource(source: Record<string, unknown>): Record<string, unknown> {
   const { opt_start_seq, opt_start_time, ...rest } = source;
   return withoutEmpty({
@@ -88,9 +98,7 @@ function normalizeSource(source: Record<string, unknown>): Record<string, unknow
  */
 export function normalizeWire(config: WireStreamConfig): WireStreamConfig {
   const out = withoutDefaults(config, STREAM_FIELDS, STREAM_DEFAULTS);
-  const maxAge = (out.max_age as number | undefined) ?? 0;
-  const defaultWindow = maxAge > 0 && maxAge < TWO_MINUTES_NS ? maxAge : TWO_MINUTES_NS;
-  if (out.duplicate_window === defaultWindow) delete out.duplicate_window;
+  if (out.duplicate_window === defaultDuplicateWindow(out)) delete out.duplicate_window;
   if (out.mirror !== undefined) out.mirror = normalizeSource(out.mirror as Record<string, unknown>);
   if (out.sources !== undefined) {
     out.sources = (out.sources as Record<string, unknown>[]).map(normalizeSource);

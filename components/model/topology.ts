@@ -11,7 +11,10 @@ export interface RegionSpec {
   platform?: Platform;
   /** Number of servers in the regional cluster (default 3). */
   servers?: number;
-  /** Availability zones the servers are spread over, round robin (default `az1`, `az2`, `az3`). */
+  /**
+   * Availability zones the servers are spread over, round robin (default `<region>-az1` to
+   * `-az3`). Zone names are global: JetStream's `unique_tag` compares them across the super-cluster.
+   */
   zones?: string[];
 }
 
@@ -39,7 +42,7 @@ export interface TopologySpec {
 }
 
 export const DEFAULT_SERVERS_PER_REGION = 3;
-export const DEFAULT_ZONES: readonly string[] = ["az1", "az2", "az3"];
+export const DEFAULT_ZONE_COUNT = 3;
 export const DEFAULT_STRETCH_NAME = "stretch";
 export const DEFAULT_PORT_BASES: PortBases = {
   client: 4222,

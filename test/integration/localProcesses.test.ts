@@ -53,7 +53,7 @@ describe("local nats-server processes", () => {
       expect(fs.statSync(serverFiles(req.dir).configFile).mode & 0o777).toBe(0o600);
       const varz = await monitor(req.monitorUrl, "varz");
       expect(varz.server_name).toBe("solo-1");
-      expect(varz.tags).toEqual(["region:solo", "cloud:local", "az:az1"]);
+      expect(varz.tags).toEqual(["region:solo", "cloud:local", "az:solo-az1"]);
     } finally {
       await stopServer(pid, req.dir, 5000);
     }

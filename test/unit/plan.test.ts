@@ -29,12 +29,12 @@ describe("planSuperCluster", () => {
   it("tags every server with region, cloud and zone, and stretch servers with stretch", () => {
     const plan = planSuperCluster(seedTopology());
     const west1 = allServers(plan).find((s) => s.name === "west-1");
-    expect(west1?.tags).toEqual(["region:west", "cloud:local", "az:az1"]);
+    expect(west1?.tags).toEqual(["region:west", "cloud:local", "az:west-az1"]);
     const stretch = plan.clusters.find((c) => c.stretch);
     expect(stretch?.servers.map((s) => s.tags)).toEqual([
-      ["region:west", "cloud:local", "az:az1", "stretch"],
-      ["region:central", "cloud:local", "az:az1", "stretch"],
-      ["region:east", "cloud:local", "az:az1", "stretch"],
+      ["region:west", "cloud:local", "az:west-az1", "stretch"],
+      ["region:central", "cloud:local", "az:central-az1", "stretch"],
+      ["region:east", "cloud:local", "az:east-az1", "stretch"],
     ]);
   });
 
@@ -54,6 +54,21 @@ describe("planSuperCluster", () => {
     });
     const stretch = plan.clusters.find((c) => c.stretch);
     expect(stretch?.servers.map((s) => s.tags[1])).toEqual(["cloud:aws", "cloud:gcp", "cloud:k8s"]);
+  });
+
+  it("refuses a zone name used by two regions: az tags must tell regions apart", () => {
+    const problems = problemsOf({
+      regions: [
+        { name: "a", zones: ["z1", "z2"] },
+        { name: "b", zones: ["z3", "z1"] },
+      ],
+    });
+    expect(problems).toEqual([
+      {
+        field: "regions[1].zones[1]",
+        message: expect.stringContaining('zone "z1" is already a zone of region "a"'),
+      },
+    ]);
   });
 
   it.each([

@@ -32,11 +32,25 @@ describe("dynamic providers through Pulumi's closure serializer", () => {
   });
 
   it("keeps the stream provider's checks and diffs working after the round trip", async () => {
-    const { provider } = await roundTrip(streamProvider);
-    const news = { name: "orders", subjects: ["orders.>"], maxAge: "60m", connection };
+    const { provider, text } = await roundTrip(streamProvider);
+    // As the engine sends them: with the provider's own source text, which holds the unknown marker.
+    const news = { name: "orders", subjects: ["orders.>"], maxAge: "60m", connection, __provider: text };
     const checked = await provider.check!({} as never, news as never);
     expect(checked).toEqual(await streamProvider.check!({} as never, news as never));
     expect(checked.inputs).toMatchObject({ name: "orders", maxAge: "1h" });
+    expect(
+      await provider.check!(
+        {} as never,
+        {
+          ...news,
+          sources: [{ name: "x", filterSubject: "y", subjectTransforms: [{ src: "y", dest: "z" }] }],
+        } as never,
+      ),
+    ).toEqual({
+      failures: [
+        { property: "sources[0].subjectTransforms", reason: expect.stringContaining("cannot have both") },
+      ],
+    });
     const diff = await provider.diff!("orders", checked.inputs!, { ...checked.inputs!, storage: "memory" });
     expect(diff).toMatchObject({ changes: true, replaces: ["storage"], deleteBeforeReplace: true });
   });
