@@ -101,3 +101,11 @@ export async function session(spec: ConnectionSpec): Promise<JetStreamSession> {
   opening.catch(() => cache.delete(key));
   return opening;
 }
+
+/** Closes every shared session; the provider process ends without it, a long-lived host should not. */
+export async function closeAllSessions(): Promise<void> {
+  const cache = sessions();
+  const open = [...cache.values()];
+  cache.clear();
+  await Promise.all(open.map(async (s) => (await s.catch(() => undefined))?.nc.close()));
+}

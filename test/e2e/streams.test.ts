@@ -15,7 +15,7 @@ jest.setTimeout(600_000);
 type ConsumerInput = { stream: string; name: string } & Record<string, unknown>;
 
 describe("Stream and Consumer resources through the real Pulumi CLI", () => {
-  const harness = new SuperClusterHarness({ client: 44222, cluster: 46222, gateway: 47222, monitor: 48222 });
+  const harness = new SuperClusterHarness({ client: 12222, cluster: 12322, gateway: 12422, monitor: 12522 });
   const stack = new ProgramStack("e2e-streams", "jetstreamResources.ts");
   let nc: Awaited<ReturnType<typeof connect>>;
   let jsm: JetStreamManager;

@@ -16,7 +16,8 @@ import { monitor } from "../support/monitor";
 import { natsServerPids } from "../support/processes";
 import { tool } from "../support/tools";
 
-const PORTS = { client: 34222, cluster: 36222, gateway: 37222, monitor: 38222 };
+// Below 32768: ports in the ephemeral range may be taken by any outgoing connection.
+const PORTS = { client: 10222, cluster: 10322, gateway: 10422, monitor: 10522 };
 
 describe("local nats-server processes", () => {
   let root: string;

@@ -23,7 +23,8 @@ interface Running {
 
 /**
  * A super-cluster for tests, started with the same model and process code as the local platform,
- * without Pulumi: 12 servers of the seed's topology come up in a few seconds.
+ * without Pulumi: 12 servers of the seed's topology come up in a few seconds. Give it port bases
+ * below 32768, outside the ephemeral range that outgoing connections draw from.
  */
 export class SuperClusterHarness {
   readonly plan: SuperClusterPlan;
@@ -54,8 +55,9 @@ export class SuperClusterHarness {
     return allServers(this.plan).map((s) => monitorUrl(this.endpoint(s)));
   }
 
+  /** Starts the servers; if any fails, stops the ones that started and throws its error. */
   async startServers(servers: ServerPlan[]): Promise<void> {
-    await Promise.all(
+    const results = await Promise.allSettled(
       servers.map(async (server) => {
         const dir = path.join(this.root, server.name);
         const files = serverFiles(dir);
@@ -75,6 +77,11 @@ export class SuperClusterHarness {
         this.running.set(server.name, { server, dir, pid });
       }),
     );
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failure !== undefined) {
+      await this.stopClusters(...new Set(servers.map((s) => s.cluster)));
+      throw failure.reason;
+    }
   }
 
   async start(): Promise<void> {

@@ -1,0 +1,111 @@
+import { createUser } from "@nats-io/nkeys";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { closeAllSessions, ConnectionSpec, session } from "../../components/jetstream/connection";
+import { StreamInputs, streamProvider } from "../../components/jetstream/streamProvider";
+import { healthProblem } from "../../components/platforms/local/health";
+import { eventually } from "../support/monitor";
+import { SuperClusterHarness } from "../support/superClusterHarness";
+import { tool } from "../support/tools";
+
+jest.setTimeout(180_000);
+
+const create = (inputs: StreamInputs) => streamProvider.create(inputs);
+
+afterAll(() => closeAllSessions());
+
+describe("JetStream connections", () => {
+  it("fail within the connect timeout when no server answers, naming the servers", async () => {
+    const started = Date.now();
+    await expect(session({ servers: ["nats://127.0.0.1:1"], connectTimeoutMs: 1000 })).rejects.toThrow(
+      /cannot connect to NATS at nats:\/\/127\.0\.0\.1:1 within 1000 ms/,
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  describe("against a server with token or NKey users", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-auth-"));
+    const user = createUser();
+    const seed = new TextDecoder().decode(user.getSeed());
+    let server: ReturnType<typeof spawn>;
+
+    beforeAll(async () => {
+      const config = {
+        listen: "127.0.0.1:10622",
+        http: "127.0.0.1:10722",
+        jetstream: { store_dir: dir },
+        accounts: {
+          APP: {
+            jetstream: "enabled",
+            users: [{ nkey: user.getPublicKey() }, { user: "t", password: "tpw" }],
+          },
+        },
+      };
+      fs.writeFileSync(path.join(dir, "server.json"), JSON.stringify(config));
+      server = spawn(tool("nats-server"), ["-c", path.join(dir, "server.json")], { stdio: "ignore" });
+      await eventually("the auth server", async () =>
+        (await healthProblem("http://127.0.0.1:10722")) ? undefined : true,
+      );
+    });
+
+    afterAll(() => {
+      server.kill();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    const streamWith = (connection: ConnectionSpec, name: string): StreamInputs => ({
+      name,
+      subjects: [`${name}.>`],
+      connection,
+    });
+
+    it("create streams with an NKey seed", async () => {
+      const result = await create(
+        streamWith({ servers: ["nats://127.0.0.1:10622"], nkeySeed: seed }, "bynkey"),
+      );
+      expect(result.id).toBe("bynkey");
+    });
+
+    it("refuse a wrong password at once, without retrying, and without echoing it", async () => {
+      const started = Date.now();
+      const attempt = create(
+        streamWith({ servers: ["nats://127.0.0.1:10622"], user: "t", password: "wrong-password" }, "bypw"),
+      );
+      await expect(attempt).rejects.toThrow(/Authorization Violation/i);
+      await expect(attempt).rejects.not.toThrow(/wrong-password/);
+      expect(Date.now() - started).toBeLessThan(5000);
+    });
+  });
+});
+
+describe("JetStream without a meta leader", () => {
+  const harness = new SuperClusterHarness({ client: 11222, cluster: 11322, gateway: 11422, monitor: 11522 });
+  beforeAll(() => harness.start());
+  afterAll(() => harness.stop());
+
+  it("retries for a bounded time, explains the quorum rule, and works once regions are back", async () => {
+    const stopped = await harness.stopClusters("west", "central");
+    const inputs: StreamInputs = {
+      name: "during-outage",
+      subjects: ["outage.>"],
+      numReplicas: 3,
+      placement: { cluster: "east" },
+      connection: { ...harness.connection("east"), requestTimeoutMs: 2000 },
+    };
+    const started = Date.now();
+    const failure = await create(inputs).catch((e: Error) => e);
+    const elapsed = Date.now() - started;
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toMatch(/^stream "during-outage": /);
+    expect((failure as Error).message).toMatch(/hint: JetStream has no meta leader.*majority/s);
+    // 6 attempts of at most 2 s each, with 15.5 s of backoff between them.
+    expect(elapsed).toBeGreaterThan(15_000);
+    expect(elapsed).toBeLessThan(60_000);
+
+    await harness.startServers(stopped);
+    const created = await eventually("a stream once the quorum is back", () => create(inputs), 90_000);
+    expect(created.id).toBe("during-outage");
+  });
+});
