@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { SuperCluster } from "./components";
+import { SuperCluster, VirtualStream } from "./components";
 import { PortBases, RegionSpec, StretchSpec } from "./components/model/topology";
+import { VirtualStreamSpec } from "./components/model/virtualStream";
 
 /**
- * The program behind `npm run up`: the super-cluster described by the stack's config, and the app
- * config that applications need, as stack outputs.
+ * The program behind `npm run up`: the super-cluster and the virtual streams described by the
+ * stack's config, and what applications need, as stack outputs.
  */
 export = async () => {
   const config = new pulumi.Config();
@@ -15,8 +16,14 @@ export = async () => {
     ports: config.getObject<Partial<PortBases>>("ports"),
     local: { dataDir: config.get("dataDir") ?? path.join(__dirname, ".data", pulumi.getStack()) },
   });
+  const virtualStreams = (config.getObject<VirtualStreamSpec[]>("virtualStreams") ?? []).map(
+    (spec) => new VirtualStream(spec.name, { ...spec, superCluster }),
+  );
   return {
     clusters: superCluster.clusters,
+    streams: pulumi
+      .all(virtualStreams.map((vs) => vs.appConfig))
+      .apply((configs) => Object.fromEntries(configs.map((c, i) => [virtualStreams[i].plan.name, c]))),
     credentials: superCluster.appCredentials,
   };
 };

@@ -12,3 +12,6 @@ export type { Duration } from "./model/durations";
 export { Consumer } from "./jetstream/consumer";
 export type { ConsumerArgs } from "./jetstream/consumer";
 export type { ConsumerSpec } from "./model/consumerSpec";
+export { VirtualStream } from "./virtualStream";
+export type { RegionAppConfig, VirtualStreamArgs } from "./virtualStream";
+export type { Consistency, VirtualStreamSpec } from "./model/virtualStream";

@@ -5,7 +5,12 @@ import { AuthPlan, DEFAULT_JETSTREAM_LIMITS, JetStreamLimits, UserCredentials } 
 import { TopologySpec } from "./model/topology";
 import { problemList } from "./model/validation";
 import { planned } from "./specErrors";
+import type { ConnectionSpec } from "./jetstream/connection";
+import { MappingTable } from "./model/mappings";
 import { LocalCluster, resolveNatsServerBinary } from "./platforms/local/localCluster";
+import { AccountMappings } from "./platforms/local/mappingsProvider";
+import { Stream, StreamArgs } from "./jetstream/stream";
+import { subjectsOverlap } from "./model/subjects";
 import { DataDir } from "./platforms/local/dataDirProvider";
 import { ProvisionedServers } from "./platforms/provisioned";
 
@@ -50,6 +55,9 @@ export class SuperCluster extends pulumi.ComponentResource {
   readonly clusters: pulumi.Output<Record<string, ClusterInfo>>;
   /** The application account's user; the password is a secret. */
   readonly appCredentials: pulumi.Output<UserCredentials>;
+  private readonly localClusters: LocalCluster[];
+  private readonly binary: string;
+  private readonly claimed: { owner: string; subjects: string[] }[] = [];
 
   constructor(name: string, args: SuperClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nats-global:index:SuperCluster", name, {}, opts);
@@ -64,21 +72,26 @@ export class SuperCluster extends pulumi.ComponentResource {
     const binary = args.local?.natsServerBinary ?? (dataDir ? resolveNatsServerBinary() : "");
     const limits = { ...DEFAULT_JETSTREAM_LIMITS, ...(args.jetstream ?? {}) };
 
-    const provisioned = this.plan.clusters.map((cluster): [ClusterPlan, ProvisionedServers] => [
+    this.binary = binary;
+    this.localClusters = this.plan.clusters.map(
+      (cluster) =>
+        new LocalCluster(
+          `${name}-${cluster.name}`,
+          {
+            plan: this.plan,
+            servers: cluster.servers,
+            auth,
+            dataDir: (dataDir as DataDir).path,
+            natsServerBinary: binary,
+            limits,
+            startTimeoutMs: args.local?.startTimeoutMs,
+          },
+          { parent: this, dependsOn: dataDir ? [dataDir] : [] },
+        ),
+    );
+    const provisioned = this.plan.clusters.map((cluster, i): [ClusterPlan, ProvisionedServers] => [
       cluster,
-      new LocalCluster(
-        `${name}-${cluster.name}`,
-        {
-          plan: this.plan,
-          servers: cluster.servers,
-          auth,
-          dataDir: (dataDir as DataDir).path,
-          natsServerBinary: binary,
-          limits,
-          startTimeoutMs: args.local?.startTimeoutMs,
-        },
-        { parent: this, dependsOn: dataDir ? [dataDir] : [] },
-      ),
+      this.localClusters[i],
     ]);
     this.clusters = pulumi
       .all(provisioned.map(([, servers]) => pulumi.all([servers.clientUrls, servers.monitorUrls])))
@@ -96,6 +109,73 @@ export class SuperCluster extends pulumi.ComponentResource {
         ),
       );
     this.registerOutputs({ clusters: this.clusters, appCredentials: this.appCredentials });
+  }
+
+  /**
+   * Records that `owner` stores `subjects` in the application account; fails, naming both owners,
+   * when another stream of this program already claimed an overlapping subject.
+   */
+  claimSubjects(owner: string, subjects: string[]): void {
+    const problems = problemList();
+    for (const other of this.claimed) {
+      for (const mine of subjects) {
+        const clash = other.subjects.find((theirs) => subjectsOverlap(mine, theirs));
+        if (clash !== undefined) {
+          problems.add(
+            "subjects",
+            `${owner}'s "${mine}" overlaps ${other.owner}'s "${clash}" in the same account`,
+          );
+        }
+      }
+    }
+    problems.throwIfAny(owner);
+    this.claimed.push({ owner, subjects });
+  }
+
+  /** A Stream reached through `cluster`, whose subjects are checked against this program's other streams. */
+  stream(
+    name: string,
+    cluster: string,
+    args: Omit<StreamArgs, "connection">,
+    opts?: pulumi.CustomResourceOptions,
+  ): Stream {
+    // Subjects known only later (Outputs) cannot be checked here; the server still refuses overlaps.
+    const subjects = Array.isArray(args.subjects)
+      ? args.subjects.filter((s): s is string => typeof s === "string")
+      : [];
+    planned(() => this.claimSubjects(`stream "${args.name ?? name}"`, subjects));
+    return new Stream(
+      name,
+      { ...args, connection: this.connection(cluster) },
+      { dependsOn: [this], ...opts },
+    );
+  }
+
+  /** How a client reaches JetStream through `cluster`, as the application account's user. */
+  connection(cluster: string): pulumi.Output<ConnectionSpec> {
+    return pulumi.all([this.clusters, this.appCredentials]).apply(([clusters, app]) => ({
+      servers: clusters[cluster].clientUrls,
+      user: app.user,
+      password: app.password,
+    }));
+  }
+
+  /**
+   * Puts one owner's account subject mappings on every server, by config reload (no restart).
+   * Deleting the returned resource takes them away again; other owners' mappings stay.
+   */
+  applyMappings(
+    name: string,
+    owner: string,
+    mappings: pulumi.Input<MappingTable>,
+    opts: { parent?: pulumi.Resource; dependsOn?: pulumi.Resource[] } = {},
+  ): pulumi.CustomResource {
+    const servers = pulumi.all(this.localClusters.map((c) => c.mappedServers)).apply((lists) => lists.flat());
+    return new AccountMappings(
+      name,
+      { owner, binary: this.binary, servers, mappings },
+      { parent: opts.parent, dependsOn: [...this.localClusters, ...(opts.dependsOn ?? [])] },
+    );
   }
 
   private authPlan(name: string, args: SuperClusterArgs): pulumi.Output<AuthPlan> {

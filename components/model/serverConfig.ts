@@ -21,8 +21,6 @@ export interface AuthPlan {
   app: UserCredentials;
   /** The system account's user, for monitoring and reload requests over `$SYS`. */
   system: UserCredentials;
-  /** Subject mappings of the application account, keyed by source subject. */
-  mappings?: Record<string, MappingDestination[]>;
 }
 
 export interface JetStreamLimits {
@@ -39,6 +37,7 @@ export const DEFAULT_JETSTREAM_LIMITS: JetStreamLimits = {
 export interface ServerFiles {
   storeDir: string;
   logFile?: string;
+  /** Where the server writes its pid: a reload signal finds it there. */
   pidFile?: string;
 }
 
@@ -121,11 +120,10 @@ export function renderServerConfig(server: ServerPlan, inputs: RenderInputs): Na
   return config;
 }
 
+/** The accounts, without mappings: those come from the virtual streams (see mappings.ts). */
 function renderAccounts(auth: AuthPlan): Record<string, AccountConfig> {
-  const app: AccountConfig = { jetstream: "enabled", users: [{ ...auth.app }] };
-  if (auth.mappings !== undefined && Object.keys(auth.mappings).length > 0) app.mappings = auth.mappings;
   return {
-    [APP_ACCOUNT]: app,
+    [APP_ACCOUNT]: { jetstream: "enabled", users: [{ ...auth.app }] },
     [SYSTEM_ACCOUNT]: { users: [{ ...auth.system }] },
   };
 }

@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { loopbackAddressing } from "../../components/model/endpoints";
 import { allServers, planSuperCluster } from "../../components/model/plan";
+import { MappingTable, withMappings } from "../../components/model/mappings";
 import { AuthPlan, NatsServerConfig, renderServerConfig } from "../../components/model/serverConfig";
 import { TopologySpec } from "../../components/model/topology";
 import { seedTopology } from "../support/topologies";
@@ -12,24 +13,28 @@ import { tool } from "../support/tools";
 const auth: AuthPlan = {
   app: { user: "app", password: "app-password" },
   system: { user: "system", password: "system-password" },
-  mappings: {
-    "foo.>": [
-      { destination: "foo.west.>", weight: 100, cluster: "west" },
-      { destination: "foo.east.>", weight: 100, cluster: "east" },
-    ],
-  },
+};
+
+const mappings: MappingTable = {
+  "foo.>": [
+    { destination: "foo.west.>", weight: 100, cluster: "west" },
+    { destination: "foo.east.>", weight: 100, cluster: "east" },
+  ],
 };
 
 function renderAll(spec: TopologySpec, dir: string): NatsServerConfig[] {
   const plan = planSuperCluster(spec);
   const addressing = loopbackAddressing(plan);
   return allServers(plan).map((server) =>
-    renderServerConfig(server, {
-      plan,
-      addressing,
-      auth,
-      files: { storeDir: path.join(dir, server.name), logFile: path.join(dir, server.name, "log") },
-    }),
+    withMappings(
+      renderServerConfig(server, {
+        plan,
+        addressing,
+        auth,
+        files: { storeDir: path.join(dir, server.name), logFile: path.join(dir, server.name, "log") },
+      }),
+      mappings,
+    ),
   );
 }
 
@@ -108,12 +113,12 @@ describe("rendered server configs", () => {
     expect(new Set(stretchZones).size).toBe(3);
   });
 
-  it("give the application account JetStream and the mappings, and name the system account", () => {
+  it("give the application account JetStream and the cluster-scoped mappings, and name the system account", () => {
     const [config] = renderAll(seedTopology(), dir);
     expect(config.accounts.APP).toEqual({
       jetstream: "enabled",
       users: [auth.app],
-      mappings: auth.mappings,
+      mappings,
     });
     expect(config.accounts.SYS).toEqual({ users: [auth.system] });
     expect(config.system_account).toBe("SYS");

@@ -7,6 +7,7 @@ import { AuthPlan, JetStreamLimits, renderServerConfig } from "../../model/serve
 import { ProvisionedServers } from "../provisioned";
 import { waitHealthy } from "./health";
 import { serverFiles } from "./processes";
+import { MappedServer } from "./mappingsProvider";
 import { LocalServer } from "./serverProvider";
 
 export interface LocalClusterArgs {
@@ -29,6 +30,8 @@ const DEFAULT_HEALTH_TIMEOUT_MS = 60_000;
 export class LocalCluster extends pulumi.ComponentResource implements ProvisionedServers {
   readonly clientUrls: pulumi.Output<string[]>;
   readonly monitorUrls: pulumi.Output<string[]>;
+  /** Where account mappings go, once the servers are up. */
+  readonly mappedServers: pulumi.Output<MappedServer[]>;
 
   constructor(name: string, args: LocalClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nats-global:local:Cluster", name, {}, opts);
@@ -67,6 +70,9 @@ export class LocalCluster extends pulumi.ComponentResource implements Provisione
     });
     this.clientUrls = healthy.apply(() => args.servers.map((s) => clientUrl(addressing(s))));
     this.monitorUrls = healthy.apply(() => monitorUrls);
+    this.mappedServers = pulumi
+      .all(servers.map((s) => s.dir))
+      .apply((dirs) => dirs.map((dir, i) => ({ dir, monitorUrl: monitorUrls[i] })));
     this.registerOutputs({ clientUrls: this.clientUrls, monitorUrls: this.monitorUrls });
   }
 }

@@ -5,10 +5,13 @@
 import * as childProcess from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { NatsServerConfig } from "../../model/serverConfig";
+import { configFiles, writeFinalConfig } from "./configFiles";
 import { healthProblem } from "./health";
 
 export interface ServerFilesLayout {
   dir: string;
+  /** The config the server runs: see configFiles.ts for how it is made. */
   configFile: string;
   logFile: string;
   /** JetStream's store_dir: the server keeps its streams in `jetstream/` under it. */
@@ -30,7 +33,8 @@ export function serverFiles(dir: string): ServerFilesLayout {
 export interface StartRequest {
   binary: string;
   dir: string;
-  config: object;
+  /** The model's config; the virtual streams' mappings found in the folder are added to it. */
+  config: NatsServerConfig;
   /** Monitoring endpoint, polled until the server is up. */
   monitorUrl: string;
   timeoutMs: number;
@@ -76,17 +80,12 @@ function serverErrorText(files: ServerFilesLayout): string {
 export async function startServer(request: StartRequest): Promise<number> {
   const files = serverFiles(request.dir);
   fs.mkdirSync(files.dir, { recursive: true });
-  // The config holds account passwords.
-  fs.writeFileSync(files.configFile, JSON.stringify(request.config, null, 2), { mode: 0o600 });
   if (!fs.existsSync(request.binary)) {
     throw new Error(
       `nats-server binary not found at ${request.binary}: run \`npm run setup\` to install the pinned toolchain`,
     );
   }
-  const check = childProcess.spawnSync(request.binary, ["-t", "-c", files.configFile], { encoding: "utf8" });
-  if (check.status !== 0) {
-    throw new Error(`nats-server rejected ${files.configFile}:\n${(check.stderr || check.stdout).trim()}`);
-  }
+  writeFinalConfig(request.binary, request.dir, request.config);
 
   const output = fs.openSync(files.consoleFile, "w");
   const child = childProcess.spawn(request.binary, ["-c", files.configFile], {
@@ -139,4 +138,34 @@ export async function stopServer(pid: number | undefined, dir: string, graceMs: 
 /** Removes a stopped server's config, log and JetStream store. */
 export function removeServerFiles(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+async function configLoadTime(monitorUrl: string): Promise<string | undefined> {
+  try {
+    const response = await fetch(`${monitorUrl}/varz`, { signal: AbortSignal.timeout(2000) });
+    return ((await response.json()) as { config_load_time?: string }).config_load_time;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Makes a running server reload its config file (SIGHUP) and waits until it says it did; a server
+ * that is not running picks the file up when it starts.
+ */
+export async function reloadServer(dir: string, monitorUrl: string, timeoutMs: number): Promise<void> {
+  const pidFile = configFiles(dir).pid;
+  const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, "utf8").trim()) : undefined;
+  if (!isServerRunning(pid, dir)) return;
+  const before = await configLoadTime(monitorUrl);
+  process.kill(pid as number, "SIGHUP");
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const now = await configLoadTime(monitorUrl);
+    if (now !== undefined && now !== before) return;
+    await sleep(100);
+  }
+  throw new Error(
+    `nats-server in ${dir} did not reload its config within ${timeoutMs} ms:\n${serverErrorText(serverFiles(dir))}`,
+  );
 }

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { NatsServerConfig } from "../../model/serverConfig";
 import { isServerRunning, removeServerFiles, startServer, stopServer } from "./processes";
 
 /** What the provider needs to run one server; `config` is the server's rendered configuration. */
@@ -6,7 +7,7 @@ export interface LocalServerInputs {
   serverName: string;
   binary: string;
   dir: string;
-  config: object;
+  config: NatsServerConfig;
   monitorUrl: string;
   startTimeoutMs: number;
   /**
@@ -74,6 +75,7 @@ export type LocalServerArgs = {
 
 /** `pulumi-nodejs:local:Server`: one nats-server process. */
 export class LocalServer extends pulumi.dynamic.Resource {
+  declare readonly dir: pulumi.Output<string>;
   declare readonly pid: pulumi.Output<number>;
   declare readonly running: pulumi.Output<boolean>;
 
