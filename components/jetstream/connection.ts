@@ -6,6 +6,7 @@
  */
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
+import { UNREACHABLE } from "./errors";
 
 /** How to reach JetStream. The credential fields are secrets: pass them as `pulumi.secret(...)`. */
 export interface ConnectionSpec {
@@ -72,10 +73,12 @@ async function open(spec: ConnectionSpec): Promise<JetStreamSession> {
       maxReconnectAttempts: 10,
     });
   } catch (e) {
-    throw new Error(
+    const error = new Error(
       `cannot connect to NATS at ${spec.servers.join(", ")} within ` +
         `${spec.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS} ms: ${(e as Error).message}`,
     );
+    error.name = UNREACHABLE;
+    throw error;
   }
   const jsm = await js.jetstreamManager(nc, {
     // nats.js treats a present-but-undefined prefix as an empty one.

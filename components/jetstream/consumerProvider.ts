@@ -8,7 +8,7 @@ import {
 import { ConsumerSpec } from "../model/consumerSpec";
 import { consumerProblems } from "../model/consumerValidation";
 import { ConnectionSpec, JetStreamSession, session } from "./connection";
-import { describe, errCode, ErrCode, withRetries } from "./errors";
+import { describe, errCode, ErrCode, isUnreachable, READ_RETRY, withRetries } from "./errors";
 import { containsUnknowns, splitInputs } from "./providerInputs";
 
 export type ConsumerInputs = ConsumerSpec & { connection: ConnectionSpec; adopt?: boolean };
@@ -68,9 +68,9 @@ export const consumerProvider: pulumi.dynamic.ResourceProvider<ConsumerInputs, C
       );
     }
     const { spec, connection, adopt } = splitInputs(props);
-    const js = await session(connection);
     try {
-      const info = await withRetries(() => js.jsm.consumers.info(spec.stream, spec.name));
+      const js = await session(connection);
+      const info = await withRetries(() => js.jsm.consumers.info(spec.stream, spec.name), READ_RETRY);
       const actual = {
         ...consumerFromWire(spec.stream, info.config as unknown as Record<string, unknown>),
         connection,
@@ -81,6 +81,8 @@ export const consumerProvider: pulumi.dynamic.ResourceProvider<ConsumerInputs, C
       // Gone with its stream or deleted out of band: the next `pulumi up` creates it again.
       const code = errCode(error);
       if (code === ErrCode.ConsumerNotFound || code === ErrCode.StreamNotFound) return {};
+      // A region that is down must not stop the refresh of the `up` that brings it back.
+      if (isUnreachable(error)) return { id, props, inputs: props };
       throw describe(label(spec), error);
     }
   },

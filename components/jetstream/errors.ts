@@ -71,6 +71,18 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, firstDelayMs: 500 };
+/** Refresh only looks: it does not wait long for what is not there. */
+export const READ_RETRY: RetryPolicy = { attempts: 2, firstDelayMs: 500 };
+
+/**
+ * Whether the error says the servers cannot be reached or cannot answer now (as opposed to an
+ * answer): refresh then keeps the last known state instead of failing.
+ */
+export function isUnreachable(error: unknown): boolean {
+  return isTransient(error) || (error as ApiErrorShape)?.name === UNREACHABLE;
+}
+
+export const UNREACHABLE = "NatsUnreachableError";
 
 /** Runs `operation`, retrying transient failures with doubling delays; other errors fail at once. */
 export async function withRetries<T>(

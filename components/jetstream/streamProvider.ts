@@ -4,7 +4,7 @@ import { streamChanges } from "../model/streamDiff";
 import { StreamSpec } from "../model/streamSpec";
 import { streamProblems } from "../model/streamValidation";
 import { ConnectionSpec, JetStreamSession, session } from "./connection";
-import { describe, errCode, ErrCode, withRetries } from "./errors";
+import { describe, errCode, ErrCode, isUnreachable, READ_RETRY, withRetries } from "./errors";
 import { containsUnknowns, splitInputs } from "./providerInputs";
 
 /** The provider's inputs: the stream's fields at top level (so diffs name them), plus how to connect. */
@@ -108,14 +108,16 @@ export const streamProvider: pulumi.dynamic.ResourceProvider<StreamInputs, Strea
       );
     }
     const { connection, adopt } = splitInputs(props);
-    const js = await session(connection);
     try {
-      const info = await withRetries(() => js.jsm.streams.info(id));
+      const js = await session(connection);
+      const info = await withRetries(() => js.jsm.streams.info(id), READ_RETRY);
       const actual = { ...fromWire(normalizeWire(info.config)), connection, ...(adopt ? { adopt } : {}) };
       return { id, props: actual, inputs: actual };
     } catch (error) {
       // Deleted out of band: drop it from state, so that the next `pulumi up` creates it again.
       if (errCode(error) === ErrCode.StreamNotFound) return {};
+      // A region that is down must not stop the refresh of the `up` that brings it back.
+      if (isUnreachable(error)) return { id, props, inputs: props };
       throw describe(label(id), error);
     }
   },

@@ -4,7 +4,7 @@ import { nameProblem } from "./names";
 import { SuperClusterPlan } from "./plan";
 import { StreamSpec } from "./streamSpec";
 import { subjectProblem } from "./streamValidation";
-import { destinationOf, subjectsOverlap, withRegionToken } from "./subjects";
+import { destinationOf, withRegionToken } from "./subjects";
 import { integerProblem, problemList } from "./validation";
 
 /** Where writes go and what order readers see; see the table in the README. */
@@ -290,21 +290,4 @@ export function planVirtualStream(spec: VirtualStreamSpec, plan: SuperClusterPla
     readStream: readOf(r),
   }));
   return { name, consistency, subjects, regions, streams, mappings, access };
-}
-
-/** Problems between virtual streams of one program: overlapping subjects or names. */
-export function virtualStreamConflicts(plans: VirtualStreamPlan[]): string[] {
-  const conflicts: string[] = [];
-  plans.forEach((a, i) =>
-    plans.slice(i + 1).forEach((b) => {
-      if (a.name === b.name) conflicts.push(`two virtual streams are named "${a.name}"`);
-      for (const x of a.subjects) {
-        for (const y of b.subjects) {
-          if (subjectsOverlap(x, y))
-            conflicts.push(`"${a.name}" (${x}) and "${b.name}" (${y}) have overlapping subjects`);
-        }
-      }
-    }),
-  );
-  return conflicts;
 }

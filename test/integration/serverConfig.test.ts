@@ -4,7 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import { loopbackAddressing } from "../../components/model/endpoints";
 import { allServers, planSuperCluster } from "../../components/model/plan";
-import { MappingTable, withMappings } from "../../components/model/mappings";
+import { MappingTable, mergeMappingTables, withMappings } from "../../components/model/mappings";
+import { planVirtualStream } from "../../components/model/virtualStream";
 import { AuthPlan, NatsServerConfig, renderServerConfig } from "../../components/model/serverConfig";
 import { TopologySpec } from "../../components/model/topology";
 import { seedTopology } from "../support/topologies";
@@ -75,6 +76,32 @@ describe("rendered server configs", () => {
         server: config.server_name,
         status: 0,
         output: expect.stringContaining("configuration file"),
+      });
+    }
+  });
+
+  it("pass nats-server -t with the mappings of several virtual streams in every consistency mode", () => {
+    const plan = planSuperCluster(seedTopology());
+    const tables = Object.fromEntries(
+      (["eventual", "ordered", "immediate", "home"] as const).map((consistency) => [
+        consistency,
+        planVirtualStream(
+          { name: `vs-${consistency}`, consistency, homeRegion: consistency === "home" ? "east" : undefined },
+          plan,
+        ).mappings,
+      ]),
+    );
+    const merged = mergeMappingTables(tables);
+    for (const config of renderAll(seedTopology(), dir)) {
+      const check = serverCheck(withMappings(config, merged), dir);
+      expect({
+        server: config.server_name,
+        status: check.status,
+        output: check.status ? check.output : "",
+      }).toEqual({
+        server: config.server_name,
+        status: 0,
+        output: "",
       });
     }
   });

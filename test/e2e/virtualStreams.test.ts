@@ -1,0 +1,306 @@
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { eventually } from "../support/monitor";
+import { killAll, natsServerPids } from "../support/processes";
+import { TestStack } from "../support/stackRunner";
+import { tool } from "../support/tools";
+
+jest.setTimeout(900_000);
+
+type AppConfig = {
+  clientUrls: string[];
+  publishSubject: string;
+  consumeStream: string;
+  writeStream: string;
+  readStream: string;
+};
+
+const REGIONS = ["west", "central", "east"];
+const VIRTUAL_STREAMS = [
+  { name: "foo", consistency: "eventual" },
+  { name: "ord", consistency: "ordered" },
+  { name: "imm", consistency: "immediate" },
+  { name: "hom", consistency: "home", homeRegion: "central" },
+];
+const CONFIG = {
+  regions: REGIONS.map((name) => ({ name })),
+  stretch: { regions: REGIONS },
+  ports: { client: 20222, cluster: 21222, gateway: 22222, monitor: 23222 },
+  virtualStreams: VIRTUAL_STREAMS,
+};
+
+describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", () => {
+  let stack = new TestStack("e2e-virtual", CONFIG);
+  let apps: Record<string, Record<string, AppConfig>>;
+  let credentials: { user: string; password: string };
+  const connections: Awaited<ReturnType<typeof connect>>[] = [];
+
+  const client = async (region: string) => {
+    const nc = await connect({
+      servers: apps.foo[region].clientUrls,
+      user: credentials.user,
+      pass: credentials.password,
+      maxReconnectAttempts: -1,
+    });
+    connections.push(nc);
+    // No API check on connect: while a region restarts, the meta leader may be moving.
+    return { nc, js: jetstream(nc), jsm: await jetstreamManager(nc, { checkAPI: false }) };
+  };
+  const regionPids = (...regions: string[]) =>
+    regions.flatMap((r) => natsServerPids(path.join(stack.dataDir, `${r}-`)));
+  const up = async () => {
+    const result = await stack.run("up", 300_000);
+    expect({ code: result.code, output: result.code === 0 ? "" : result.output }).toEqual({
+      code: 0,
+      output: "",
+    });
+  };
+  /** The message ids in a virtual stream's local read stream in `region`, in stream order. */
+  const idsIn = async (region: string, virtual: string, expected: number): Promise<string[]> => {
+    const { js } = await client(region);
+    const consumer = await js.consumers.get(apps[virtual][region].readStream);
+    const ids: string[] = [];
+    const batch = await consumer.fetch({ max_messages: expected + 10, expires: 1500 });
+    for await (const m of batch) ids.push(m.headers?.get("Nats-Msg-Id") || `<no id: ${m.subject}>`);
+    return ids;
+  };
+
+  beforeAll(async () => {
+    await up();
+    apps = stack.outputs().streams as typeof apps;
+    credentials = stack.outputs(true).credentials as typeof credentials;
+  });
+
+  afterAll(async () => {
+    await Promise.all(connections.map((nc) => nc.close().catch(() => undefined)));
+    await stack.remove();
+    killAll(natsServerPids(stack.dataDir));
+  });
+
+  it("reports, per virtual stream and region, what an application needs", () => {
+    expect(apps.foo.west).toEqual({
+      clientUrls: ["nats://127.0.0.1:20222", "nats://127.0.0.1:20223", "nats://127.0.0.1:20224"],
+      publishSubject: "foo.>",
+      publishSubjects: ["foo.>"],
+      consumeStream: "foo",
+      writeStream: "foo-write-west",
+      readStream: "foo-read-west",
+    });
+    expect(apps.hom.east).toMatchObject({ writeStream: "hom-home", readStream: "hom-read-east" });
+  });
+
+  it("stores a publish on foo.test in the region's write stream, and shows it in every region as foo.test", async () => {
+    for (const region of REGIONS) {
+      const { js } = await client(region);
+      const ack = await js.publish("foo.test", `hello from ${region}`, { msgID: `${region}-1` });
+      expect({ region, stream: ack.stream }).toEqual({ region, stream: `foo-write-${region}` });
+    }
+    for (const region of REGIONS) {
+      const { jsm, js } = await client(region);
+      const info = await eventually(`foo in ${region} to hold 3 messages`, async () => {
+        const i = await jsm.streams.info("foo");
+        return i.state.messages === 3 ? i : undefined;
+      });
+      expect(info.config.name).toBe(`foo-read-${region}`);
+      // nats.js puts the stream name in the body of a consumer create, and the server checks it
+      // against the (mapped) subject: consumers are created on the region's readStream...
+      await expect(
+        jsm.consumers.add("foo", { durable_name: "js-reader", ack_policy: AckPolicy.Explicit }),
+      ).rejects.toThrow(/stream name in subject does not match request/);
+      await jsm.consumers.add(apps.foo[region].readStream, {
+        durable_name: "js-reader",
+        ack_policy: AckPolicy.Explicit,
+      });
+      // ...and consumed through the virtual name: consumer info, next and acks are all mapped.
+      const consumer = await js.consumers.get("foo", "js-reader");
+      const subjects: string[] = [];
+      for await (const m of await consumer.fetch({ max_messages: 3, expires: 2000 })) {
+        subjects.push(m.subject);
+        await m.ackAck();
+      }
+      expect(subjects).toEqual(["foo.test", "foo.test", "foo.test"]);
+      expect((await consumer.info()).ack_floor.stream_seq).toBe(3);
+    }
+  });
+
+  it("works with the nats CLI as the client: req, stream info, consumers", () => {
+    const nats = (region: string, ...args: string[]) => {
+      const result = spawnSync(
+        tool("nats"),
+        [
+          "--server",
+          apps.foo[region].clientUrls.join(","),
+          "--user",
+          credentials.user,
+          "--password",
+          credentials.password,
+          ...args,
+        ],
+        { encoding: "utf8" },
+      );
+      return `${result.stdout}${result.stderr}`;
+    };
+    expect(nats("east", "req", "-H", "Nats-Msg-Id:east-cli", "foo.test", "hello from the CLI")).toMatch(
+      /"stream":"foo-write-east"/,
+    );
+    expect(JSON.parse(nats("central", "stream", "info", "foo", "--json")).config.name).toBe(
+      "foo-read-central",
+    );
+    expect(nats("central", "consumer", "add", "foo", "cli-reader", "--pull", "--defaults")).toMatch(
+      /Information for Consumer foo-read-central > cli-reader/,
+    );
+    expect(nats("central", "consumer", "next", "foo", "cli-reader", "--count", "1")).toMatch(
+      /subj: foo\.test/,
+    );
+  });
+
+  it("loses nothing while a region is down, and catches up when `up` restarts it", async () => {
+    killAll(regionPids("central"));
+    await eventually("central to be down", async () =>
+      regionPids("central").length === 0 ? true : undefined,
+    );
+    for (const region of ["west", "east"])
+      await (await client(region)).js.publish("foo.test", "while central is down", { msgID: `${region}-2` });
+    const started = Date.now();
+    await up();
+    const all = ["west-1", "central-1", "east-1", "east-cli", "west-2", "east-2"];
+    for (const region of REGIONS) {
+      await eventually(
+        `${region} to hold every message`,
+        async () => {
+          const ids = await idsIn(region, "foo", 6);
+          return all.every((id) => ids.includes(id)) ? ids : undefined;
+        },
+        60_000,
+      );
+    }
+    console.log(`one region down: every read stream complete ${Date.now() - started} ms after \`up\` began`);
+  });
+
+  it("keeps an isolated region writing and reading, then converges after a split brain, with no loss or duplicate", async () => {
+    const central = await client("central");
+    await central.jsm.consumers.add(apps.foo.central.readStream, {
+      durable_name: "isolated-reader",
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.New,
+    });
+
+    killAll(regionPids("west", "east"));
+    await eventually("west and east to be down", async () =>
+      regionPids("west", "east").length === 0 ? true : undefined,
+    );
+    const ack = await central.js.publish("foo.test", "alone in central", { msgID: "central-isolated" });
+    expect(ack.stream).toBe("foo-write-central");
+    const reader = await central.js.consumers.get("foo", "isolated-reader");
+    const delivered = await eventually(
+      "the existing consumer to deliver",
+      async () => (await reader.next({ expires: 1000 })) ?? undefined,
+    );
+    expect(delivered.headers?.get("Nats-Msg-Id")).toBe("central-isolated");
+    delivered.ack();
+    const refused = await central.jsm.consumers
+      .add(apps.foo.central.readStream, { durable_name: "new-reader", ack_policy: AckPolicy.Explicit })
+      .then(
+        () => "created",
+        (e: Error) => e.message,
+      );
+    expect(refused).toMatch(/temporarily unavailable|timeout|no responders/i);
+
+    killAll(regionPids("central"));
+    await up();
+    await (await client("east")).js.publish("foo.test", "after the heal", { msgID: "east-healed" });
+    const started = Date.now();
+    const expected = [
+      "west-1",
+      "central-1",
+      "east-1",
+      "east-cli",
+      "west-2",
+      "east-2",
+      "central-isolated",
+      "east-healed",
+    ];
+    const seen: Record<string, string[]> = {};
+    for (const region of REGIONS) {
+      seen[region] = await eventually(
+        `${region} to converge`,
+        async () => {
+          const ids = await idsIn(region, "foo", 10);
+          return expected.every((id) => ids.includes(id)) ? ids : undefined;
+        },
+        60_000,
+      );
+    }
+    console.log(
+      `split brain healed: every read stream converged ${Date.now() - started} ms after the last publish`,
+    );
+    for (const region of REGIONS) {
+      expect({ region, ids: [...seen[region]].sort() }).toEqual({ region, ids: [...expected].sort() });
+    }
+  });
+
+  it("ordered: every region's read stream holds the same messages in the same order", async () => {
+    for (const [i, region] of [...REGIONS, ...REGIONS].entries()) {
+      const ack = await (await client(region)).js.publish(`ord.${i}`, `ordered ${i}`, { msgID: `ord-${i}` });
+      expect(ack.stream).toBe(`ord-write-${region}`);
+    }
+    const orders = await Promise.all(
+      REGIONS.map((region) =>
+        eventually(`ord in ${region}`, async () => {
+          const ids = await idsIn(region, "ord", 6);
+          return ids.length === 6 ? ids : undefined;
+        }),
+      ),
+    );
+    expect(orders[1]).toEqual(orders[0]);
+    expect(orders[2]).toEqual(orders[0]);
+  });
+
+  it("immediate: a publish with an expected last sequence succeeds once and fails when stale", async () => {
+    const { js } = await client("east");
+    const first = await js.publish("imm.account", "v1");
+    expect(first.stream).toBe("imm-global");
+    const second = await js.publish("imm.account", "v2", { expect: { lastSequence: first.seq } });
+    expect(second.seq).toBe(first.seq + 1);
+    await expect(js.publish("imm.account", "v3", { expect: { lastSequence: first.seq } })).rejects.toThrow(
+      /wrong last sequence/,
+    );
+  });
+
+  it("home: writes from any region land in the home stream, reads are local", async () => {
+    const ack = await (await client("west")).js.publish("hom.x", "to the home region", { msgID: "hom-1" });
+    expect(ack.stream).toBe("hom-home");
+    const { jsm } = await client("west");
+    const info = await eventually("the west mirror to have it", async () => {
+      const i = await jsm.streams.info("hom");
+      return i.state.messages === 1 ? i : undefined;
+    });
+    expect(info.config.name).toBe("hom-read-west");
+  });
+
+  it("removes one virtual stream without touching the others' mappings or restarting servers", async () => {
+    const mappingFile = path.join(stack.dataDir, "west-1", "mappings", "foo.json");
+    const before = { text: fs.readFileSync(mappingFile, "utf8"), mtime: fs.statSync(mappingFile).mtimeMs };
+    const pidsBefore = natsServerPids(stack.dataDir).sort();
+
+    stack = new TestStack("e2e-virtual", {
+      ...CONFIG,
+      virtualStreams: VIRTUAL_STREAMS.filter((v) => v.name !== "imm"),
+    });
+    await up();
+
+    expect(natsServerPids(stack.dataDir).sort()).toEqual(pidsBefore);
+    expect({ text: fs.readFileSync(mappingFile, "utf8"), mtime: fs.statSync(mappingFile).mtimeMs }).toEqual(
+      before,
+    );
+    expect(fs.existsSync(path.join(stack.dataDir, "west-1", "mappings", "imm.json"))).toBe(false);
+    const { js, jsm } = await client("west");
+    await expect(jsm.streams.info("imm")).rejects.toThrow(/stream not found/);
+    expect((await js.publish("foo.test", "still here", { msgID: "west-after-removal" })).stream).toBe(
+      "foo-write-west",
+    );
+  });
+});
