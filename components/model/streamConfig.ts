@@ -99,6 +99,8 @@ function normalizeSource(source: Record<string, unknown>): Record<string, unknow
 export function normalizeWire(config: WireStreamConfig): WireStreamConfig {
   const out = withoutDefaults(config, STREAM_FIELDS, STREAM_DEFAULTS);
   if (out.duplicate_window === defaultDuplicateWindow(out)) delete out.duplicate_window;
+  // On a mirror the server decides it, from the origin's allow_direct.
+  if (out.mirror !== undefined) delete out.mirror_direct;
   if (out.mirror !== undefined) out.mirror = normalizeSource(out.mirror as Record<string, unknown>);
   if (out.sources !== undefined) {
     out.sources = (out.sources as Record<string, unknown>[]).map(normalizeSource);

@@ -213,7 +213,6 @@ export function planVirtualStream(spec: VirtualStreamSpec, plan: SuperClusterPla
     name: readStreamName(name, r),
     mirror: { name: origin },
     allowDirect: true,
-    mirrorDirect: true,
     ...limits,
     ...common,
     ...inRegion(r),
@@ -241,7 +240,14 @@ export function planVirtualStream(spec: VirtualStreamSpec, plan: SuperClusterPla
     case "ordered":
       streams = [
         ...writes,
-        { name: orderStreamName(name), sources: fromWrites(regions), ...limits, ...common, ...inStretch },
+        {
+          name: orderStreamName(name),
+          sources: fromWrites(regions),
+          allowDirect: true,
+          ...limits,
+          ...common,
+          ...inStretch,
+        },
         ...regions.map((r) => mirrorOf(orderStreamName(name), r)),
       ];
       readOf = (r) => readStreamName(name, r);

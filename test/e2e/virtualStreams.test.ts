@@ -19,8 +19,9 @@ type AppConfig = {
 };
 
 const REGIONS = ["west", "central", "east"];
-const VIRTUAL_STREAMS = [
+const VIRTUAL_STREAMS: Record<string, unknown>[] = [
   { name: "foo", consistency: "eventual" },
+  { name: "grow", consistency: "eventual", regions: ["west", "central"] },
   { name: "ord", consistency: "ordered" },
   { name: "imm", consistency: "immediate" },
   { name: "hom", consistency: "home", homeRegion: "central" },
@@ -90,6 +91,12 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
       readStream: "foo-read-west",
     });
     expect(apps.hom.east).toMatchObject({ writeStream: "hom-home", readStream: "hom-read-east" });
+  });
+
+  it("previews no change right after up, in every consistency mode", async () => {
+    const preview = await stack.run("preview");
+    expect(preview.code).toBe(0);
+    expect(preview.output).not.toMatch(/\((update|replace|create|delete)\)/);
   });
 
   it("stores a publish on foo.test in the region's write stream, and shows it in every region as foo.test", async () => {
@@ -281,15 +288,54 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     expect(info.config.name).toBe("hom-read-west");
   });
 
+  it("adds a region to a live eventual stream: its streams, a source on the others, no message lost", async () => {
+    for (const region of ["west", "central"]) {
+      await (
+        await client(region)
+      ).js.publish("grow.x", `before east joins, from ${region}`, { msgID: `grow-${region}` });
+    }
+    const grown = VIRTUAL_STREAMS.map((v) => (v.name === "grow" ? { ...v, regions: REGIONS } : v));
+    stack = new TestStack("e2e-virtual", { ...CONFIG, virtualStreams: grown });
+    const preview = await stack.run("preview");
+    expect(preview.code).toBe(0);
+    // `--diff` output: "+ <type>: (create)", the id of an existing resource, then its URN, which
+    // ends with its name.
+    const steps =
+      /([+~-]+) pulumi-nodejs:dynamic\/[\w/]+:\w+: \(\w+\)\n(?:\s+\[id=[^\]]*\]\n)?\s+\[urn=[^\]]*::([\w-]+)\]/g;
+    const planned = [...preview.output.matchAll(steps)];
+    expect(planned.map((m) => `${m[1]} ${m[2]}`).sort()).toEqual(
+      [
+        "+ grow-read-east",
+        "+ grow-write-east",
+        "~ grow-mappings",
+        "~ grow-read-central",
+        "~ grow-read-west",
+      ].sort(),
+    );
+    await up();
+    apps = stack.outputs().streams as typeof apps;
+    await (await client("east")).js.publish("grow.x", "east has joined", { msgID: "grow-east" });
+    for (const region of REGIONS) {
+      const ids = await eventually(`grow in ${region}`, async () => {
+        const found = await idsIn(region, "grow", 3);
+        return found.length === 3 ? found : undefined;
+      });
+      expect({ region, ids: ids.sort() }).toEqual({
+        region,
+        ids: ["grow-central", "grow-east", "grow-west"],
+      });
+    }
+  });
+
   it("removes one virtual stream without touching the others' mappings or restarting servers", async () => {
     const mappingFile = path.join(stack.dataDir, "west-1", "mappings", "foo.json");
     const before = { text: fs.readFileSync(mappingFile, "utf8"), mtime: fs.statSync(mappingFile).mtimeMs };
     const pidsBefore = natsServerPids(stack.dataDir).sort();
 
-    stack = new TestStack("e2e-virtual", {
-      ...CONFIG,
-      virtualStreams: VIRTUAL_STREAMS.filter((v) => v.name !== "imm"),
-    });
+    const remaining = VIRTUAL_STREAMS.filter((v) => v.name !== "imm").map((v) =>
+      v.name === "grow" ? { ...v, regions: REGIONS } : v,
+    );
+    stack = new TestStack("e2e-virtual", { ...CONFIG, virtualStreams: remaining });
     await up();
 
     expect(natsServerPids(stack.dataDir).sort()).toEqual(pidsBefore);

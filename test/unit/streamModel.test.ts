@@ -61,6 +61,12 @@ describe("stream configuration", () => {
     expect(normalizeWire(serverAnswer)).toEqual(normalizeWire(toWire(seedStreamSpecs()[0])));
   });
 
+  it("leaves a mirror's mirrorDirect to the server, which derives it from the origin", () => {
+    const mirror = { name: "m", mirror: { name: "o" } };
+    expect(normalizeWire({ ...toWire(mirror), mirror_direct: true })).toEqual(normalizeWire(toWire(mirror)));
+    expect(normalizeWire({ name: "s", mirror_direct: true })).toEqual({ name: "s", mirror_direct: true });
+  });
+
   it("keeps the user's metadata and drops the server's", () => {
     const normal = normalizeWire({ name: "s", metadata: { team: "orders", "_nats.ver": "2.15.2" } });
     expect(normal).toEqual({ name: "s", metadata: { team: "orders" } });
