@@ -1,0 +1,87 @@
+import * as pulumi from "@pulumi/pulumi";
+import { SuperCluster } from "../../components/superCluster";
+import { VirtualStream } from "../../components/virtualStream";
+import { seedTopology } from "../support/topologies";
+
+interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+let registered: Registered[] = [];
+
+beforeAll(() =>
+  pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+        return { id: `${args.name}-id`, state: { ...args.inputs, result: "pw", mappedServers: [] } };
+      },
+      call: (args) => args.inputs,
+    },
+    "nats-global",
+    "unit",
+    // A preview: nothing is started, so nothing is waited for.
+    true,
+  ),
+);
+beforeEach(() => (registered = []));
+
+const superCluster = () =>
+  new SuperCluster("nats", {
+    ...seedTopology(),
+    local: { dataDir: "/tmp/vs-unit", natsServerBinary: "/bin/true" },
+  });
+
+describe("VirtualStream", () => {
+  it("is a nats-global:index:VirtualStream whose Streams and mappings are named after it", async () => {
+    const vs = new VirtualStream("foo", { superCluster: superCluster() });
+    await new Promise((resolve) => vs.appConfig.apply(resolve));
+    expect(registered.find((r) => r.name === "foo")?.type).toBe("nats-global:index:VirtualStream");
+    const children = registered.filter((r) => r.name.startsWith("foo-")).map((r) => `${r.type} ${r.name}`);
+    expect(children).toEqual(
+      expect.arrayContaining([
+        "pulumi-nodejs:dynamic/jetstream:Stream foo-write-west",
+        "pulumi-nodejs:dynamic/jetstream:Stream foo-read-east",
+        "pulumi-nodejs:dynamic/local:AccountMappings foo-mappings",
+      ]),
+    );
+    expect(children).toHaveLength(7);
+  });
+
+  it("gives the mappings to every local server as one owner's file", async () => {
+    const vs = new VirtualStream("orders", { name: "ord", superCluster: superCluster() });
+    await new Promise((resolve) => vs.appConfig.apply(resolve));
+    const mappings = registered.find((r) => r.type.endsWith("AccountMappings"));
+    expect(mappings?.inputs.owner).toBe("ord");
+    expect(Object.keys(mappings?.inputs.mappings as object)).toContain("$JS.API.STREAM.INFO.ord");
+  });
+
+  it("refuses, before creating anything, a virtual stream whose subjects overlap another's in the account", () => {
+    const sc = superCluster();
+    new VirtualStream("foo", { superCluster: sc });
+    const before = registered.length;
+    expect(() => new VirtualStream("bar", { superCluster: sc, subjects: ["foo.orders.>"] })).toThrow(
+      /subjects: virtual stream "bar"'s "foo.orders.>" overlaps virtual stream "foo"'s "foo.>"/,
+    );
+    expect(registered.slice(before).filter((r) => r.type !== "nats-global:index:VirtualStream")).toEqual([]);
+  });
+
+  it("refuses a plain stream of the same program that overlaps a virtual stream", () => {
+    const sc = superCluster();
+    new VirtualStream("foo", { superCluster: sc });
+    expect(() => sc.stream("audit", "west", { subjects: ["foo.audit"] })).toThrow(
+      /overlaps virtual stream "foo"/,
+    );
+  });
+
+  it("reports bad input as a RunError naming the field", () => {
+    expect(() => new VirtualStream("foo", { superCluster: superCluster(), outageWindow: "0s" })).toThrow(
+      pulumi.RunError,
+    );
+    expect(
+      () => new VirtualStream("foo", { superCluster: superCluster(), retention: "interest" as never }),
+    ).toThrow(/retention: must be "limits"/);
+  });
+});
