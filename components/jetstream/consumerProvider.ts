@@ -9,7 +9,7 @@ import { ConsumerSpec } from "../model/consumerSpec";
 import { consumerProblems } from "../model/consumerValidation";
 import { ConnectionSpec, JetStreamSession, session } from "./connection";
 import { describe, errCode, ErrCode, isUnreachable, READ_RETRY, withRetries } from "./errors";
-import { containsUnknowns, splitInputs } from "./providerInputs";
+import { checkInputs, diffInputs, splitInputs } from "./providerInputs";
 
 export type ConsumerInputs = ConsumerSpec & { connection: ConnectionSpec; adopt?: boolean };
 
@@ -31,20 +31,11 @@ async function applyConfig(js: JetStreamSession, spec: ConsumerSpec): Promise<vo
 /** A durable JetStream consumer, created, diffed, updated, refreshed and deleted through nats.js. */
 export const consumerProvider: pulumi.dynamic.ResourceProvider<ConsumerInputs, ConsumerInputs> = {
   async check(_olds, news) {
-    if (containsUnknowns(news)) return { inputs: news };
-    const { spec, connection, adopt } = splitInputs(news);
-    const failures = consumerProblems(spec).map((p) => ({ property: p.field, reason: p.message }));
-    if (!connection || !Array.isArray(connection.servers) || connection.servers.length === 0) {
-      failures.push({ property: "connection.servers", reason: "give at least one NATS server URL" });
-    }
-    if (failures.length > 0) return { failures };
-    return { inputs: { ...canonicalConsumer(spec), connection, ...(adopt ? { adopt } : {}) } };
+    return checkInputs(news, consumerProblems, canonicalConsumer);
   },
 
   async diff(_id, olds, news) {
-    const { changed, replaces } = consumerChanges(splitInputs(olds).spec, splitInputs(news).spec);
-    const reconnect = JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
-    return { changes: changed.length > 0 || reconnect, replaces, deleteBeforeReplace: true };
+    return diffInputs(olds, news, consumerChanges);
   },
 
   async create(inputs) {

@@ -5,7 +5,7 @@ import { StreamSpec } from "../model/streamSpec";
 import { streamProblems } from "../model/streamValidation";
 import { ConnectionSpec, JetStreamSession, session } from "./connection";
 import { describe, errCode, ErrCode, isUnreachable, READ_RETRY, withRetries } from "./errors";
-import { containsUnknowns, splitInputs } from "./providerInputs";
+import { checkInputs, diffInputs, splitInputs } from "./providerInputs";
 
 /** The provider's inputs: the stream's fields at top level (so diffs name them), plus how to connect. */
 export type StreamInputs = StreamSpec & {
@@ -76,20 +76,11 @@ async function createStream(inputs: StreamInputs): Promise<void> {
 /** A JetStream stream, created, diffed, updated, refreshed and deleted through nats.js. */
 export const streamProvider: pulumi.dynamic.ResourceProvider<StreamInputs, StreamInputs> = {
   async check(_olds, news) {
-    if (containsUnknowns(news)) return { inputs: news };
-    const { spec, connection, adopt } = splitInputs(news);
-    const failures = streamProblems(spec).map((p) => ({ property: p.field, reason: p.message }));
-    if (!connection || !Array.isArray(connection.servers) || connection.servers.length === 0) {
-      failures.push({ property: "connection.servers", reason: "give at least one NATS server URL" });
-    }
-    if (failures.length > 0) return { failures };
-    return { inputs: { ...canonicalSpec(spec), connection, ...(adopt ? { adopt } : {}) } };
+    return checkInputs(news, streamProblems, canonicalSpec);
   },
 
   async diff(_id, olds, news) {
-    const { changed, replaces } = streamChanges(splitInputs(olds).spec, splitInputs(news).spec);
-    const reconnect = JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
-    return { changes: changed.length > 0 || reconnect, replaces, deleteBeforeReplace: true };
+    return diffInputs(olds, news, streamChanges);
   },
 
   async create(inputs) {

@@ -1,32 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { NatsServerConfig } from "../../components/model/serverConfig";
 import { SuperCluster, SuperClusterArgs } from "../../components/superCluster";
+import { recordingMocks } from "../support/mocks";
 import { seedTopology } from "../support/topologies";
 
-interface Registered {
-  type: string;
-  name: string;
-  inputs: Record<string, unknown>;
-}
-
-let registered: Registered[] = [];
-
-beforeAll(() =>
-  pulumi.runtime.setMocks(
-    {
-      newResource: (args) => {
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-        return { id: `${args.name}-id`, state: { ...args.inputs, result: "generated-password" } };
-      },
-      call: (args) => args.inputs,
-    },
-    "nats-global",
-    "unit",
-    // A preview: nothing is started, so nothing is waited for.
-    true,
-  ),
-);
-beforeEach(() => (registered = []));
+const mocks = recordingMocks({ result: "generated-password" });
 
 const local = { dataDir: "/tmp/nats-global-unit", natsServerBinary: "/usr/bin/true" };
 
@@ -44,7 +22,7 @@ describe("SuperCluster", () => {
   it("builds the seed's 12 servers in 4 local clusters, named after the component", async () => {
     const sc = new SuperCluster("nats", { ...seedTopology(), local });
     await outputOf(sc.clusters);
-    const names = (type: string) => registered.filter((r) => r.type.endsWith(type)).map((r) => r.name);
+    const names = (type: string) => mocks.registered.filter((r) => r.type.endsWith(type)).map((r) => r.name);
     expect(names("local:Cluster")).toEqual(["nats-west", "nats-central", "nats-east", "nats-stretch"]);
     expect(names("Server")).toHaveLength(12);
     expect(names("Server")).toContain("nats-stretch-stretch-2");
@@ -71,7 +49,7 @@ describe("SuperCluster", () => {
       auth: { app: { user: "orders", password: pulumi.secret("s3cret") } },
     });
     await outputOf(sc.clusters);
-    const server = registered.find((r) => r.name === "nats-east-east-2");
+    const server = mocks.registered.find((r) => r.name === "nats-east-east-2");
     // The config carries passwords: it goes to the engine as a secret.
     expect(unwrapSecret(server?.inputs.config)).not.toBe(server?.inputs.config);
     const config = unwrapSecret(server?.inputs.config) as NatsServerConfig;
@@ -85,7 +63,7 @@ describe("SuperCluster", () => {
   it("generates passwords that it does not get", async () => {
     const sc = new SuperCluster("nats", { ...seedTopology(), local });
     await outputOf(sc.clusters);
-    expect(registered.filter((r) => r.type.endsWith("GeneratedPassword")).map((r) => r.name)).toEqual([
+    expect(mocks.registered.filter((r) => r.type.endsWith("GeneratedPassword")).map((r) => r.name)).toEqual([
       "nats-app-password",
       "nats-system-password",
     ]);
@@ -109,6 +87,6 @@ describe("SuperCluster", () => {
     // A RunError: Pulumi prints its message alone, without a stack trace.
     expect(() => new SuperCluster("bad", args)).toThrow(pulumi.RunError);
     expect(() => new SuperCluster("bad", args)).toThrow(field);
-    expect(registered.filter((r) => r.type !== "nats-global:index:SuperCluster")).toEqual([]);
+    expect(mocks.registered.filter((r) => r.type !== "nats-global:index:SuperCluster")).toEqual([]);
   });
 });

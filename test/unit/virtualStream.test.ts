@@ -1,32 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SuperCluster } from "../../components/superCluster";
 import { VirtualStream } from "../../components/virtualStream";
+import { recordingMocks } from "../support/mocks";
 import { seedTopology } from "../support/topologies";
 
-interface Registered {
-  type: string;
-  name: string;
-  inputs: Record<string, unknown>;
-}
-
-let registered: Registered[] = [];
-
-beforeAll(() =>
-  pulumi.runtime.setMocks(
-    {
-      newResource: (args) => {
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-        return { id: `${args.name}-id`, state: { ...args.inputs, result: "pw", mappedServers: [] } };
-      },
-      call: (args) => args.inputs,
-    },
-    "nats-global",
-    "unit",
-    // A preview: nothing is started, so nothing is waited for.
-    true,
-  ),
-);
-beforeEach(() => (registered = []));
+const mocks = recordingMocks({ result: "pw", mappedServers: [] });
 
 const superCluster = () =>
   new SuperCluster("nats", {
@@ -38,8 +16,10 @@ describe("VirtualStream", () => {
   it("is a nats-global:index:VirtualStream whose Streams and mappings are named after it", async () => {
     const vs = new VirtualStream("foo", { superCluster: superCluster() });
     await new Promise((resolve) => vs.appConfig.apply(resolve));
-    expect(registered.find((r) => r.name === "foo")?.type).toBe("nats-global:index:VirtualStream");
-    const children = registered.filter((r) => r.name.startsWith("foo-")).map((r) => `${r.type} ${r.name}`);
+    expect(mocks.registered.find((r) => r.name === "foo")?.type).toBe("nats-global:index:VirtualStream");
+    const children = mocks.registered
+      .filter((r) => r.name.startsWith("foo-"))
+      .map((r) => `${r.type} ${r.name}`);
     expect(children).toEqual(
       expect.arrayContaining([
         "pulumi-nodejs:dynamic/jetstream:Stream foo-write-west",
@@ -53,7 +33,7 @@ describe("VirtualStream", () => {
   it("gives the mappings to every local server as one owner's file", async () => {
     const vs = new VirtualStream("orders", { name: "ord", superCluster: superCluster() });
     await new Promise((resolve) => vs.appConfig.apply(resolve));
-    const mappings = registered.find((r) => r.type.endsWith("AccountMappings"));
+    const mappings = mocks.registered.find((r) => r.type.endsWith("AccountMappings"));
     expect(mappings?.inputs.owner).toBe("ord");
     expect(Object.keys(mappings?.inputs.mappings as object)).toContain("$JS.API.STREAM.INFO.ord");
   });
@@ -61,11 +41,13 @@ describe("VirtualStream", () => {
   it("refuses, before creating anything, a virtual stream whose subjects overlap another's in the account", () => {
     const sc = superCluster();
     new VirtualStream("foo", { superCluster: sc });
-    const before = registered.length;
+    const before = mocks.registered.length;
     expect(() => new VirtualStream("bar", { superCluster: sc, subjects: ["foo.orders.>"] })).toThrow(
       /subjects: virtual stream "bar"'s "foo.orders.>" overlaps virtual stream "foo"'s "foo.>"/,
     );
-    expect(registered.slice(before).filter((r) => r.type !== "nats-global:index:VirtualStream")).toEqual([]);
+    expect(
+      mocks.registered.slice(before).filter((r) => r.type !== "nats-global:index:VirtualStream"),
+    ).toEqual([]);
   });
 
   it("refuses a plain stream of the same program that overlaps a virtual stream", () => {
