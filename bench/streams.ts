@@ -14,7 +14,7 @@
 import { jetstreamManager, JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { execFileSync, spawn, spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -27,6 +27,7 @@ import { ProgramRun, ProgramStack } from "../test/support/programStack";
 import { SuperClusterHarness, TEST_AUTH } from "../test/support/superClusterHarness";
 import { PROJECT_DIR, tool } from "../test/support/tools";
 import { readingSection } from "./readingSection";
+import { machine } from "./machine";
 
 const DEFAULT_SIZES = [30, 150, 300];
 const SIZES = process.env.BENCH_SIZES
@@ -60,7 +61,8 @@ interface ConnectionPeak {
   byServer: Record<string, number>;
 }
 
-const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+const log = (message: string) =>
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 
 function specs(n: number): StreamSpec[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -173,30 +175,6 @@ function pollConnections(urls: string[]) {
       while (busy) await new Promise((resolve) => setTimeout(resolve, 20));
       return { n, peak, peakAll, samples, failedPolls, byServer };
     },
-  };
-}
-
-function versionOf(command: string, args: string[]): string {
-  try {
-    return execFileSync(command, args, { encoding: "utf8" }).trim().split("\n")[0];
-  } catch (e) {
-    return `unknown (${(e as Error).message})`;
-  }
-}
-
-function machine() {
-  const memGiB = os.totalmem() / 1024 ** 3;
-  return {
-    nproc: versionOf("nproc", []),
-    cpu: os.cpus()[0]?.model ?? "unknown",
-    memory: `${memGiB.toFixed(1)} GiB`,
-    os: `${os.type()} ${os.release()}`,
-    node: process.version,
-    natsServer: versionOf(tool("nats-server"), ["--version"]),
-    pulumi: versionOf(tool("pulumi"), ["version"]),
-    nats: versionOf(tool("nats"), ["--version"]),
-    commit: versionOf("git", ["-C", PROJECT_DIR, "rev-parse", "--short", "HEAD"]),
-    dirty: versionOf("git", ["-C", PROJECT_DIR, "status", "--porcelain", "--", "components", "test"]) !== "",
   };
 }
 

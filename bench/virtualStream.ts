@@ -32,8 +32,9 @@ import * as path from "path";
 import { performance } from "perf_hooks";
 import { killAll, natsServerPids } from "../test/support/processes";
 import { TestStack } from "../test/support/stackRunner";
-import { PROJECT_DIR, tool } from "../test/support/tools";
+import { PROJECT_DIR } from "../test/support/tools";
 import { readingSection } from "./readingSection";
+import { machine } from "./machine";
 
 const envNumber = (name: string, fallback: number) =>
   process.env[name] === undefined ? fallback : Number(process.env[name]);
@@ -484,29 +485,6 @@ async function catchUp(
   if (result.completeAt === undefined)
     log(`foo-read-east never held ${target} (last seen ${result.finalMessages})`);
   return result;
-}
-
-function versionOf(command: string, args: string[]): string {
-  try {
-    return execFileSync(command, args, { encoding: "utf8" }).trim().split("\n")[0];
-  } catch (e) {
-    return `unknown (${(e as Error).message})`;
-  }
-}
-
-function machine() {
-  return {
-    nproc: versionOf("nproc", []),
-    cpu: os.cpus()[0]?.model ?? "unknown",
-    memory: `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
-    os: `${os.type()} ${os.release()}`,
-    node: process.version,
-    natsServer: versionOf(tool("nats-server"), ["--version"]),
-    pulumi: versionOf(tool("pulumi"), ["version"]),
-    commit: versionOf("git", ["-C", PROJECT_DIR, "rev-parse", "--short", "HEAD"]),
-    dirty:
-      versionOf("git", ["-C", PROJECT_DIR, "status", "--porcelain", "--", "components", "index.ts"]) !== "",
-  };
 }
 
 const ms = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? "n/a" : v.toFixed(2));
