@@ -12,7 +12,8 @@ export const generatedPasswordProvider: pulumi.dynamic.ResourceProvider<
   GeneratedPasswordState
 > = {
   async create(inputs) {
-    const result = crypto.randomBytes(inputs.bytes).toString("base64url");
+    // Hex: no character a shell or a command line reads as a flag or a quote (base64url may start with "-").
+    const result = crypto.randomBytes(inputs.bytes).toString("hex");
     return { id: crypto.randomUUID(), outs: { bytes: inputs.bytes, result } };
   },
   async diff(_id, olds, news) {

@@ -138,12 +138,9 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
       const result = spawnSync(
         tool("nats"),
         [
-          "--server",
-          apps.foo[region].clientUrls.join(","),
-          "--user",
-          credentials.user,
-          "--password",
-          credentials.password,
+          `--server=${apps.foo[region].clientUrls.join(",")}`,
+          `--user=${credentials.user}`,
+          `--password=${credentials.password}`,
           ...args,
         ],
         { encoding: "utf8" },
@@ -247,6 +244,27 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     for (const region of REGIONS) {
       expect({ region, ids: [...seen[region]].sort() }).toEqual({ region, ids: [...expected].sort() });
     }
+  });
+
+  it("gives stretch-cluster clients no mappings: virtual subjects go nowhere, real names work", async () => {
+    const clusters = stack.outputs().clusters as Record<string, { clientUrls: string[] }>;
+    const nc = await connect({
+      servers: clusters.stretch.clientUrls,
+      user: credentials.user,
+      pass: credentials.password,
+    });
+    connections.push(nc);
+    const js = jetstream(nc);
+    await expect(js.publish("foo.test", "from the stretch cluster")).rejects.toThrow(
+      /no responders|not enabled/i,
+    );
+    const ack = await js.publish("foo.west.test", "from the stretch cluster, to west", {
+      msgID: "stretch-1",
+    });
+    expect(ack.stream).toBe("foo-write-west");
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    await expect(jsm.streams.info("foo")).rejects.toThrow(/stream not found/);
+    expect((await jsm.streams.info("foo-read-east")).config.name).toBe("foo-read-east");
   });
 
   it("ordered: every region's read stream holds the same messages in the same order", async () => {

@@ -55,6 +55,13 @@ describe("dynamic providers through Pulumi's closure serializer", () => {
     expect(diff).toMatchObject({ changes: true, replaces: ["storage"], deleteBeforeReplace: true });
   });
 
+  it("generates passwords of 48 hex characters, which no command line reads as a flag", async () => {
+    const { provider } = await roundTrip(generatedPasswordProvider);
+    const made = await Promise.all([1, 2, 3].map(() => provider.create({ bytes: 24 })));
+    for (const { outs } of made) expect(outs?.result).toMatch(/^[0-9a-f]{48}$/);
+    expect(new Set(made.map((m) => m.outs?.result)).size).toBe(3);
+  });
+
   it("keeps the consumer provider's checks and diffs working after the round trip", async () => {
     const { provider } = await roundTrip(consumerProvider);
     const news = { stream: "orders", name: "billing", ackPolicy: "explicit", ackWait: "30s", connection };
