@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { GeneratedPassword } from "./credentials/generatedPassword";
-import { ClusterPlan, planSuperCluster, SuperClusterPlan } from "./model/plan";
+import { planSuperCluster, SuperClusterPlan } from "./model/plan";
 import { AuthPlan, DEFAULT_JETSTREAM_LIMITS, JetStreamLimits, UserCredentials } from "./model/serverConfig";
 import { TopologySpec } from "./model/topology";
 import { problemList } from "./model/validation";
@@ -12,7 +12,6 @@ import { AccountMappings } from "./platforms/local/mappingsProvider";
 import { Stream, StreamArgs } from "./jetstream/stream";
 import { subjectsOverlap } from "./model/subjects";
 import { DataDir } from "./platforms/local/dataDirProvider";
-import { ProvisionedServers } from "./platforms/provisioned";
 
 export interface CredentialsArgs {
   user?: string;
@@ -89,15 +88,11 @@ export class SuperCluster extends pulumi.ComponentResource {
           { parent: this, dependsOn: dataDir ? [dataDir] : [] },
         ),
     );
-    const provisioned = this.plan.clusters.map((cluster, i): [ClusterPlan, ProvisionedServers] => [
-      cluster,
-      this.localClusters[i],
-    ]);
     this.clusters = pulumi
-      .all(provisioned.map(([, servers]) => pulumi.all([servers.clientUrls, servers.monitorUrls])))
+      .all(this.localClusters.map((servers) => pulumi.all([servers.clientUrls, servers.monitorUrls])))
       .apply((urls) =>
         Object.fromEntries(
-          provisioned.map(([cluster], i) => [
+          this.plan.clusters.map((cluster, i) => [
             cluster.name,
             {
               clientUrls: urls[i][0],

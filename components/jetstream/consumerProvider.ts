@@ -4,6 +4,7 @@ import {
   consumerChanges,
   consumerFromWire,
   consumerToWire,
+  consumerUpdate,
 } from "../model/consumerConfig";
 import { ConsumerSpec } from "../model/consumerSpec";
 import { consumerProblems } from "../model/consumerValidation";
@@ -19,13 +20,8 @@ const label = (spec: Pick<ConsumerSpec, "stream" | "name">) =>
 type ConsumerConfig = Parameters<JetStreamSession["jsm"]["consumers"]["add"]>[1];
 
 async function applyConfig(js: JetStreamSession, spec: ConsumerSpec): Promise<void> {
-  const current = await withRetries(() => js.jsm.consumers.info(spec.stream, spec.name));
-  const wire = consumerToWire(spec);
-  // Fields set before but left out now go back to the server's defaults.
-  const cleared = Object.fromEntries(Object.keys(current.config).map((k) => [k, undefined]));
-  await withRetries(() =>
-    js.jsm.consumers.update(spec.stream, spec.name, { ...cleared, ...wire } as Partial<ConsumerConfig>),
-  );
+  const config = consumerUpdate(spec) as Partial<ConsumerConfig>;
+  await withRetries(() => js.jsm.consumers.update(spec.stream, spec.name, config));
 }
 
 /** A durable JetStream consumer, created, diffed, updated, refreshed and deleted through nats.js. */

@@ -34,6 +34,7 @@ const CONSUMER_DEFAULTS: Readonly<WireConfig> = {
 const ACKING_DEFAULTS: Readonly<WireConfig> = { ack_wait: 30e9, max_ack_pending: 1000 };
 const PULL_DEFAULTS: Readonly<WireConfig> = { max_waiting: 512 };
 
+/** Every field this package manages; an update sends them all (see consumerUpdate). */
 const CONSUMER_FIELDS: readonly string[] = [
   "name",
   "description",
@@ -83,6 +84,15 @@ export function consumerToWire(spec: ConsumerSpec): WireConfig {
   const { stream, ...config } = spec;
   const wire = specToWire(config, DURATION_FIELDS);
   return { ...wire, durable_name: spec.name };
+}
+
+/**
+ * The whole configuration for an update, with undefined for every managed field left out: nats.js
+ * merges an update into the current config, so a field removed from the spec must be sent to go.
+ */
+export function consumerUpdate(spec: ConsumerSpec): WireConfig {
+  const wire = consumerToWire(spec);
+  return { ...Object.fromEntries(CONSUMER_FIELDS.map((k) => [k, undefined])), ...wire };
 }
 
 /** The comparable form of a consumer configuration, wanted or read back: see normalizeWire. */
