@@ -10,6 +10,7 @@ export const ErrCode = {
   UpdateNotAllowed: 10052,
   MirrorUpdateNotAllowed: 10055,
   InsufficientResources: 10023,
+  NotEnabledForAccount: 10039,
 } as const;
 
 interface ApiErrorShape {
@@ -17,21 +18,36 @@ interface ApiErrorShape {
   status?: number;
   message?: string;
   name?: string;
+  cause?: ApiErrorShape;
 }
+
+/** nats.js's name both for err_code 10039 (wrapping the API error) and for a request no one answered. */
+const NOT_ENABLED = "JetStreamNotEnabled";
 
 /** The JetStream err_code of an error from nats.js, if it is a JetStream API error. */
 export function errCode(error: unknown): number | undefined {
   const e = error as ApiErrorShape;
+  if (e?.name === NOT_ENABLED) return errCode(e.cause);
   return e?.name === "JetStreamApiError" || e?.name?.endsWith("NotFoundError") ? e.code : undefined;
 }
 
 /**
+ * A JetStream API request that found no responder. Servers leave the API without responders for a
+ * moment while they start, or reload a config that changes the account (as applying another virtual
+ * stream's mappings does).
+ */
+function isWithoutResponder(error: unknown): boolean {
+  return (error as ApiErrorShape)?.name === NOT_ENABLED && errCode(error) === undefined;
+}
+
+/**
  * Whether retrying may help: no meta leader yet (or a lost quorum), a request that timed out or
- * found no responder while servers restart.
+ * found no responder while servers restart or reload.
  */
 export function isTransient(error: unknown): boolean {
   const e = error as ApiErrorShape;
   if (errCode(error) === ErrCode.ClusterNotAvailable) return true;
+  if (isWithoutResponder(error)) return true;
   return ["TimeoutError", "NoRespondersError", "RequestError"].includes(e?.name ?? "");
 }
 
@@ -40,6 +56,11 @@ const META_LEADER_HINT =
   "the JetStream servers (in a super-cluster, servers in a majority of regions) to be up and " +
   "connected; publishing and consuming on existing streams keep working meanwhile. Bring the " +
   "missing servers back and run `pulumi up` again.";
+
+const NO_RESPONDER_HINT =
+  "no server answered the JetStream API: check connection.domain and connection.apiPrefix against " +
+  "the servers' JetStream domain; servers that kept restarting or reloading their config for the " +
+  "whole retry period answer like this too";
 
 export const HINTS: Record<number, string> = {
   [ErrCode.ClusterNotAvailable]: META_LEADER_HINT,
@@ -52,7 +73,15 @@ export const HINTS: Record<number, string> = {
   [ErrCode.InsufficientResources]:
     "the servers lack the memory or storage reserved for this stream: lower maxBytes or raise the " +
     "servers' JetStream limits",
+  [ErrCode.NotEnabledForAccount]:
+    "the connection's user belongs to an account without JetStream: connect as a user of the " +
+    "application account, or enable JetStream for this account in the servers' config",
 };
+
+function transientHint(error: unknown): string | undefined {
+  if (isWithoutResponder(error)) return NO_RESPONDER_HINT;
+  return isTransient(error) ? META_LEADER_HINT : undefined;
+}
 
 /** A message a user can act on: what, on which stream or consumer, the server's words and a hint. */
 export function describe(what: string, error: unknown, hint?: string): Error {
@@ -61,7 +90,7 @@ export function describe(what: string, error: unknown, hint?: string): Error {
   const code = errCode(error);
   const detail = code !== undefined ? ` (err_code ${code}${e.status ? `, status ${e.status}` : ""})` : "";
   const text = `${what}: ${e?.message ?? String(error)}${detail}`;
-  const help = hint ?? (code !== undefined ? HINTS[code] : isTransient(error) ? META_LEADER_HINT : undefined);
+  const help = hint ?? (code !== undefined ? HINTS[code] : transientHint(error));
   return new Error(help ? `${text}\n  hint: ${help}` : text);
 }
 

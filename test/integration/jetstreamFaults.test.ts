@@ -6,6 +6,7 @@ import * as path from "path";
 import { closeAllSessions, ConnectionSpec, session } from "../../components/jetstream/connection";
 import { StreamInputs, streamProvider } from "../../components/jetstream/streamProvider";
 import { healthProblem } from "../../components/platforms/local/health";
+import { accountMappingsProvider } from "../../components/platforms/local/mappingsProvider";
 import { eventually } from "../support/monitor";
 import { SuperClusterHarness } from "../support/superClusterHarness";
 import { tool } from "../support/tools";
@@ -41,6 +42,7 @@ describe("JetStream connections", () => {
             jetstream: "enabled",
             users: [{ nkey: user.getPublicKey() }, { user: "t", password: "tpw" }],
           },
+          WITHOUT_JETSTREAM: { users: [{ user: "nojs", password: "nojspw" }] },
         },
       };
       fs.writeFileSync(path.join(dir, "server.json"), JSON.stringify(config));
@@ -77,13 +79,61 @@ describe("JetStream connections", () => {
       await expect(attempt).rejects.not.toThrow(/wrong-password/);
       expect(Date.now() - started).toBeLessThan(5000);
     });
+
+    it("refuse an account without JetStream at once, saying so", async () => {
+      const started = Date.now();
+      const attempt = create(
+        streamWith({ servers: ["nats://127.0.0.1:10622"], user: "nojs", password: "nojspw" }, "nojs"),
+      );
+      await expect(attempt).rejects.toThrow(/err_code 10039.*\n {2}hint: .*account without JetStream/s);
+      expect(Date.now() - started).toBeLessThan(5000);
+    });
   });
 });
 
-describe("JetStream without a meta leader", () => {
+describe("JetStream on a super-cluster in trouble", () => {
   const harness = new SuperClusterHarness({ client: 11222, cluster: 11322, gateway: 11422, monitor: 11522 });
   beforeAll(() => harness.start());
   afterAll(() => harness.stop());
+
+  // A reload that changes the account's mappings leaves the JetStream API without responders for a
+  // moment; another virtual stream's mappings being applied must not fail this stream's create.
+  it("creates streams while account mappings reload on every server", async () => {
+    const servers = harness.runningServers();
+    let churning = true;
+    let reloads = 0;
+    const churn = (async () => {
+      for (let round = 0; churning; round++) {
+        const mappings = { [`churn.${round % 2}.>`]: [{ destination: "churned.>", weight: 100 }] };
+        await accountMappingsProvider.create({
+          owner: "churn",
+          binary: tool("nats-server"),
+          servers,
+          mappings,
+        });
+        reloads++;
+      }
+    })();
+    let created = 0;
+    const creator = async () => {
+      while (reloads < 15) {
+        const name = `during-reload-${created++}`;
+        await create({
+          name,
+          subjects: [`reload.${name}.>`],
+          numReplicas: 1,
+          connection: harness.connection("west"),
+        });
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: 8 }, creator));
+    } finally {
+      churning = false;
+      await churn;
+    }
+    expect(created).toBeGreaterThan(15);
+  });
 
   it("retries for a bounded time, explains the quorum rule, and works once regions are back", async () => {
     const stopped = await harness.stopClusters("west", "central");

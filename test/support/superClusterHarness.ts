@@ -51,6 +51,14 @@ export class SuperClusterHarness {
     return { servers: this.clientUrls(cluster), user: TEST_AUTH.app.user, password: TEST_AUTH.app.password };
   }
 
+  /** Every running server's folder and monitoring URL, as the AccountMappings resource takes them. */
+  runningServers(): { dir: string; monitorUrl: string }[] {
+    return [...this.running.values()].map((r) => ({
+      dir: r.dir,
+      monitorUrl: monitorUrl(this.endpoint(r.server)),
+    }));
+  }
+
   monitorUrls(): string[] {
     return allServers(this.plan).map((s) => monitorUrl(this.endpoint(s)));
   }
