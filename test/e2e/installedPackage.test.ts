@@ -1,0 +1,175 @@
+/*
+ * The package as a user gets it: `npm pack` (which builds it), unpacked into the node_modules of a
+ * fresh project, used by a program that knows only the package name, through the real Pulumi CLI.
+ * The dynamic providers then load the package by name in the provider process instead of carrying
+ * its code in every resource's state.
+ */
+import { jetstream } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { killAll, natsServerPids } from "../support/processes";
+import { PROJECT_DIR } from "../support/tools";
+
+jest.setTimeout(300_000);
+
+const PROJECT = path.join(PROJECT_DIR, ".pulumi-state", "work", "installed-package");
+const STACK = "e2e-installed";
+const PACKAGE_DIR = path.join(PROJECT, "node_modules", "pulumi-nats-global");
+
+interface Run {
+  code: number | null;
+  output: string;
+  changes?: Record<string, number>;
+}
+
+function runProgram(command: "up" | "preview" | "destroy"): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      "bash",
+      [path.join(PROJECT_DIR, "scripts", "with-env.sh"), "node", "main.js", command, STACK],
+      { cwd: PROJECT, env: { ...process.env, FORCE_COLOR: "0" } },
+    );
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 240_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const result = /^@@RESULT (.*)$/m.exec(output);
+      resolve({ code, output, changes: result ? JSON.parse(result[1]) : undefined });
+    });
+  });
+}
+
+function pulumi(...args: string[]): string {
+  const result = spawnSync(
+    "bash",
+    [path.join(PROJECT_DIR, "scripts", "with-env.sh"), "pulumi", ...args, "--stack", STACK],
+    { cwd: PROJECT, encoding: "utf8" },
+  );
+  if (result.status !== 0)
+    throw new Error(`pulumi ${args.join(" ")} failed:\n${result.stdout}${result.stderr}`);
+  return result.stdout;
+}
+
+/** A fresh project with the packed package unpacked, and the package's dependencies beside it. */
+function installPackedPackage(): void {
+  fs.rmSync(PROJECT, { recursive: true, force: true });
+  fs.mkdirSync(PACKAGE_DIR, { recursive: true });
+  const pack = spawnSync("npm", ["pack", "--silent", "--pack-destination", PROJECT], {
+    cwd: PROJECT_DIR,
+    encoding: "utf8",
+  });
+  if (pack.status !== 0) throw new Error(`npm pack failed:\n${pack.stdout}${pack.stderr}`);
+  const tarball = path.join(PROJECT, pack.stdout.trim().split("\n").pop() as string);
+  const untar = spawnSync("tar", ["xzf", tarball, "-C", PACKAGE_DIR, "--strip-components=1"]);
+  if (untar.status !== 0) throw new Error(`tar failed: ${untar.stderr}`);
+  for (const scope of ["@pulumi", "@nats-io"]) {
+    fs.symlinkSync(path.join(PROJECT_DIR, "node_modules", scope), path.join(PROJECT, "node_modules", scope));
+  }
+  // A project of its own: inside this checkout, Node would otherwise resolve the package name to
+  // the checkout itself (package self-reference).
+  const manifest = { name: "installed-package", private: true, dependencies: { "pulumi-nats-global": "*" } };
+  fs.writeFileSync(path.join(PROJECT, "package.json"), JSON.stringify(manifest, null, 2));
+  fs.copyFileSync(
+    path.join(__dirname, "..", "fixtures", "installed-package", "main.js"),
+    path.join(PROJECT, "main.js"),
+  );
+}
+
+describe("the package installed from its npm tarball", () => {
+  beforeAll(() => installPackedPackage());
+
+  afterAll(async () => {
+    await runProgram("destroy");
+    spawnSync(
+      "bash",
+      [
+        path.join(PROJECT_DIR, "scripts", "with-env.sh"),
+        "pulumi",
+        "stack",
+        "rm",
+        "--yes",
+        "--force",
+        "--stack",
+        STACK,
+      ],
+      { cwd: PROJECT },
+    );
+    killAll(natsServerPids(path.join(PROJECT, ".data")));
+    fs.rmSync(PROJECT, { recursive: true, force: true });
+  });
+
+  it("ships only the compiled components", () => {
+    const files = spawnSync("find", [PACKAGE_DIR, "-type", "f", "-name", "*.js"], { encoding: "utf8" })
+      .stdout.trim()
+      .split("\n")
+      .map((f) => path.relative(PACKAGE_DIR, f));
+    expect(files).toContain("dist/components/index.js");
+    expect(files.filter((f) => !f.startsWith("dist/components/"))).toEqual([]);
+  });
+
+  it("deploys a super-cluster, a virtual stream and a stream from a program that knows only its name", async () => {
+    const up = await runProgram("up");
+    expect({ code: up.code, output: up.code === 0 ? "" : up.output }).toEqual({ code: 0, output: "" });
+
+    const outputs = JSON.parse(pulumi("stack", "output", "--json", "--show-secrets"));
+    const nc = await connect({
+      servers: outputs.orders.west.clientUrls,
+      user: outputs.credentials.user,
+      pass: outputs.credentials.password,
+    });
+    try {
+      const ack = await jetstream(nc).publish("orders.created", "an order", { msgID: "installed-1" });
+      expect(ack.stream).toBe("orders-write-west");
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("keeps each provider in state as a reference to the installed package, not a copy of its code", () => {
+    const state = JSON.parse(pulumi("stack", "export"));
+    const providers = (state.deployment.resources as { type: string; inputs?: { __provider?: string } }[])
+      .filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"))
+      .map((r) => ({ type: r.type, code: r.inputs?.__provider ?? "" }));
+    expect(providers.map((p) => p.type)).toEqual(
+      expect.arrayContaining([
+        "pulumi-nodejs:dynamic/local:Server",
+        "pulumi-nodejs:dynamic/jetstream:Stream",
+        "pulumi-nodejs:dynamic/local:AccountMappings",
+      ]),
+    );
+    for (const { type, code } of providers) {
+      // The model and the platform code stay in the package; only the provider's own methods travel.
+      expect({ type, size: code.length }).toEqual({
+        type,
+        size: code.length < 12_000 ? code.length : "under 12000",
+      });
+      expect({ type, copiesModel: /function __problemList\b/.test(code) }).toEqual({
+        type,
+        copiesModel: false,
+      });
+    }
+    const stream = providers.find((p) => p.type === "pulumi-nodejs:dynamic/jetstream:Stream") as {
+      code: string;
+    };
+    expect(stream.code).toMatch(/require\("pulumi-nats-global\/dist\/components\/model\/streamConfig\.js"\)/);
+  });
+
+  it("previews no change after up", async () => {
+    const preview = await runProgram("preview");
+    expect(preview.code).toBe(0);
+    expect(Object.keys(preview.changes ?? {})).toEqual(["same"]);
+  });
+
+  it("destroys every server it started", async () => {
+    const destroy = await runProgram("destroy");
+    expect({ code: destroy.code, output: destroy.code === 0 ? "" : destroy.output }).toEqual({
+      code: 0,
+      output: "",
+    });
+    expect(natsServerPids(path.join(PROJECT, ".data"))).toEqual([]);
+  });
+});
