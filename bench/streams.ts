@@ -23,6 +23,7 @@ import { loopbackAddressing, monitorUrl } from "../components/model/endpoints";
 import { normalizeWire, toWire } from "../components/model/streamConfig";
 import { StreamSpec } from "../components/model/streamSpec";
 import { monitor } from "../test/support/monitor";
+import { installPackedPackage } from "../test/support/installedPackage";
 import { ProgramRun, ProgramStack } from "../test/support/programStack";
 import { SuperClusterHarness, TEST_AUTH } from "../test/support/superClusterHarness";
 import { PROJECT_DIR, tool } from "../test/support/tools";
@@ -36,13 +37,24 @@ const SIZES = process.env.BENCH_SIZES
 const WRITE_RESULTS = process.env.BENCH_SIZES === undefined;
 const CLUSTER = "west";
 const STACK = "bench-streams";
+const INSTALLED_STACK = "bench-streams-installed";
+const INSTALLED_PROJECT = path.join(PROJECT_DIR, ".pulumi-state", "work", "bench-installed-package");
 const PREFIX = "bench-";
 const CONNECTION_NAME = "pulumi-nats-global";
 const POLL_MS = 200;
 const PULUMI_TIMEOUT_MS = 900_000;
 const RESULTS_FILE = path.join(PROJECT_DIR, "bench", "RESULTS.md");
 
-const OPERATIONS = ["pulumi up", "pulumi preview", "pulumi destroy", "nats add", "nats rm"] as const;
+const OPERATIONS = [
+  "pulumi up",
+  "pulumi preview",
+  "pulumi destroy",
+  "installed up",
+  "installed preview",
+  "installed destroy",
+  "nats add",
+  "nats rm",
+] as const;
 type Operation = (typeof OPERATIONS)[number];
 
 interface Row {
@@ -50,6 +62,7 @@ interface Row {
   seconds: Record<Operation, number>;
   /** Size of the stack's state file after `pulumi up`, when the backend is a local directory. */
   stateBytes?: number;
+  installedStateBytes?: number;
 }
 
 interface ConnectionPeak {
@@ -179,22 +192,29 @@ function pollConnections(urls: string[]) {
 }
 
 /** The stack's checkpoint file of the local file backend (runProgram.ts's project name). */
-function stateBytes(): number | undefined {
+function stateBytes(stack: string): number | undefined {
   const backend = process.env.PULUMI_BACKEND_URL;
   if (!backend?.startsWith("file://")) return undefined;
-  const file = path.join(backend.slice(7), ".pulumi", "stacks", "nats-global-test", `${STACK}.json`);
+  const file = path.join(backend.slice(7), ".pulumi", "stacks", "nats-global-test", `${stack}.json`);
   return fs.existsSync(file) ? fs.statSync(file).size : undefined;
 }
 
 function table(rows: Row[]): string {
-  const header = ["N", ...OPERATIONS.map((op) => `${op} s (ms/stream)`), "state after up MB"];
+  const header = [
+    "N",
+    ...OPERATIONS.map((op) => `${op} s (ms/stream)`),
+    "state after up MB",
+    "state after installed up MB",
+  ];
   const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => "--:").join("|")}|`];
   for (const row of rows) {
     const cells = OPERATIONS.map(
       (op) => `${row.seconds[op].toFixed(2)} (${((row.seconds[op] * 1000) / row.n).toFixed(0)})`,
     );
-    const state = row.stateBytes === undefined ? "n/a" : (row.stateBytes / 1e6).toFixed(1);
-    lines.push(`| ${row.n} | ${cells.join(" | ")} | ${state} |`);
+    const mb = (bytes?: number) => (bytes === undefined ? "n/a" : (bytes / 1e6).toFixed(1));
+    lines.push(
+      `| ${row.n} | ${cells.join(" | ")} | ${mb(row.stateBytes)} | ${mb(row.installedStateBytes)} |`,
+    );
   }
   return lines.join("\n");
 }
@@ -249,6 +269,13 @@ async function main(): Promise<void> {
   stopOnSignal("SIGINT");
   stopOnSignal("SIGTERM");
   const stack = new ProgramStack(STACK, "jetstreamResources.ts");
+  log("packing the package and installing it into a fresh project");
+  installPackedPackage(INSTALLED_PROJECT);
+  const installed = new ProgramStack(
+    INSTALLED_STACK,
+    path.join(INSTALLED_PROJECT, "streams.js"),
+    INSTALLED_PROJECT,
+  );
   const cliDir = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-bench-"));
   const rows: Row[] = [];
   const peaks: ConnectionPeak[] = [];
@@ -278,12 +305,17 @@ async function main(): Promise<void> {
     // A stack left over by an interrupted run points at servers that are gone: start clean.
     stackUsed = true;
     // An interrupted run leaves the stack locked (file backend): lift its lock, then remove the stack.
-    spawnSync(tool("pulumi"), ["cancel", "--yes", "-s", `organization/nats-global-test/${STACK}`], {
-      cwd: os.tmpdir(),
-      stdio: "ignore",
-    });
-    const rm = await stack.run("rm", { connection, streams: [] });
-    if (rm.code !== 0) throw new Error(`removing a leftover stack ${STACK} failed:\n${rm.output}`);
+    for (const [name, leftover] of [
+      [STACK, stack],
+      [INSTALLED_STACK, installed],
+    ] as const) {
+      spawnSync(tool("pulumi"), ["cancel", "--yes", "-s", `organization/nats-global-test/${name}`], {
+        cwd: os.tmpdir(),
+        stdio: "ignore",
+      });
+      const rm = await leftover.run("rm", { connection, streams: [] });
+      if (rm.code !== 0) throw new Error(`removing a leftover stack ${name} failed:\n${rm.output}`);
+    }
 
     for (const n of SIZES) {
       const streams = specs(n);
@@ -301,7 +333,7 @@ async function main(): Promise<void> {
       }
       expectRun("pulumi up", up.value, { create: n + 1 });
       seconds["pulumi up"] = up.seconds;
-      const state = stateBytes();
+      const state = stateBytes(STACK);
       await expectStreamCount(jsm, "after pulumi up", n);
       const pulumiConfig = normalizeWire((await jsm.streams.info(streams[0].name)).config);
 
@@ -317,6 +349,26 @@ async function main(): Promise<void> {
       expectRun("pulumi destroy", destroy.value, { delete: n + 1 });
       seconds["pulumi destroy"] = destroy.seconds;
       await expectStreamCount(jsm, "after pulumi destroy", 0);
+
+      // The same through the package as npm installs it: providers load it by name.
+      const installedUp = await timed(`N=${n} pulumi up (installed)`, () =>
+        installed.run("up", input, PULUMI_TIMEOUT_MS),
+      );
+      expectRun("pulumi up (installed)", installedUp.value, { create: n + 1 });
+      seconds["installed up"] = installedUp.seconds;
+      const installedState = stateBytes(INSTALLED_STACK);
+      await expectStreamCount(jsm, "after pulumi up (installed)", n);
+      const installedPreview = await timed(`N=${n} pulumi preview (installed)`, () =>
+        installed.run("preview", input, PULUMI_TIMEOUT_MS),
+      );
+      expectRun("pulumi preview (installed)", installedPreview.value, { same: n + 1 });
+      seconds["installed preview"] = installedPreview.seconds;
+      const installedDestroy = await timed(`N=${n} pulumi destroy (installed)`, () =>
+        installed.run("destroy", input, PULUMI_TIMEOUT_MS),
+      );
+      expectRun("pulumi destroy (installed)", installedDestroy.value, { delete: n + 1 });
+      seconds["installed destroy"] = installedDestroy.seconds;
+      await expectStreamCount(jsm, "after pulumi destroy (installed)", 0);
 
       // nats CLI: one process per stream, from a shell script.
       const scripts = writeCliScripts(path.join(cliDir, String(n)), streams);
@@ -342,16 +394,19 @@ async function main(): Promise<void> {
       seconds["nats rm"] = rm.seconds;
       await expectStreamCount(jsm, "after nats stream rm", 0);
 
-      rows.push({ n, seconds, stateBytes: state });
+      rows.push({ n, seconds, stateBytes: state, installedStateBytes: installedState });
     }
   } finally {
     log("cleaning up");
     if (stackUsed && harness !== undefined) {
       const input = { connection: harness.connection(CLUSTER), streams: [] };
-      const destroy = await stack.run("destroy", input, PULUMI_TIMEOUT_MS).catch((e: unknown) => e);
-      if ((destroy as ProgramRun)?.code !== 0) log(`cleanup destroy failed: ${JSON.stringify(destroy)}`);
-      await stack.run("rm", input).catch((e: unknown) => log(`cleanup rm failed: ${String(e)}`));
+      for (const used of [stack, installed]) {
+        const destroy = await used.run("destroy", input, PULUMI_TIMEOUT_MS).catch((e: unknown) => e);
+        if ((destroy as ProgramRun)?.code !== 0) log(`cleanup destroy failed: ${JSON.stringify(destroy)}`);
+        await used.run("rm", input).catch((e: unknown) => log(`cleanup rm failed: ${String(e)}`));
+      }
     }
+    fs.rmSync(INSTALLED_PROJECT, { recursive: true, force: true });
     await nc?.close().catch(() => undefined);
     await harness?.stop().catch((e: unknown) => log(`harness stop failed: ${String(e)}`));
     fs.rmSync(cliDir, { recursive: true, force: true });
@@ -401,6 +456,11 @@ one after the other, each starting with no stream:
   the CLI's default parallelism). \`up\` creates N streams; \`preview\` runs with the same input and
   nothing to change; \`destroy\` deletes them. Each time covers the whole command as a user runs it:
   the \`ts-node\` start of the program, the Pulumi engine, the dynamic provider, the stack state writes.
+- **installed up / preview / destroy**: the same streams and commands, from a fresh project that has
+  the package as npm installs it (\`npm pack\`, unpacked into its node_modules) and declares them with
+  \`test/fixtures/installed-package/streams.js\`, which knows the package only by its name. There the
+  dynamic providers load the package by name, and each resource's state carries only the provider's
+  own methods instead of the package's code.
 - **nats add / nats rm**: a bash script of N lines \`nats stream add --config <stream>.json\` (the
   JSON is \`toWire(spec)\` of the same spec), one CLI process per stream, run sequentially; then a
   script of N lines \`nats stream rm -f <name>\`.

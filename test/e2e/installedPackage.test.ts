@@ -9,6 +9,7 @@ import { connect } from "@nats-io/transport-node";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { installPackedPackage } from "../support/installedPackage";
 import { killAll, natsServerPids } from "../support/processes";
 import { PROJECT_DIR } from "../support/tools";
 
@@ -54,33 +55,8 @@ function pulumi(...args: string[]): string {
   return result.stdout;
 }
 
-/** A fresh project with the packed package unpacked, and the package's dependencies beside it. */
-function installPackedPackage(): void {
-  fs.rmSync(PROJECT, { recursive: true, force: true });
-  fs.mkdirSync(PACKAGE_DIR, { recursive: true });
-  const pack = spawnSync("npm", ["pack", "--silent", "--pack-destination", PROJECT], {
-    cwd: PROJECT_DIR,
-    encoding: "utf8",
-  });
-  if (pack.status !== 0) throw new Error(`npm pack failed:\n${pack.stdout}${pack.stderr}`);
-  const tarball = path.join(PROJECT, pack.stdout.trim().split("\n").pop() as string);
-  const untar = spawnSync("tar", ["xzf", tarball, "-C", PACKAGE_DIR, "--strip-components=1"]);
-  if (untar.status !== 0) throw new Error(`tar failed: ${untar.stderr}`);
-  for (const scope of ["@pulumi", "@nats-io"]) {
-    fs.symlinkSync(path.join(PROJECT_DIR, "node_modules", scope), path.join(PROJECT, "node_modules", scope));
-  }
-  // A project of its own: inside this checkout, Node would otherwise resolve the package name to
-  // the checkout itself (package self-reference).
-  const manifest = { name: "installed-package", private: true, dependencies: { "pulumi-nats-global": "*" } };
-  fs.writeFileSync(path.join(PROJECT, "package.json"), JSON.stringify(manifest, null, 2));
-  fs.copyFileSync(
-    path.join(__dirname, "..", "fixtures", "installed-package", "main.js"),
-    path.join(PROJECT, "main.js"),
-  );
-}
-
 describe("the package installed from its npm tarball", () => {
-  beforeAll(() => installPackedPackage());
+  beforeAll(() => installPackedPackage(PROJECT));
 
   afterAll(async () => {
     await runProgram("destroy");

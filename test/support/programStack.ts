@@ -10,24 +10,26 @@ export interface ProgramRun extends RunResult {
   outputs?: Record<string, unknown>;
 }
 
-/** A stack of a test program (test/programs), driven through the real CLI by runProgram.ts. */
+/**
+ * A stack of a test program, driven through the real CLI by runProgram.ts: a file of test/programs,
+ * or an absolute path with the project directory the program runs in.
+ */
 export class ProgramStack {
   private readonly inputFile: string;
 
   constructor(
     readonly name: string,
     private readonly program: string,
+    private readonly workDir?: string,
   ) {
     this.inputFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-input-")), "input.json");
   }
 
   async run(command: "up" | "preview" | "refresh" | "destroy" | "rm", input: unknown, timeoutMs = 300_000) {
     fs.writeFileSync(this.inputFile, JSON.stringify(input));
-    const programPath = path.join(PROJECT_DIR, "test", "programs", this.program);
-    const result: ProgramRun = await runInProject(
-      ["ts-node", "test/support/runProgram.ts", command, this.name, programPath, this.inputFile],
-      timeoutMs,
-    );
+    const programPath = path.resolve(PROJECT_DIR, "test", "programs", this.program);
+    const args = ["ts-node", "test/support/runProgram.ts", command, this.name, programPath, this.inputFile];
+    const result: ProgramRun = await runInProject(this.workDir ? [...args, this.workDir] : args, timeoutMs);
     const marker = result.output.lastIndexOf("@@RESULT ");
     if (marker >= 0) Object.assign(result, JSON.parse(result.output.slice(marker + 9).split("\n")[0]));
     return result;

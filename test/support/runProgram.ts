@@ -1,7 +1,7 @@
 /*
  * Runs a Pulumi program module of the tests or benchmarks through the real Pulumi CLI:
  *
- *   ts-node test/support/runProgram.ts <up|preview|refresh|destroy|rm> <stack> <program module> <input.json>
+ *   ts-node test/support/runProgram.ts <up|preview|refresh|destroy|rm> <stack> <program module> <input.json> [work dir]
  *
  * The module's default export takes the parsed input and declares resources; it runs in this
  * process (Automation API inline program). The CLI's output streams to stdout; the last line is
@@ -14,11 +14,12 @@ import * as path from "path";
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 
 async function main(): Promise<void> {
-  const [command, stackName, programModule, inputFile] = process.argv.slice(2);
+  const [command, stackName, programModule, inputFile, ownWorkDir] = process.argv.slice(2);
   const input = JSON.parse(fs.readFileSync(inputFile, "utf8"));
   const program = require(path.resolve(programModule)).default as (input: unknown) => Record<string, unknown>;
-  // Inside the checkout, so that the dynamic-provider shim finds @pulumi/pulumi from its cwd.
-  const workDir = path.join(PROJECT_DIR, ".pulumi-state", "work", stackName);
+  // Inside the checkout, so that the dynamic-provider shim finds @pulumi/pulumi from its cwd; or the
+  // program's own project, whose node_modules the dynamic providers then load packages from.
+  const workDir = ownWorkDir ?? path.join(PROJECT_DIR, ".pulumi-state", "work", stackName);
   fs.mkdirSync(workDir, { recursive: true });
   const stack = await LocalWorkspace.createOrSelectStack(
     { projectName: "nats-global-test", stackName, program: async () => program(input) },
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
       break;
     case "rm":
       await stack.workspace.removeStack(stackName, { force: true });
-      fs.rmSync(workDir, { recursive: true, force: true });
+      if (ownWorkDir === undefined) fs.rmSync(workDir, { recursive: true, force: true });
       break;
     default:
       throw new Error(`unknown command ${command}`);
