@@ -27,7 +27,7 @@ import { installPackedPackage } from "../test/support/installedPackage";
 import { ProgramRun, ProgramStack } from "../test/support/programStack";
 import { SuperClusterHarness, TEST_AUTH } from "../test/support/superClusterHarness";
 import { PROJECT_DIR, tool } from "../test/support/tools";
-import { readingSection } from "./readingSection";
+import { readingSection, writeResults } from "./resultsFile";
 import { machine } from "./machine";
 
 const DEFAULT_SIZES = [30, 150, 300];
@@ -425,7 +425,7 @@ async function main(): Promise<void> {
   configChecks.forEach((c) => console.log(c));
   console.log(`total run time ${totalMinutes.toFixed(1)} min`);
   if (WRITE_RESULTS)
-    fs.writeFileSync(RESULTS_FILE, resultsMarkdown(rows, peaks, configChecks, env, totalMinutes));
+    writeResults(RESULTS_FILE, resultsMarkdown(rows, peaks, configChecks, env, totalMinutes));
 }
 
 function resultsMarkdown(

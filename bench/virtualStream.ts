@@ -25,15 +25,13 @@ import {
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { execFileSync } from "child_process";
-import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
 import { killAll, natsServerPids } from "../test/support/processes";
 import { TestStack } from "../test/support/stackRunner";
 import { PROJECT_DIR } from "../test/support/tools";
-import { readingSection } from "./readingSection";
+import { readingSection, writeResults } from "./resultsFile";
 import { machine } from "./machine";
 
 const envNumber = (name: string, fallback: number) =>
@@ -837,13 +835,7 @@ async function main(): Promise<void> {
   console.log(progressTable(catchUpResult));
   console.log(`total run time ${totalMinutes.toFixed(1)} min`);
   if (WRITE_RESULTS) {
-    fs.writeFileSync(
-      RESULTS_FILE,
-      resultsMarkdown(latency, catchUpResult, env, firstUpSeconds, totalMinutes),
-    );
-    // Aligned tables, as `npm run lint` (prettier --check) wants them.
-    const prettier = path.join(PROJECT_DIR, "node_modules", ".bin", "prettier");
-    execFileSync(prettier, ["--write", RESULTS_FILE], { stdio: "ignore" });
+    writeResults(RESULTS_FILE, resultsMarkdown(latency, catchUpResult, env, firstUpSeconds, totalMinutes));
   }
 }
 

@@ -1,4 +1,7 @@
+import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as path from "path";
+import { PROJECT_DIR } from "../test/support/tools";
 
 const READING_START = "<!-- reading: kept across runs, edit by hand -->";
 const READING_END = "<!-- /reading -->";
@@ -16,4 +19,12 @@ export function readingSection(resultsFile: string): string {
       ? "_Not written yet: read the numbers above and write it here._"
       : text.slice(start + READING_START.length, end).trim();
   return `${READING_START}\n\n${reading}\n\n${READING_END}`;
+}
+
+/** Writes a results file with its tables aligned, as `npm run lint` (prettier --check) wants them. */
+export function writeResults(resultsFile: string, markdown: string): void {
+  fs.writeFileSync(resultsFile, markdown);
+  execFileSync(path.join(PROJECT_DIR, "node_modules", ".bin", "prettier"), ["--write", resultsFile], {
+    stdio: "ignore",
+  });
 }
