@@ -10,6 +10,8 @@ export PULUMI_HOME="${PULUMI_HOME:-$root/.pulumi-state/home}"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$root/.pulumi-state/backend}"
 # The documented passphrase of the local file backend; set your own for anything but loopback.
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-nats-global-local}"
+# No backup of the state per update: these stacks live on this machine, and tests make hundreds.
+export PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_BACKUPS="${PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_BACKUPS-true}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true

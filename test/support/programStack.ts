@@ -1,5 +1,4 @@
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { runInProject, RunResult } from "./stackRunner";
 import { PROJECT_DIR } from "./tools";
@@ -22,7 +21,10 @@ export class ProgramStack {
     private readonly program: string,
     private readonly workDir?: string,
   ) {
-    this.inputFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-input-")), "input.json");
+    // One file per stack in the checkout's gitignored state folder: nothing piles up in /tmp.
+    const inputs = path.join(PROJECT_DIR, ".pulumi-state", "inputs");
+    fs.mkdirSync(inputs, { recursive: true });
+    this.inputFile = path.join(inputs, `${name}.json`);
   }
 
   async run(command: "up" | "preview" | "refresh" | "destroy" | "rm", input: unknown, timeoutMs = 300_000) {
