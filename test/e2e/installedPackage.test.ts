@@ -87,6 +87,31 @@ describe("the package installed from its npm tarball", () => {
     expect(files.filter((f) => !f.startsWith("dist/components/"))).toEqual([]);
   });
 
+  it("type-checks the README's complete TypeScript examples against the package's declarations", () => {
+    const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
+    const programs = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)]
+      .map((m) => m[1])
+      .filter((code) => code.includes('from "pulumi-nats-global"'));
+    expect(programs.length).toBeGreaterThanOrEqual(2);
+    const files = programs.map((code, i) => {
+      const file = `readme-example-${i + 1}.ts`;
+      fs.writeFileSync(path.join(PROJECT, file), code);
+      return file;
+    });
+    // How a current TypeScript project resolves the package: through its "exports" and their types.
+    const tsconfig = {
+      compilerOptions: { strict: true, noEmit: true, module: "node16", target: "ES2022", types: ["node"] },
+      files,
+    };
+    fs.writeFileSync(path.join(PROJECT, "tsconfig.json"), JSON.stringify(tsconfig));
+    const tsc = spawnSync(path.join(PROJECT_DIR, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.json"], {
+      cwd: PROJECT,
+      encoding: "utf8",
+    });
+    expect(`${tsc.stdout}${tsc.stderr}`).toBe("");
+    expect(tsc.status).toBe(0);
+  });
+
   it("deploys a super-cluster, a virtual stream and a stream from a program that knows only its name", async () => {
     const up = await runProgram("up");
     expect({ code: up.code, output: up.code === 0 ? "" : up.output }).toEqual({ code: 0, output: "" });

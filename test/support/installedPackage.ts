@@ -7,7 +7,8 @@ const FIXTURES = path.join(PROJECT_DIR, "test", "fixtures", "installed-package")
 
 /**
  * Makes `projectDir` a fresh project that has this package as npm installs it: `npm pack` (which
- * builds), the tarball unpacked into node_modules, the package's dependencies linked beside it, and
+ * builds), the tarball unpacked into node_modules, the package's dependencies (and Node's types)
+ * linked beside it, and
  * the programs of test/fixtures/installed-package, which know the package only by its name.
  */
 export function installPackedPackage(projectDir: string): void {
@@ -22,7 +23,7 @@ export function installPackedPackage(projectDir: string): void {
   const tarball = path.join(projectDir, pack.stdout.trim().split("\n").pop() as string);
   const untar = spawnSync("tar", ["xzf", tarball, "-C", packageDir, "--strip-components=1"]);
   if (untar.status !== 0) throw new Error(`tar failed: ${untar.stderr}`);
-  for (const scope of ["@pulumi", "@nats-io"]) {
+  for (const scope of ["@pulumi", "@nats-io", "@types"]) {
     fs.symlinkSync(
       path.join(PROJECT_DIR, "node_modules", scope),
       path.join(projectDir, "node_modules", scope),
