@@ -19,6 +19,11 @@ type AppConfig = {
 };
 
 const REGIONS = ["west", "central", "east"];
+/**
+ * How long a test waits for sources to deliver after a region restarted: a source that asked for
+ * its consumer while the origin had no leader yet waits 30 s for the answer, then backs off.
+ */
+const AFTER_RESTART_MS = 90_000;
 const VIRTUAL_STREAMS: Record<string, unknown>[] = [
   { name: "foo", consistency: "eventual" },
   { name: "grow", consistency: "eventual", regions: ["west", "central"] },
@@ -178,7 +183,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
           const ids = await idsIn(region, "foo", 6);
           return all.every((id) => ids.includes(id)) ? ids : undefined;
         },
-        60_000,
+        AFTER_RESTART_MS,
       );
     }
     console.log(`one region down: every read stream complete ${Date.now() - started} ms after \`up\` began`);
@@ -214,7 +219,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
       await eventually(
         `${region} to hold central-2`,
         async () => ((await idsIn(region, "foo", 8)).includes("central-2") ? true : undefined),
-        120_000,
+        AFTER_RESTART_MS,
       );
     }
     console.log(
@@ -261,7 +266,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
           const ids = await idsIn(region, "foo", 10);
           return expected.every((id) => ids.includes(id)) ? ids : undefined;
         },
-        60_000,
+        AFTER_RESTART_MS,
       );
     }
     console.log(
@@ -300,10 +305,14 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     }
     const orders = await Promise.all(
       REGIONS.map((region) =>
-        eventually(`ord in ${region}`, async () => {
-          const ids = await idsIn(region, "ord", 6);
-          return ids.length === 6 ? ids : undefined;
-        }),
+        eventually(
+          `ord in ${region}`,
+          async () => {
+            const ids = await idsIn(region, "ord", 6);
+            return ids.length === 6 ? ids : undefined;
+          },
+          AFTER_RESTART_MS,
+        ),
       ),
     );
     expect(orders[1]).toEqual(orders[0]);
@@ -325,10 +334,14 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     const ack = await (await client("west")).js.publish("hom.x", "to the home region", { msgID: "hom-1" });
     expect(ack.stream).toBe("hom-home");
     const { jsm } = await client("west");
-    const info = await eventually("the west mirror to have it", async () => {
-      const i = await jsm.streams.info("hom");
-      return i.state.messages === 1 ? i : undefined;
-    });
+    const info = await eventually(
+      "the west mirror to have it",
+      async () => {
+        const i = await jsm.streams.info("hom");
+        return i.state.messages === 1 ? i : undefined;
+      },
+      AFTER_RESTART_MS,
+    );
     expect(info.config.name).toBe("hom-read-west");
   });
 
@@ -360,10 +373,14 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     apps = stack.outputs().streams as typeof apps;
     await (await client("east")).js.publish("grow.x", "east has joined", { msgID: "grow-east" });
     for (const region of REGIONS) {
-      const ids = await eventually(`grow in ${region}`, async () => {
-        const found = await idsIn(region, "grow", 3);
-        return found.length === 3 ? found : undefined;
-      });
+      const ids = await eventually(
+        `grow in ${region}`,
+        async () => {
+          const found = await idsIn(region, "grow", 3);
+          return found.length === 3 ? found : undefined;
+        },
+        AFTER_RESTART_MS,
+      );
       expect({ region, ids: ids.sort() }).toEqual({
         region,
         ids: ["grow-central", "grow-east", "grow-west"],
