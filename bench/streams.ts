@@ -116,6 +116,47 @@ async function expectStreamCount(jsm: JetStreamManager, what: string, count: num
   if (names.length !== count) throw new Error(`${what}: ${names.length} bench streams, expected ${count}`);
 }
 
+type AroundUp = <T>(run: () => Promise<T>) => Promise<T>;
+
+interface PulumiRound {
+  seconds: Partial<Record<Operation, number>>;
+  stateBytes?: number;
+  /** The first stream's config as the server reports it after `up`. */
+  firstConfig: unknown;
+}
+
+/**
+ * `pulumi up` of the input's streams on `stack`, a preview with nothing to change, then `destroy`,
+ * each timed and checked; `aroundUp` wraps the `up` alone.
+ */
+async function pulumiRound(
+  stack: ProgramStack,
+  prefix: "pulumi" | "installed",
+  input: { connection: unknown; streams: StreamSpec[] },
+  jsm: JetStreamManager,
+  aroundUp: AroundUp = (run) => run(),
+): Promise<PulumiRound> {
+  const n = input.streams.length;
+  const step = async (command: "up" | "preview" | "destroy", changes: Record<string, number>) => {
+    const what = `${prefix} ${command}` as Operation;
+    const result = await timed(`N=${n} ${what}`, () => stack.run(command, input, PULUMI_TIMEOUT_MS));
+    expectRun(what, result.value, changes);
+    return result.seconds;
+  };
+  const up = await aroundUp(() => step("up", { create: n + 1 }));
+  const stateBytesAfterUp = stateBytes(stack.name);
+  await expectStreamCount(jsm, `after ${prefix} up`, n);
+  const firstConfig = normalizeWire((await jsm.streams.info(input.streams[0].name)).config);
+  const preview = await step("preview", { same: n + 1 });
+  const destroy = await step("destroy", { delete: n + 1 });
+  await expectStreamCount(jsm, `after ${prefix} destroy`, 0);
+  return {
+    seconds: { [`${prefix} up`]: up, [`${prefix} preview`]: preview, [`${prefix} destroy`]: destroy },
+    stateBytes: stateBytesAfterUp,
+    firstConfig,
+  };
+}
+
 /** Runs a bash script with the given environment; rejects on a non-zero exit. */
 function runScript(script: string, env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -322,53 +363,20 @@ async function main(): Promise<void> {
       const input = { connection, streams };
       const seconds = {} as Record<Operation, number>;
 
-      // Pulumi: create, preview with nothing to change, destroy.
       const biggest = n === Math.max(...SIZES);
-      const poller = biggest ? pollConnections(westMonitors) : undefined;
-      let up;
-      try {
-        up = await timed(`N=${n} pulumi up`, () => stack.run("up", input, PULUMI_TIMEOUT_MS));
-      } finally {
-        if (poller) peaks.push(await poller.stop(n));
-      }
-      expectRun("pulumi up", up.value, { create: n + 1 });
-      seconds["pulumi up"] = up.seconds;
-      const state = stateBytes(STACK);
-      await expectStreamCount(jsm, "after pulumi up", n);
-      const pulumiConfig = normalizeWire((await jsm.streams.info(streams[0].name)).config);
-
-      const preview = await timed(`N=${n} pulumi preview`, () =>
-        stack.run("preview", input, PULUMI_TIMEOUT_MS),
-      );
-      expectRun("pulumi preview", preview.value, { same: n + 1 });
-      seconds["pulumi preview"] = preview.seconds;
-
-      const destroy = await timed(`N=${n} pulumi destroy`, () =>
-        stack.run("destroy", input, PULUMI_TIMEOUT_MS),
-      );
-      expectRun("pulumi destroy", destroy.value, { delete: n + 1 });
-      seconds["pulumi destroy"] = destroy.seconds;
-      await expectStreamCount(jsm, "after pulumi destroy", 0);
-
+      const watchConnections: AroundUp = async (run) => {
+        const poller = pollConnections(westMonitors);
+        try {
+          return await run();
+        } finally {
+          peaks.push(await poller.stop(n));
+        }
+      };
+      const source = await pulumiRound(stack, "pulumi", input, jsm, biggest ? watchConnections : undefined);
       // The same through the package as npm installs it: providers load it by name.
-      const installedUp = await timed(`N=${n} pulumi up (installed)`, () =>
-        installed.run("up", input, PULUMI_TIMEOUT_MS),
-      );
-      expectRun("pulumi up (installed)", installedUp.value, { create: n + 1 });
-      seconds["installed up"] = installedUp.seconds;
-      const installedState = stateBytes(INSTALLED_STACK);
-      await expectStreamCount(jsm, "after pulumi up (installed)", n);
-      const installedPreview = await timed(`N=${n} pulumi preview (installed)`, () =>
-        installed.run("preview", input, PULUMI_TIMEOUT_MS),
-      );
-      expectRun("pulumi preview (installed)", installedPreview.value, { same: n + 1 });
-      seconds["installed preview"] = installedPreview.seconds;
-      const installedDestroy = await timed(`N=${n} pulumi destroy (installed)`, () =>
-        installed.run("destroy", input, PULUMI_TIMEOUT_MS),
-      );
-      expectRun("pulumi destroy (installed)", installedDestroy.value, { delete: n + 1 });
-      seconds["installed destroy"] = installedDestroy.seconds;
-      await expectStreamCount(jsm, "after pulumi destroy (installed)", 0);
+      const fromInstalled = await pulumiRound(installed, "installed", input, jsm);
+      Object.assign(seconds, source.seconds, fromInstalled.seconds);
+      const pulumiConfig = source.firstConfig;
 
       // nats CLI: one process per stream, from a shell script.
       const scripts = writeCliScripts(path.join(cliDir, String(n)), streams);
@@ -394,7 +402,12 @@ async function main(): Promise<void> {
       seconds["nats rm"] = rm.seconds;
       await expectStreamCount(jsm, "after nats stream rm", 0);
 
-      rows.push({ n, seconds, stateBytes: state, installedStateBytes: installedState });
+      rows.push({
+        n,
+        seconds,
+        stateBytes: source.stateBytes,
+        installedStateBytes: fromInstalled.stateBytes,
+      });
     }
   } finally {
     log("cleaning up");

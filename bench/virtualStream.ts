@@ -33,6 +33,7 @@ import { TestStack } from "../test/support/stackRunner";
 import { PROJECT_DIR } from "../test/support/tools";
 import { readingSection, writeResults } from "./resultsFile";
 import { machine } from "./machine";
+import type { RegionAppConfig } from "../components/virtualStream";
 
 const envNumber = (name: string, fallback: number) =>
   process.env[name] === undefined ? fallback : Number(process.env[name]);
@@ -62,14 +63,6 @@ const CONFIG = {
   virtualStreams: [{ name: "foo", consistency: "eventual" }],
 };
 const RESULTS_FILE = path.join(PROJECT_DIR, "bench", "RESULTS-virtual.md");
-
-type AppConfig = {
-  clientUrls: string[];
-  publishSubject: string;
-  consumeStream: string;
-  writeStream: string;
-  readStream: string;
-};
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const now = () => performance.timeOrigin + performance.now();
@@ -759,7 +752,7 @@ async function main(): Promise<void> {
     if (up.code !== 0) throw new Error(`up failed (${up.code}):\n${up.output.slice(-4000)}`);
     log(`up took ${firstUpSeconds.toFixed(1)} s`);
     const outputs = stack.outputs();
-    const apps = (outputs.streams as Record<string, Record<string, AppConfig>>).foo;
+    const apps = (outputs.streams as Record<string, Record<string, RegionAppConfig>>).foo;
     const eastMonitors = (outputs.clusters as Record<string, { monitorUrls: string[] }>).east.monitorUrls;
     const credentials = stack.outputs(true).credentials as { user: string; password: string };
     const client = async (region: string, name: string) => {

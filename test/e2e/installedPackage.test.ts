@@ -6,11 +6,12 @@
  */
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { installPackedPackage } from "../support/installedPackage";
 import { killAll, natsServerPids } from "../support/processes";
+import { ProgramStack } from "../support/programStack";
 import { PROJECT_DIR } from "../support/tools";
 
 jest.setTimeout(300_000);
@@ -18,31 +19,8 @@ jest.setTimeout(300_000);
 const PROJECT = path.join(PROJECT_DIR, ".pulumi-state", "work", "installed-package");
 const STACK = "e2e-installed";
 const PACKAGE_DIR = path.join(PROJECT, "node_modules", "pulumi-nats-global");
-
-interface Run {
-  code: number | null;
-  output: string;
-  changes?: Record<string, number>;
-}
-
-function runProgram(command: "up" | "preview" | "destroy"): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      "bash",
-      [path.join(PROJECT_DIR, "scripts", "with-env.sh"), "node", "main.js", command, STACK],
-      { cwd: PROJECT, env: { ...process.env, FORCE_COLOR: "0" } },
-    );
-    let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 240_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      const result = /^@@RESULT (.*)$/m.exec(output);
-      resolve({ code, output, changes: result ? JSON.parse(result[1]) : undefined });
-    });
-  });
-}
+const stack = new ProgramStack(STACK, path.join(PROJECT, "superCluster.js"), PROJECT);
+const runProgram = (command: "up" | "preview" | "destroy") => stack.run(command, {}, 240_000);
 
 function pulumi(...args: string[]): string {
   const result = spawnSync(
@@ -60,20 +38,7 @@ describe("the package installed from its npm tarball", () => {
 
   afterAll(async () => {
     await runProgram("destroy");
-    spawnSync(
-      "bash",
-      [
-        path.join(PROJECT_DIR, "scripts", "with-env.sh"),
-        "pulumi",
-        "stack",
-        "rm",
-        "--yes",
-        "--force",
-        "--stack",
-        STACK,
-      ],
-      { cwd: PROJECT },
-    );
+    await stack.run("rm", {});
     killAll(natsServerPids(path.join(PROJECT, ".data")));
     fs.rmSync(PROJECT, { recursive: true, force: true });
   });

@@ -7,16 +7,9 @@ import { eventually } from "../support/monitor";
 import { killAll, natsServerPids } from "../support/processes";
 import { TestStack } from "../support/stackRunner";
 import { tool } from "../support/tools";
+import type { RegionAppConfig } from "../../components/virtualStream";
 
 jest.setTimeout(900_000);
-
-type AppConfig = {
-  clientUrls: string[];
-  publishSubject: string;
-  consumeStream: string;
-  writeStream: string;
-  readStream: string;
-};
 
 const REGIONS = ["west", "central", "east"];
 /**
@@ -40,7 +33,7 @@ const CONFIG = {
 
 describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", () => {
   let stack = new TestStack("e2e-virtual", CONFIG);
-  let apps: Record<string, Record<string, AppConfig>>;
+  let apps: Record<string, Record<string, RegionAppConfig>>;
   let credentials: { user: string; password: string };
   const connections: Awaited<ReturnType<typeof connect>>[] = [];
 
