@@ -5,7 +5,7 @@ import { SuperClusterPlan } from "./plan";
 import { StreamSpec } from "./streamSpec";
 import { subjectProblem } from "./streamValidation";
 import { destinationOf, withRegionToken } from "./subjects";
-import { integerProblem, problemList } from "./validation";
+import { integerProblem, ProblemList, problemList } from "./validation";
 
 /** Where writes go and what order readers see; see the table in the README. */
 export type Consistency = "eventual" | "ordered" | "immediate" | "home";
@@ -34,6 +34,12 @@ export interface VirtualStreamSpec {
    * loses the writes it took meanwhile from the other regions' read streams.
    */
   outageWindow?: Duration;
+  /**
+   * How long every stream that takes publishes or sources remembers message ids (default "2m", the
+   * seed's): a publish that an application retries in another region with the same `Nats-Msg-Id`
+   * within it is stored once in every read stream. Mirrors copy what their origin kept.
+   */
+  duplicateWindow?: Duration;
   /** `home` only: the region whose stream takes every write. */
   homeRegion?: string;
   /** `immediate` only: regional read mirrors of the stretched stream (default true). */
@@ -64,6 +70,7 @@ export interface VirtualStreamPlan {
 }
 
 const DEFAULT_OUTAGE_WINDOW = "1h";
+const DEFAULT_DUPLICATE_WINDOW = "2m";
 
 export const writeStreamName = (name: string, region: string) => `${name}-write-${region}`;
 export const readStreamName = (name: string, region: string) => `${name}-read-${region}`;
@@ -169,8 +176,36 @@ function checkSpec(spec: VirtualStreamSpec, plan: SuperClusterPlan): void {
       "must be above 0: write streams would keep nothing for a region that was cut off",
     );
   }
+  checkDuplicateWindow(spec, problems);
   if (spec.numReplicas !== undefined) problems.check("numReplicas", integerProblem(spec.numReplicas, 1, 5));
   problems.throwIfAny(`virtual stream "${spec.name}"`);
+}
+
+/** The server refuses a duplicate window longer than the stream's max age: say so at preview. */
+function checkDuplicateWindow(spec: VirtualStreamSpec, problems: ProblemList): void {
+  const window = parseDuration(spec.duplicateWindow ?? DEFAULT_DUPLICATE_WINDOW);
+  if (typeof window === "string") {
+    problems.add("duplicateWindow", window);
+    return;
+  }
+  if (window === 0) {
+    problems.add(
+      "duplicateWindow",
+      "must be above 0: a publish retried in another region would be stored twice",
+    );
+  }
+  const ages = { outageWindow: spec.outageWindow ?? DEFAULT_OUTAGE_WINDOW, maxAge: spec.maxAge };
+  for (const [field, age] of Object.entries(ages)) {
+    const limit = age === undefined ? undefined : parseDuration(age);
+    // 0 is no age limit; a bad duration is reported on its own field.
+    if (typeof limit === "number" && limit > 0 && window > limit) {
+      problems.add(
+        "duplicateWindow",
+        `${spec.duplicateWindow ?? DEFAULT_DUPLICATE_WINDOW} is longer than ${field} (${age}), how long the ` +
+          `streams keep messages: shorten duplicateWindow or lengthen ${field}`,
+      );
+    }
+  }
 }
 
 /**
@@ -194,6 +229,8 @@ export function planVirtualStream(spec: VirtualStreamSpec, plan: SuperClusterPla
     ...(spec.maxMsgs !== undefined ? { maxMsgs: spec.maxMsgs } : {}),
     ...(spec.maxMsgsPerSubject !== undefined ? { maxMsgsPerSubject: spec.maxMsgsPerSubject } : {}),
   };
+  // Every stream that stores publishes or sourced messages; mirrors copy their origin's result.
+  const dedupe = { duplicateWindow: spec.duplicateWindow ?? DEFAULT_DUPLICATE_WINDOW };
   const inRegion = (region: string) => ({ placement: { cluster: region, tags: [`region:${region}`] } });
   const inStretch = { placement: { cluster: stretch as string, tags: ["stretch"] } };
   // A region's writes, as the read side stores them: the region token dropped again.
@@ -206,6 +243,7 @@ export function planVirtualStream(spec: VirtualStreamSpec, plan: SuperClusterPla
     name: writeStreamName(name, r),
     subjects: subjects.map((s) => withRegionToken(s, r)),
     maxAge: spec.outageWindow ?? DEFAULT_OUTAGE_WINDOW,
+    ...dedupe,
     ...common,
     ...inRegion(r),
   }));
@@ -229,6 +267,7 @@ export function planVirtualStream(spec: VirtualStreamSpec, plan: SuperClusterPla
           name: readStreamName(name, r),
           sources: fromWrites([r, ...regions.filter((o) => o !== r)]),
           allowDirect: true,
+          ...dedupe,
           ...limits,
           ...common,
           ...inRegion(r),
@@ -244,6 +283,7 @@ export function planVirtualStream(spec: VirtualStreamSpec, plan: SuperClusterPla
           name: orderStreamName(name),
           sources: fromWrites(regions),
           allowDirect: true,
+          ...dedupe,
           ...limits,
           ...common,
           ...inStretch,
@@ -257,7 +297,7 @@ export function planVirtualStream(spec: VirtualStreamSpec, plan: SuperClusterPla
       const global = stretchedStreamName(name);
       const mirrors = spec.mirrors ?? true;
       streams = [
-        { name: global, subjects, allowDirect: true, ...limits, ...common, ...inStretch },
+        { name: global, subjects, allowDirect: true, ...dedupe, ...limits, ...common, ...inStretch },
         ...(mirrors ? regions.map((r) => mirrorOf(global, r)) : []),
       ];
       readOf = (r) => (mirrors ? readStreamName(name, r) : global);
@@ -268,7 +308,15 @@ export function planVirtualStream(spec: VirtualStreamSpec, plan: SuperClusterPla
       const home = homeStreamName(name);
       const homeRegion = spec.homeRegion as string;
       streams = [
-        { name: home, subjects, allowDirect: true, ...limits, ...common, ...inRegion(homeRegion) },
+        {
+          name: home,
+          subjects,
+          allowDirect: true,
+          ...dedupe,
+          ...limits,
+          ...common,
+          ...inRegion(homeRegion),
+        },
         ...regions.filter((r) => r !== homeRegion).map((r) => mirrorOf(home, r)),
       ];
       readOf = (r) => (r === homeRegion ? home : readStreamName(name, r));

@@ -131,6 +131,24 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     }
   });
 
+  it("stores once a publish that an application retried in another region with the same message id", async () => {
+    // The application's region failed mid-publish, so it published again through another region.
+    await (await client("west")).js.publish("foo.retried", "first try", { msgID: "retried" });
+    await (await client("east")).js.publish("foo.retried", "second try", { msgID: "retried" });
+    // Sources deliver in order: once this is in a read stream, so is east's retry.
+    await (await client("east")).js.publish("foo.retried", "after the retry", { msgID: "after-retry" });
+    for (const region of REGIONS) {
+      const ids = await eventually(`${region} to hold after-retry`, async () => {
+        const found = await idsIn(region, "foo", 10);
+        return found.includes("after-retry") ? found : undefined;
+      });
+      expect({ region, retried: ids.filter((id) => id === "retried").length }).toEqual({
+        region,
+        retried: 1,
+      });
+    }
+  });
+
   it("works with the nats CLI as the client: req, stream info, consumers", () => {
     const nats = (region: string, ...args: string[]) => {
       const result = spawnSync(
@@ -168,7 +186,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
       await (await client(region)).js.publish("foo.test", "while central is down", { msgID: `${region}-2` });
     const started = Date.now();
     await up();
-    const all = ["west-1", "central-1", "east-1", "east-cli", "west-2", "east-2"];
+    const all = ["west-1", "central-1", "east-1", "retried", "after-retry", "east-cli", "west-2", "east-2"];
     for (const region of REGIONS) {
       await eventually(
         `${region} to hold every message`,
@@ -211,7 +229,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     for (const region of REGIONS) {
       await eventually(
         `${region} to hold central-2`,
-        async () => ((await idsIn(region, "foo", 8)).includes("central-2") ? true : undefined),
+        async () => ((await idsIn(region, "foo", 10)).includes("central-2") ? true : undefined),
         AFTER_RESTART_MS,
       );
     }
@@ -244,6 +262,8 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
       "west-1",
       "central-1",
       "east-1",
+      "retried",
+      "after-retry",
       "east-cli",
       "west-2",
       "east-2",
@@ -256,7 +276,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
       seen[region] = await eventually(
         `${region} to converge`,
         async () => {
-          const ids = await idsIn(region, "foo", 10);
+          const ids = await idsIn(region, "foo", 12);
           return expected.every((id) => ids.includes(id)) ? ids : undefined;
         },
         AFTER_RESTART_MS,
@@ -291,23 +311,27 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     expect((await jsm.streams.info("foo-read-east")).config.name).toBe("foo-read-east");
   });
 
-  it("ordered: every region's read stream holds the same messages in the same order", async () => {
+  it("ordered: every region's read stream holds the same messages in the same order, retries once", async () => {
     for (const [i, region] of [...REGIONS, ...REGIONS].entries()) {
       const ack = await (await client(region)).js.publish(`ord.${i}`, `ordered ${i}`, { msgID: `ord-${i}` });
       expect(ack.stream).toBe(`ord-write-${region}`);
     }
+    // ord-0 was published in west: retried through east, then a last message after it from east.
+    await (await client("east")).js.publish("ord.0", "ordered 0, retried", { msgID: "ord-0" });
+    await (await client("east")).js.publish("ord.6", "ordered 6", { msgID: "ord-6" });
     const orders = await Promise.all(
       REGIONS.map((region) =>
         eventually(
           `ord in ${region}`,
           async () => {
-            const ids = await idsIn(region, "ord", 6);
-            return ids.length === 6 ? ids : undefined;
+            const ids = await idsIn(region, "ord", 8);
+            return ids.includes("ord-6") ? ids : undefined;
           },
           AFTER_RESTART_MS,
         ),
       ),
     );
+    expect([...orders[0]].sort()).toEqual(["ord-0", "ord-1", "ord-2", "ord-3", "ord-4", "ord-5", "ord-6"]);
     expect(orders[1]).toEqual(orders[0]);
     expect(orders[2]).toEqual(orders[0]);
   });

@@ -152,6 +152,33 @@ describe("planVirtualStream", () => {
     });
   });
 
+  it("keeps the seed's 2-minute duplicate window on every stream that stores publishes or sources", () => {
+    const windows = (spec: Partial<VirtualStreamSpec>) =>
+      Object.fromEntries(plan(spec).streams.map((s) => [s.name, s.duplicateWindow]));
+    expect(windows({})).toEqual({
+      "foo-write-west": "2m",
+      "foo-write-central": "2m",
+      "foo-write-east": "2m",
+      "foo-read-west": "2m",
+      "foo-read-central": "2m",
+      "foo-read-east": "2m",
+    });
+    // Mirrors copy their origin's messages: the origin has already dropped the duplicates.
+    expect(windows({ consistency: "ordered", duplicateWindow: "5m" })).toMatchObject({
+      "foo-write-west": "5m",
+      "foo-order": "5m",
+      "foo-read-west": undefined,
+    });
+    expect(windows({ consistency: "immediate" })).toMatchObject({
+      "foo-global": "2m",
+      "foo-read-east": undefined,
+    });
+    expect(windows({ consistency: "home", homeRegion: "west" })).toMatchObject({
+      "foo-home": "2m",
+      "foo-read-east": undefined,
+    });
+  });
+
   it("spans only the regions it is given", () => {
     expect(names({ regions: ["west", "east"] })).toEqual([
       "foo-write-west",
@@ -172,6 +199,10 @@ describe("planVirtualStream", () => {
     ["a subject starting with a wildcard", { subjects: ["*.x"] }, "subjects[0]"],
     ["mirrors outside immediate", { mirrors: false }, "mirrors"],
     ["an unknown consistency", { consistency: "strong" as never }, "consistency"],
+    ["a duplicate window of zero", { duplicateWindow: 0 }, "duplicateWindow"],
+    ["a duplicate window that is no duration", { duplicateWindow: "2 minutes" }, "duplicateWindow"],
+    ["a duplicate window longer than the outage window", { outageWindow: "1m" }, "duplicateWindow"],
+    ["a duplicate window longer than maxAge", { duplicateWindow: "10m", maxAge: "5m" }, "duplicateWindow"],
   ])("refuses %s, naming the field", (_, spec, field, superCluster = seed) => {
     let error: unknown;
     try {
