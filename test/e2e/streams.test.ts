@@ -34,7 +34,11 @@ describe("Stream and Consumer resources through the real Pulumi CLI", () => {
   const setStream = (spec: StreamSpec) => (streams = [...streams.filter((s) => s.name !== spec.name), spec]);
   const publish = async (subject: string, count: number) => {
     const js = jetstream(nc);
-    for (let i = 0; i < count; i++) await js.publish(subject, `message ${i}`);
+    // A stream created a moment ago may not have its subjects' interest on every server yet: the
+    // publish is retried (a bounded number of times) on "no responders", and deduplicated by id.
+    for (let i = 0; i < count; i++) {
+      await js.publish(subject, `message ${i}`, { msgID: `${subject}-${i}`, retries: 8 });
+    }
   };
 
   beforeAll(async () => {
