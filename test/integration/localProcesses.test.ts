@@ -6,8 +6,8 @@ import { LOOPBACK, loopbackAddressing, monitorUrl } from "../../components/model
 import { planSuperCluster } from "../../components/model/plan";
 import { renderServerConfig } from "../../components/model/serverConfig";
 import {
-  isServerRunning,
   serverFiles,
+  serverPid,
   StartRequest,
   startServer,
   stopServer,
@@ -50,15 +50,15 @@ describe("local nats-server processes", () => {
     const req = request();
     const pid = await startServer(req);
     try {
-      expect(isServerRunning(pid, req.dir)).toBe(true);
+      expect(serverPid(req.dir)).toBe(pid);
       expect(fs.statSync(serverFiles(req.dir).configFile).mode & 0o777).toBe(0o600);
       const varz = await monitor(req.monitorUrl, "varz");
       expect(varz.server_name).toBe("solo-1");
       expect(varz.tags).toEqual(["region:solo", "cloud:local", "az:solo-az1"]);
     } finally {
-      await stopServer(pid, req.dir, 5000);
+      await stopServer(req.dir, 5000);
     }
-    expect(isServerRunning(pid, req.dir)).toBe(false);
+    expect(serverPid(req.dir)).toBeUndefined();
   });
 
   it("fails with the server's own words when the port is taken, leaving no process", async () => {

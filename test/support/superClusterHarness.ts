@@ -18,7 +18,6 @@ export const TEST_AUTH: AuthPlan = {
 interface Running {
   server: ServerPlan;
   dir: string;
-  pid: number;
 }
 
 /**
@@ -75,14 +74,14 @@ export class SuperClusterHarness {
           files: { storeDir: files.storeDir, logFile: files.logFile },
           auth: TEST_AUTH,
         });
-        const pid = await startServer({
+        await startServer({
           binary: tool("nats-server"),
           dir,
           config,
           monitorUrl: monitorUrl(this.endpoint(server)),
           timeoutMs: 20_000,
         });
-        this.running.set(server.name, { server, dir, pid });
+        this.running.set(server.name, { server, dir });
       }),
     );
     const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -100,13 +99,13 @@ export class SuperClusterHarness {
   /** Stops every server of the given clusters (a region down, or isolated). */
   async stopClusters(...clusters: string[]): Promise<ServerPlan[]> {
     const victims = [...this.running.values()].filter((r) => clusters.includes(r.server.cluster));
-    await Promise.all(victims.map((r) => stopServer(r.pid, r.dir, 5000)));
+    await Promise.all(victims.map((r) => stopServer(r.dir, 5000)));
     victims.forEach((r) => this.running.delete(r.server.name));
     return victims.map((r) => r.server);
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.running.values()].map((r) => stopServer(r.pid, r.dir, 5000)));
+    await Promise.all([...this.running.values()].map((r) => stopServer(r.dir, 5000)));
     this.running.clear();
     fs.rmSync(this.root, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@ import * as childProcess from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { NatsServerConfig } from "../../model/serverConfig";
-import { configFiles, writeFinalConfig } from "./configFiles";
+import { writeFinalConfig } from "./configFiles";
 import { healthProblem } from "./health";
 
 export interface ServerFilesLayout {
@@ -40,21 +40,43 @@ export interface StartRequest {
   timeoutMs: number;
 }
 
+/** How long a server may take to shut down cleanly before it is killed. */
+export const STOP_GRACE_MS = 10_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** True while `pid` is a live (not zombie) nats-server started with the config in `dir`. */
-export function isServerRunning(pid: number | undefined, dir: string): boolean {
-  if (pid === undefined || !Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The state letter follows the parenthesised command name; Z is a zombie, X is dead.
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    if (state === "Z" || state === "X") return false;
-    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    return cmdline.includes(serverFiles(dir).configFile);
-  } catch {
-    return false;
+/** Live (not zombie) nats-server processes with an argument that `matches`. */
+function natsServers(matches: (arg: string) => boolean): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      // The state letter follows the parenthesised command name; Z is a zombie, X is dead.
+      const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+      if (state === "Z" || state === "X") continue;
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (cmdline[0].endsWith("nats-server") && cmdline.some(matches)) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
   }
+  return pids;
+}
+
+/** The nats-servers whose config lies under `dir`: every server of a stack, given its data directory. */
+export function natsServerPids(dir: string): number[] {
+  return natsServers((arg) => arg.startsWith(dir));
+}
+
+/**
+ * The pid of the server that runs the config in `dir`, or undefined. Found in /proc rather than by a
+ * recorded pid, so that a server restarted by hand, or started by an `up` that was killed before it
+ * could record it, is found all the same.
+ */
+export function serverPid(dir: string): number | undefined {
+  const configFile = serverFiles(dir).configFile;
+  return natsServers((arg) => arg === configFile)[0];
 }
 
 function tail(file: string, lines: number): string {
@@ -86,6 +108,9 @@ export async function startServer(request: StartRequest): Promise<number> {
     );
   }
   writeFinalConfig(request.binary, request.dir, request.config);
+  // A server left running on this config (by an `up` that was killed, or started by hand) holds its
+  // ports: this one replaces it.
+  await stopServer(request.dir, STOP_GRACE_MS);
 
   const output = fs.openSync(files.consoleFile, "w");
   const child = childProcess.spawn(request.binary, ["-c", files.configFile], {
@@ -108,31 +133,33 @@ export async function startServer(request: StartRequest): Promise<number> {
     if ((await healthProblem(request.monitorUrl, true)) === undefined) return child.pid as number;
     await sleep(100);
   }
-  await stopServer(child.pid, request.dir, 5000);
+  await stopServer(request.dir, 5000);
   throw new Error(
     `nats-server did not answer on ${request.monitorUrl} within ${request.timeoutMs} ms; ` +
       `stopped it. Its last words:\n${serverErrorText(files)}`,
   );
 }
 
-/** Stops the server gracefully (SIGTERM), then forcibly after `graceMs`. */
-export async function stopServer(pid: number | undefined, dir: string, graceMs: number): Promise<void> {
-  if (!isServerRunning(pid, dir)) return;
+/** Stops the server of `dir`, whatever its pid: gracefully (SIGTERM), then forcibly after `graceMs`. */
+export async function stopServer(dir: string, graceMs: number): Promise<void> {
+  const pid = serverPid(dir);
+  if (pid === undefined) return;
   const signal = (name: NodeJS.Signals) => {
     try {
-      process.kill(pid as number, name);
+      process.kill(pid, name);
     } catch {
       // Already gone.
     }
   };
+  const running = () => serverPid(dir) === pid;
   signal("SIGTERM");
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
-    if (!isServerRunning(pid, dir)) return;
+    if (!running()) return;
     await sleep(50);
   }
   signal("SIGKILL");
-  while (isServerRunning(pid, dir)) await sleep(50);
+  while (running()) await sleep(50);
 }
 
 /** Removes a stopped server's config, log and JetStream store. */
@@ -154,11 +181,10 @@ async function configLoadTime(monitorUrl: string): Promise<string | undefined> {
  * that is not running picks the file up when it starts.
  */
 export async function reloadServer(dir: string, monitorUrl: string, timeoutMs: number): Promise<void> {
-  const pidFile = configFiles(dir).pid;
-  const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, "utf8").trim()) : undefined;
-  if (!isServerRunning(pid, dir)) return;
+  const pid = serverPid(dir);
+  if (pid === undefined) return;
   const before = await configLoadTime(monitorUrl);
-  process.kill(pid as number, "SIGHUP");
+  process.kill(pid, "SIGHUP");
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const now = await configLoadTime(monitorUrl);

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { NatsServerConfig } from "../../model/serverConfig";
-import { isServerRunning, removeServerFiles, startServer, stopServer } from "./processes";
+import { removeServerFiles, serverPid, startServer, STOP_GRACE_MS, stopServer } from "./processes";
 
 /** What the provider needs to run one server; `config` is the server's rendered configuration. */
 export interface LocalServerInputs {
@@ -21,8 +21,6 @@ export interface LocalServerState extends LocalServerInputs {
   /** Absent from the inputs that `read` reports: it is observed, never desired. */
   pid?: number;
 }
-
-const STOP_GRACE_MS = 10_000;
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -45,7 +43,9 @@ export const localServerProvider: pulumi.dynamic.ResourceProvider<LocalServerInp
 
   async read(id, props) {
     if (props === undefined) throw new Error(`local servers cannot be imported (${id})`);
-    const { pid, ...inputs } = { ...props, running: isServerRunning(props.pid, props.dir) };
+    // Whoever started it: a server restarted by hand is recognised by its config, not its old pid.
+    const pid = serverPid(props.dir);
+    const { pid: _recorded, ...inputs } = { ...props, running: pid !== undefined };
     return { id, props: { ...inputs, pid }, inputs };
   },
 
@@ -59,12 +59,12 @@ export const localServerProvider: pulumi.dynamic.ResourceProvider<LocalServerInp
   },
 
   async update(_id, olds, news) {
-    await stopServer(olds.pid, olds.dir, STOP_GRACE_MS);
+    await stopServer(olds.dir, STOP_GRACE_MS);
     return { outs: await start(news) };
   },
 
   async delete(_id, props) {
-    await stopServer(props.pid, props.dir, STOP_GRACE_MS);
+    await stopServer(props.dir, STOP_GRACE_MS);
     removeServerFiles(props.dir);
   },
 };
