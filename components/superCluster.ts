@@ -55,6 +55,11 @@ export class SuperCluster extends pulumi.ComponentResource {
   /** The application account's user; the password is a secret. */
   readonly appCredentials: pulumi.Output<UserCredentials>;
   private readonly localClusters: LocalCluster[];
+  /**
+   * Deleted exactly when every server and its store go: the streams and mappings on those servers
+   * are deleted with it, without a call to servers that may be down (`deletedWith`).
+   */
+  private readonly servingData: pulumi.Resource | undefined;
   private readonly binary: string;
   private readonly claimed: { owner: string; subjects: string[] }[] = [];
 
@@ -72,6 +77,7 @@ export class SuperCluster extends pulumi.ComponentResource {
     const limits = { ...DEFAULT_JETSTREAM_LIMITS, ...(args.jetstream ?? {}) };
 
     this.binary = binary;
+    this.servingData = dataDir;
     this.localClusters = this.plan.clusters.map(
       (cluster) =>
         new LocalCluster(
@@ -142,8 +148,13 @@ export class SuperCluster extends pulumi.ComponentResource {
     return new Stream(
       name,
       { ...args, connection: this.connection(cluster) },
-      { dependsOn: [this], ...opts },
+      { dependsOn: [this], ...this.residentOptions(), ...opts },
     );
+  }
+
+  /** Options for a resource that lives on these servers: it goes when they go. */
+  residentOptions(): Pick<pulumi.CustomResourceOptions, "deletedWith"> {
+    return { deletedWith: this.servingData };
   }
 
   /** How a client reaches JetStream through `cluster`, as the application account's user. */
@@ -169,7 +180,11 @@ export class SuperCluster extends pulumi.ComponentResource {
     return new AccountMappings(
       name,
       { owner, binary: this.binary, servers, mappings },
-      { parent: opts.parent, dependsOn: [...this.localClusters, ...(opts.dependsOn ?? [])] },
+      {
+        parent: opts.parent,
+        dependsOn: [...this.localClusters, ...(opts.dependsOn ?? [])],
+        ...this.residentOptions(),
+      },
     );
   }
 

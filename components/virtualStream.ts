@@ -47,7 +47,7 @@ export class VirtualStream extends pulumi.ComponentResource {
       const stream = new Stream(
         `${name}${streamSpec.name.slice(streamName.length)}`,
         { ...streamSpec, connection: superCluster.connection(cluster) },
-        { parent: this, dependsOn: [superCluster, ...origins] },
+        { parent: this, dependsOn: [superCluster, ...origins], ...superCluster.residentOptions() },
       );
       byName.set(streamSpec.name, stream);
     }
