@@ -6,6 +6,7 @@
  */
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import * as path from "path";
+import { removeStaleLocks } from "./staleLocks";
 
 const COMMANDS = ["up", "down", "preview", "refresh"] as const;
 type Command = (typeof COMMANDS)[number];
@@ -17,6 +18,9 @@ async function main(command: Command, stackName: string): Promise<void> {
     { projectName: "nats-global", stackName, program: async () => require(path.join(root, "index"))() },
     { workDir: root },
   );
+  for (const holder of removeStaleLocks(process.env.PULUMI_BACKEND_URL, stackName)) {
+    console.log(`removed the lock of a pulumi command that was killed (${holder}): it no longer runs`);
+  }
   const onOutput = (text: string) => process.stdout.write(text);
   const options = { onOutput, color: "auto" as const };
   const started = Date.now();
