@@ -8,19 +8,46 @@ export interface RunResult {
   output: string;
 }
 
+export interface RunOptions {
+  /**
+   * Polled while the command runs: once it returns true, the command and every process of its group
+   * (the Pulumi CLI, its providers) are killed with SIGKILL, as by an out-of-memory killer.
+   */
+  killWhen?: () => boolean;
+}
+
 /** Runs a command of the project's own environment (scripts/with-env.sh), collecting its output. */
-export function runInProject(args: string[], timeoutMs: number): Promise<RunResult> {
+export function runInProject(
+  args: string[],
+  timeoutMs: number,
+  options: RunOptions = {},
+): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn("bash", [path.join(PROJECT_DIR, "scripts", "with-env.sh"), ...args], {
       cwd: PROJECT_DIR,
       env: { ...process.env, FORCE_COLOR: "0" },
+      // Its own process group, so that a kill reaches the CLI and providers it started.
+      detached: options.killWhen !== undefined,
     });
     let output = "";
     child.stdout.on("data", (chunk) => (output += chunk));
     child.stderr.on("data", (chunk) => (output += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    const killGroup = () => {
+      try {
+        process.kill(options.killWhen ? -(child.pid as number) : (child.pid as number), "SIGKILL");
+      } catch {
+        // Ended already.
+      }
+    };
+    const timer = setTimeout(killGroup, timeoutMs);
+    const poll =
+      options.killWhen &&
+      setInterval(() => {
+        if (options.killWhen?.()) killGroup();
+      }, 100);
     child.on("close", (code) => {
       clearTimeout(timer);
+      if (poll) clearInterval(poll);
       resolve({ code, output });
     });
   });
@@ -46,8 +73,12 @@ export class TestStack {
     fs.writeFileSync(this.configFile, `config:\n${lines.join("\n")}\n`);
   }
 
-  run(command: "up" | "down" | "preview" | "refresh", timeoutMs = 180_000): Promise<RunResult> {
-    return runInProject(["ts-node", "scripts/stack.ts", command, this.name], timeoutMs);
+  run(
+    command: "up" | "down" | "preview" | "refresh",
+    timeoutMs = 180_000,
+    options: RunOptions = {},
+  ): Promise<RunResult> {
+    return runInProject(["ts-node", "scripts/stack.ts", command, this.name], timeoutMs, options);
   }
 
   pulumi(args: string[]): RunResult {

@@ -1,0 +1,118 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { eventually } from "../support/monitor";
+import { killAll, natsServerPids } from "../support/processes";
+import { RunResult, TestStack } from "../support/stackRunner";
+import { tool } from "../support/tools";
+
+jest.setTimeout(900_000);
+
+const REGIONS = ["west", "central", "east"];
+const CONFIG = {
+  regions: REGIONS.map((name) => ({ name })),
+  stretch: { regions: REGIONS },
+  ports: { client: 18222, cluster: 18322, gateway: 18422, monitor: 18522 },
+  virtualStreams: [{ name: "foo", consistency: "eventual" }],
+};
+
+/**
+ * Whatever state a user's stack is in, `down` takes it all away and `up` brings it back: the
+ * failure paths of issue 7, each from a stack that `up` brought up.
+ */
+describe("every failure path converges, through the real Pulumi CLI", () => {
+  const stack = new TestStack("e2e-failures", CONFIG);
+  const serverDir = (server: string) => path.join(stack.dataDir, server);
+  const pidsOf = (...servers: string[]) =>
+    servers.flatMap((s) => natsServerPids(path.join(serverDir(s), "nats-server.json")));
+  const expectSuccess = (result: RunResult) =>
+    expect({ code: result.code, output: result.code === 0 ? "" : result.output }).toEqual({
+      code: 0,
+      output: "",
+    });
+  const up = async () => expectSuccess(await stack.run("up", 300_000));
+  /** `down` succeeds, and leaves no server running and nothing on disk. */
+  const downLeavesNothing = async () => {
+    expectSuccess(await stack.run("down", 300_000));
+    expect(natsServerPids(stack.dataDir)).toEqual([]);
+    expect(fs.existsSync(stack.dataDir)).toBe(false);
+  };
+  const killAndWait = async (pids: number[]) => {
+    killAll(pids);
+    await eventually("the servers to die", async () =>
+      natsServerPids(stack.dataDir).some((pid) => pids.includes(pid)) ? undefined : true,
+    );
+  };
+
+  afterAll(async () => {
+    await stack.remove();
+    killAll(natsServerPids(stack.dataDir));
+  });
+
+  it("tears down a stack whose region crashed", async () => {
+    await up();
+    await killAndWait(pidsOf("central-1", "central-2", "central-3"));
+    await downLeavesNothing();
+  });
+
+  it("tears down a stack whose servers are all dead", async () => {
+    await up();
+    await killAndWait(natsServerPids(stack.dataDir));
+    await downLeavesNothing();
+  });
+
+  it("recognises a server restarted by hand on refresh, and stops it on down", async () => {
+    await up();
+    const [old] = pidsOf("west-1");
+    await killAndWait([old]);
+    const configFile = path.join(serverDir("west-1"), "nats-server.json");
+    const restarted = spawn(tool("nats-server"), ["-c", configFile], { detached: true, stdio: "ignore" });
+    restarted.unref();
+    await eventually("the restarted server to run", async () =>
+      pidsOf("west-1").includes(restarted.pid as number) ? true : undefined,
+    );
+    const refresh = await stack.run("refresh");
+    expectSuccess(refresh);
+    expect(refresh.output).not.toMatch(/nats-west-west-1 updated .*running/);
+    await downLeavesNothing();
+  });
+
+  it("tears down a stack whose data directory was removed by hand", async () => {
+    await up();
+    fs.rmSync(stack.dataDir, { recursive: true, force: true });
+    await downLeavesNothing();
+  });
+
+  it("converges after an `up` killed with SIGKILL mid-way: no orphan server, every stream there", async () => {
+    // Killed once some servers run and others are still starting.
+    const killed = await stack.run("up", 300_000, {
+      killWhen: () => natsServerPids(stack.dataDir).length >= 5,
+    });
+    expect(killed.code).toBeNull();
+    await up();
+    expect(natsServerPids(stack.dataDir)).toHaveLength(12);
+    const outputs = stack.outputs(true) as {
+      clusters: Record<string, { clientUrls: string[] }>;
+      credentials: { user: string; password: string };
+    };
+    const nc = await connect({
+      servers: outputs.clusters.east.clientUrls,
+      user: outputs.credentials.user,
+      pass: outputs.credentials.password,
+    });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const names: string[] = [];
+      for await (const name of jsm.streams.names()) names.push(name);
+      expect(names.sort()).toEqual(REGIONS.flatMap((r) => [`foo-read-${r}`, `foo-write-${r}`]).sort());
+    } finally {
+      await nc.close();
+    }
+    const preview = await stack.run("preview");
+    expectSuccess(preview);
+    expect(preview.output).not.toMatch(/\((update|replace|create|delete)\)/);
+    await downLeavesNothing();
+  });
+});
