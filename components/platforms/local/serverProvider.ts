@@ -46,7 +46,8 @@ export const localServerProvider: pulumi.dynamic.ResourceProvider<LocalServerInp
     // Whoever started it: a server restarted by hand is recognised by its config, not its old pid.
     const pid = serverPid(props.dir);
     const { pid: _recorded, ...inputs } = { ...props, running: pid !== undefined };
-    return { id, props: { ...inputs, pid }, inputs };
+    // An undefined property cannot cross to the engine: a dead server has no pid at all.
+    return { id, props: pid === undefined ? inputs : { ...inputs, pid }, inputs };
   },
 
   async diff(_id, olds, news) {
@@ -75,6 +76,7 @@ export type LocalServerArgs = {
 
 /** `pulumi-nodejs:local:Server`: one nats-server process. */
 export class LocalServer extends pulumi.dynamic.Resource {
+  declare readonly serverName: pulumi.Output<string>;
   declare readonly dir: pulumi.Output<string>;
   declare readonly pid: pulumi.Output<number>;
   declare readonly running: pulumi.Output<boolean>;
