@@ -52,6 +52,8 @@ const IMPLEMENTED_PLATFORMS = ["local"];
 export class SuperCluster extends pulumi.ComponentResource {
   readonly plan: SuperClusterPlan;
   readonly clusters: pulumi.Output<Record<string, ClusterInfo>>;
+  /** Per server, a value that changes whenever it restarts: what resumes stalled sources. */
+  readonly incarnations: pulumi.Output<string[]>;
   /** The application account's user; the password is a secret. */
   readonly appCredentials: pulumi.Output<UserCredentials>;
   private readonly localClusters: LocalCluster[];
@@ -109,6 +111,9 @@ export class SuperCluster extends pulumi.ComponentResource {
           ]),
         ),
       );
+    this.incarnations = pulumi
+      .all(this.localClusters.map((c) => c.incarnations))
+      .apply((lists) => lists.flat());
     this.registerOutputs({ clusters: this.clusters, appCredentials: this.appCredentials });
   }
 

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { SourceResume } from "./jetstream/sourceResume";
 import { Stream } from "./jetstream/stream";
 import { planVirtualStream, VirtualStreamPlan, VirtualStreamSpec } from "./model/virtualStream";
 import { planned } from "./specErrors";
@@ -52,6 +53,18 @@ export class VirtualStream extends pulumi.ComponentResource {
       byName.set(streamSpec.name, stream);
     }
     this.streams = [...byName.values()];
+    const sourcing = this.plan.streams.filter((s) => s.mirror !== undefined || s.sources !== undefined);
+    new SourceResume(
+      `${name}-sources`,
+      {
+        streams: sourcing.map((s) => ({
+          name: s.name,
+          connection: superCluster.connection(s.placement?.cluster as string),
+        })),
+        incarnations: superCluster.incarnations,
+      },
+      { parent: this, dependsOn: this.streams, ...superCluster.residentOptions() },
+    );
     const mappings = superCluster.applyMappings(`${name}-mappings`, streamName, this.plan.mappings, {
       parent: this,
       dependsOn: this.streams,

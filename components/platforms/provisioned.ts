@@ -4,4 +4,6 @@ import * as pulumi from "@pulumi/pulumi";
 export interface ProvisionedServers {
   clientUrls: pulumi.Output<string[]>;
   monitorUrls: pulumi.Output<string[]>;
+  /** Per server, a value that changes whenever the server restarts (a pid, an instance id). */
+  incarnations: pulumi.Output<string[]>;
 }

@@ -29,3 +29,9 @@ export function recordingMocks(state: Record<string, unknown> = {}): { registere
   beforeEach(() => (record.registered = []));
   return record;
 }
+
+/** Mocks see secret inputs in their wire form: `{ <secret signature>: ..., value }`. */
+export function unwrapSecret(value: unknown): unknown {
+  const wire = value as Record<string, unknown>;
+  return wire[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig ? wire.value : value;
+}

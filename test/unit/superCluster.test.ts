@@ -1,18 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { NatsServerConfig } from "../../components/model/serverConfig";
 import { SuperCluster, SuperClusterArgs } from "../../components/superCluster";
-import { recordingMocks } from "../support/mocks";
+import { recordingMocks, unwrapSecret } from "../support/mocks";
 import { seedTopology } from "../support/topologies";
 
 const mocks = recordingMocks({ result: "generated-password" });
 
 const local = { dataDir: "/tmp/nats-global-unit", natsServerBinary: "/usr/bin/true" };
-
-/** Mocks see secret inputs in their wire form: `{ <secret signature>: ..., value }`. */
-function unwrapSecret(value: unknown): unknown {
-  const wire = value as Record<string, unknown>;
-  return wire[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig ? wire.value : value;
-}
 
 function outputOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply(resolve));

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SuperCluster } from "../../components/superCluster";
 import { VirtualStream } from "../../components/virtualStream";
-import { recordingMocks } from "../support/mocks";
+import { recordingMocks, unwrapSecret } from "../support/mocks";
 import { seedTopology } from "../support/topologies";
 
-const mocks = recordingMocks({ result: "pw", mappedServers: [] });
+const mocks = recordingMocks({ result: "pw", mappedServers: [], pid: 4242 });
 
 const superCluster = () =>
   new SuperCluster("nats", {
@@ -25,9 +25,21 @@ describe("VirtualStream", () => {
         "pulumi-nodejs:dynamic/jetstream:Stream foo-write-west",
         "pulumi-nodejs:dynamic/jetstream:Stream foo-read-east",
         "pulumi-nodejs:dynamic/local:AccountMappings foo-mappings",
+        "pulumi-nodejs:dynamic/jetstream:SourceResume foo-sources",
       ]),
     );
-    expect(children).toHaveLength(7);
+    expect(children).toHaveLength(8);
+  });
+
+  it("resumes the sources of the read streams whenever a server restarts", async () => {
+    const vs = new VirtualStream("foo", { superCluster: superCluster() });
+    await new Promise((resolve) => vs.appConfig.apply(resolve));
+    const resume = mocks.registered.find((r) => r.name === "foo-sources");
+    const streams = unwrapSecret(resume?.inputs.streams) as { name: string }[];
+    expect(streams.map((s) => s.name)).toEqual(["foo-read-west", "foo-read-central", "foo-read-east"]);
+    // One per server of the super-cluster: a restart of any of them changes it.
+    expect(resume?.inputs.incarnations).toHaveLength(12);
+    expect(resume?.inputs.incarnations).toContain("stretch-2:4242");
   });
 
   it("gives the mappings to every local server as one owner's file", async () => {

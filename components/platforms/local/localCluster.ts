@@ -30,6 +30,8 @@ const DEFAULT_HEALTH_TIMEOUT_MS = 60_000;
 export class LocalCluster extends pulumi.ComponentResource implements ProvisionedServers {
   readonly clientUrls: pulumi.Output<string[]>;
   readonly monitorUrls: pulumi.Output<string[]>;
+  /** Per server, its process: a new value whenever the server (re)starts. */
+  readonly incarnations: pulumi.Output<string[]>;
   /** Where account mappings go, once the servers are up. */
   readonly mappedServers: pulumi.Output<MappedServer[]>;
 
@@ -70,6 +72,7 @@ export class LocalCluster extends pulumi.ComponentResource implements Provisione
     });
     this.clientUrls = healthy.apply(() => args.servers.map((s) => clientUrl(addressing(s))));
     this.monitorUrls = healthy.apply(() => monitorUrls);
+    this.incarnations = pulumi.all(servers.map((s) => pulumi.interpolate`${s.serverName}:${s.pid}`));
     this.mappedServers = pulumi
       .all(servers.map((s) => s.dir))
       .apply((dirs) => dirs.map((dir, i) => ({ dir, monitorUrl: monitorUrls[i] })));
