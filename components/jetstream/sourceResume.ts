@@ -8,7 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, session } from "./connection";
-import { describe, READ_RETRY, withRetries } from "./errors";
+import { describe, isUnreachable, READ_RETRY, withRetries } from "./errors";
 import { Inputs } from "./inputs";
 
 export interface SourcingStream {
@@ -20,6 +20,11 @@ export interface SourceResumeInputs {
   streams: SourcingStream[];
   /** One entry per server that changes when it restarts (a pid, an instance id): the trigger. */
   incarnations: string[];
+  /**
+   * Desired: none. Refresh records the sources it finds silent (`<stream> from <origin>`), so that
+   * after a partition heals or an outage ends, the next `up` shows them and resumes them.
+   */
+  stalled: string[];
 }
 
 /** A source that has not been heard from for this long (it heartbeats every second) is stalled. */
@@ -40,6 +45,8 @@ async function stallsOf(stream: SourcingStream): Promise<Stall[]> {
     .filter((source) => source !== undefined && (source.active < 0 || source.active > STALE_NS))
     .map((source) => ({ stream: stream.name, origin: source?.name as string }));
 }
+
+const stallText = (stall: Stall) => `${stall.stream} from ${stall.origin}`;
 
 async function hasLeader(stream: SourcingStream, origin: string): Promise<boolean> {
   const { jsm } = await session(stream.connection);
@@ -69,7 +76,7 @@ export async function resumeSources(streams: SourcingStream[]): Promise<void> {
     const stalls = (await Promise.all(streams.map(stallsOf))).flat();
     if (stalls.length === 0) return;
     if (Date.now() - started > TIMEOUT_MS) {
-      const list = stalls.map((s) => `${s.stream} from ${s.origin}`).join(", ");
+      const list = stalls.map(stallText).join(", ");
       throw new Error(
         `sources still silent ${TIMEOUT_MS / 1000} s after the servers came back: ${list}\n` +
           `  hint: check that the origin streams have a leader (nats stream info), then run \`pulumi up\` again`,
@@ -98,8 +105,21 @@ export const sourceResumeProvider: pulumi.dynamic.ResourceProvider<SourceResumeI
     return { id: inputs.streams.map((s) => s.name).join(","), outs: inputs };
   },
 
+  async read(id, props) {
+    if (props === undefined) throw new Error(`source resume ${id} cannot be imported`);
+    try {
+      const stalled = (await Promise.all(props.streams.map(stallsOf))).flat().map(stallText);
+      const actual = { ...props, stalled };
+      return { id, props: actual, inputs: actual };
+    } catch (error) {
+      // A region that is down must not stop the refresh of the `up` that brings it back.
+      if (isUnreachable(error)) return { id, props, inputs: props };
+      throw error;
+    }
+  },
+
   async diff(_id, olds, news) {
-    const changed = (["streams", "incarnations"] as const).some(
+    const changed = (["streams", "incarnations", "stalled"] as const).some(
       (key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]),
     );
     return { changes: changed, replaces: [] };
@@ -113,7 +133,8 @@ export const sourceResumeProvider: pulumi.dynamic.ResourceProvider<SourceResumeI
 
 /**
  * `pulumi-nodejs:dynamic/jetstream:SourceResume`: makes `pulumi up` return only once every source
- * and mirror of the given streams flows, on creation and after any of `incarnations` changed.
+ * and mirror of the given streams flows, on creation, after any of `incarnations` changed, and
+ * after a refresh found sources silent.
  */
 export class SourceResume extends pulumi.dynamic.Resource {
   constructor(
@@ -124,7 +145,7 @@ export class SourceResume extends pulumi.dynamic.Resource {
     super(
       sourceResumeProvider,
       name,
-      { ...args, streams: pulumi.secret(args.streams) },
+      { ...args, streams: pulumi.secret(args.streams), stalled: [] },
       { ...opts, additionalSecretOutputs: ["streams"] },
       "jetstream",
       "SourceResume",
