@@ -49,6 +49,13 @@ export interface NatsServerConfig {
   server_tags: string[];
   log_file?: string;
   pid_file?: string;
+  /**
+   * How often the server pings each connection (gateways at least every 15 s, routes every minute)
+   * and how many pings may go unanswered: a gateway over a silently cut link is seen gone only
+   * after ping_interval × ping_max to × (ping_max + 1), 30 to 45 s with the server's defaults.
+   */
+  ping_interval?: string;
+  ping_max?: number;
   jetstream: {
     store_dir: string;
     max_memory_store: number;

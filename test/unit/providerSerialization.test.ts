@@ -4,6 +4,8 @@ import { streamProvider } from "../../components/jetstream/streamProvider";
 import { generatedPasswordProvider } from "../../components/credentials/generatedPassword";
 import { dataDirProvider } from "../../components/platforms/local/dataDirProvider";
 import { localServerProvider } from "../../components/platforms/local/serverProvider";
+import * as regionNetwork from "../../components/platforms/local/regionNetwork";
+import { dropRules, planRegionNetwork } from "../../components/model/regionNetwork";
 
 const requireFromString = require("require-from-string") as (code: string) => { handler: () => unknown };
 
@@ -29,6 +31,18 @@ describe("dynamic providers through Pulumi's closure serializer", () => {
       /class NatsConnectionImpl|class JetStreamManagerImpl|function serializeFunction/,
     );
     expect(text.length).toBeLessThan(200_000);
+  });
+
+  it("carries the region network's functions, and the plans they take, with built-ins only", async () => {
+    const { text, provider } = await roundTrip({ ...regionNetwork, planRegionNetwork, dropRules });
+    expect(text).not.toMatch(/require\("(?!child_process"|fs")[^"]*"\)/);
+    const plan = provider.planRegionNetwork({ prefix: "ng1a2b", regions: ["a", "b"] });
+    expect(plan).toEqual(planRegionNetwork({ prefix: "ng1a2b", regions: ["a", "b"] }));
+    expect(provider.dropRules(plan, { partition: [["a"]] })).toHaveLength(2);
+    expect(provider.namespaceLauncher("ng1a2b-0")).toEqual(["ip", "netns", "exec", "ng1a2b-0"]);
+    expect(Object.keys(provider)).toEqual(
+      expect.arrayContaining(["createRegionNetwork", "setNetworkFaults"]),
+    );
   });
 
   it("keeps the stream provider's checks and diffs working after the round trip", async () => {

@@ -38,6 +38,11 @@ export interface StartRequest {
   /** Monitoring endpoint, polled until the server is up. */
   monitorUrl: string;
   timeoutMs: number;
+  /**
+   * Argv the server runs under, such as a network namespace's `ip netns exec <ns>`; it must exec
+   * the server in place, so that the pid is the server's own.
+   */
+  launcher?: string[];
 }
 
 /** How long a server may take to shut down cleanly before it is killed. */
@@ -113,7 +118,8 @@ export async function startServer(request: StartRequest): Promise<number> {
   await stopServer(request.dir, STOP_GRACE_MS);
 
   const output = fs.openSync(files.consoleFile, "w");
-  const child = childProcess.spawn(request.binary, ["-c", files.configFile], {
+  const [command, ...args] = [...(request.launcher ?? []), request.binary, "-c", files.configFile];
+  const child = childProcess.spawn(command, args, {
     detached: true,
     stdio: ["ignore", output, output],
   });
@@ -126,7 +132,7 @@ export async function startServer(request: StartRequest): Promise<number> {
 
   const deadline = Date.now() + request.timeoutMs;
   while (Date.now() < deadline) {
-    if (spawnError !== undefined) throw new Error(`could not start ${request.binary}: ${spawnError.message}`);
+    if (spawnError !== undefined) throw new Error(`could not start ${command}: ${spawnError.message}`);
     if (exited) {
       throw new Error(`nats-server exited during start-up:\n${serverErrorText(files)}`);
     }
