@@ -14,7 +14,11 @@ export = async () => {
     regions: config.requireObject<RegionSpec[]>("regions"),
     stretch: config.getObject<StretchSpec>("stretch"),
     ports: config.getObject<Partial<PortBases>>("ports"),
-    local: { dataDir: config.get("dataDir") ?? path.join(__dirname, ".data", pulumi.getStack()) },
+    local: {
+      dataDir: config.get("dataDir") ?? path.join(__dirname, ".data", pulumi.getStack()),
+      network: config.get<"loopback" | "namespaces">("network"),
+      networkOctet: config.getNumber("networkOctet"),
+    },
   });
   const virtualStreams = (config.getObject<VirtualStreamSpec[]>("virtualStreams") ?? []).map(
     (spec) => new VirtualStream(spec.name, { ...spec, superCluster }),
@@ -25,5 +29,7 @@ export = async () => {
       .all(virtualStreams.map((vs) => vs.appConfig))
       .apply((configs) => Object.fromEntries(configs.map((c, i) => [virtualStreams[i].plan.name, c]))),
     credentials: superCluster.appCredentials,
+    // What `npm run partition` and `npm run heal` cut and mend (with network: namespaces).
+    ...(superCluster.network ? { network: superCluster.network } : {}),
   };
 };

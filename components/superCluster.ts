@@ -1,6 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { GeneratedPassword } from "./credentials/generatedPassword";
-import { planSuperCluster, SuperClusterPlan } from "./model/plan";
+import { planSuperCluster, ServerPlan, SuperClusterPlan } from "./model/plan";
+import { loopbackAddressing } from "./model/endpoints";
+import {
+  networkIdentity,
+  planRegionNetwork,
+  regionAddressing,
+  regionLink,
+  RegionNetworkPlan,
+} from "./model/regionNetwork";
+import { namespaceLauncher } from "./platforms/local/regionNetwork";
+import { RegionNetwork } from "./platforms/local/regionNetworkProvider";
 import { AuthPlan, DEFAULT_JETSTREAM_LIMITS, JetStreamLimits, UserCredentials } from "./model/serverConfig";
 import { TopologySpec } from "./model/topology";
 import { problemList } from "./model/validation";
@@ -22,6 +32,13 @@ export interface CredentialsArgs {
 export interface LocalPlatformArgs {
   /** Absolute directory for the config, store and log of every local server of this stack. */
   dataDir: string;
+  /**
+   * `loopback` (default): every server on 127.0.0.1. `namespaces`: each region in a network
+   * namespace of its own, on its own 127.x address, so that `partition` cuts real links; needs root.
+   */
+  network?: "loopback" | "namespaces";
+  /** `namespaces` only: the second octet of the stack's 127.<octet>.0.0/16 (default from dataDir). */
+  networkOctet?: number;
   /** Default: `NATS_SERVER_BIN`, the project's `.tools/bin/nats-server`, then PATH. */
   natsServerBinary?: string;
   startTimeoutMs?: number;
@@ -54,6 +71,8 @@ export class SuperCluster extends pulumi.ComponentResource {
   readonly clusters: pulumi.Output<Record<string, ClusterInfo>>;
   /** Per server, a value that changes whenever it restarts: what resumes stalled sources. */
   readonly incarnations: pulumi.Output<string[]>;
+  /** The region namespaces of the local servers, with `local.network: "namespaces"`. */
+  readonly network: RegionNetworkPlan | undefined;
   /** The application account's user; the password is a secret. */
   readonly appCredentials: pulumi.Output<UserCredentials>;
   private readonly localClusters: LocalCluster[];
@@ -80,6 +99,18 @@ export class SuperCluster extends pulumi.ComponentResource {
 
     this.binary = binary;
     this.servingData = dataDir;
+    const network = args.local?.network === "namespaces" ? args.local : undefined;
+    this.network = network && planned(() => planLocalNetwork(this.plan, network));
+    const networkResource =
+      this.network &&
+      new RegionNetwork(`${name}-network`, { plan: this.network }, { parent: this, dependsOn: dataDir });
+    const addressing = this.network
+      ? regionAddressing(this.plan, this.network)
+      : loopbackAddressing(this.plan);
+    const namespaces = this.network;
+    const launcher =
+      namespaces &&
+      ((server: ServerPlan) => namespaceLauncher(regionLink(namespaces, server.region).namespace));
     this.localClusters = this.plan.clusters.map(
       (cluster) =>
         new LocalCluster(
@@ -87,13 +118,15 @@ export class SuperCluster extends pulumi.ComponentResource {
           {
             plan: this.plan,
             servers: cluster.servers,
+            addressing,
+            launcher,
             auth,
             dataDir: (dataDir as DataDir).path,
             natsServerBinary: binary,
             limits,
             startTimeoutMs: args.local?.startTimeoutMs,
           },
-          { parent: this, dependsOn: dataDir ? [dataDir] : [] },
+          { parent: this, dependsOn: [dataDir, networkResource].filter((r) => r !== undefined) },
         ),
     );
     this.clusters = pulumi
@@ -218,6 +251,10 @@ function checkPlatforms(args: SuperClusterArgs): void {
       problems.add(`regions[${i}].platform`, `platform "${platform}" is not available yet; use "local"`);
     }
   });
+  const network = args.local?.network;
+  if (network !== undefined && network !== "loopback" && network !== "namespaces") {
+    problems.add("local.network", `must be "loopback" or "namespaces" (got ${JSON.stringify(network)})`);
+  }
   if (args.regions.some((r) => (r.platform ?? "local") === "local") && args.local === undefined) {
     problems.add(
       "local.dataDir",
@@ -225,4 +262,14 @@ function checkPlatforms(args: SuperClusterArgs): void {
     );
   }
   problems.throwIfAny("super-cluster");
+}
+
+/** The stack's region namespaces: names and addresses unique to its data directory on this machine. */
+function planLocalNetwork(plan: SuperClusterPlan, local: LocalPlatformArgs): RegionNetworkPlan {
+  const identity = networkIdentity(local.dataDir);
+  return planRegionNetwork({
+    prefix: identity.prefix,
+    octet: local.networkOctet ?? identity.octet,
+    regions: plan.clusters.filter((c) => !c.stretch).map((c) => c.name),
+  });
 }

@@ -69,6 +69,20 @@ export interface RegionNetworkPlan {
   regions: RegionLink[];
 }
 
+/**
+ * A prefix and octet for a stack's network from a key unique to the stack on this machine (its data
+ * directory), so that two stacks' networks neither share names nor addresses (FNV-1a).
+ */
+export function networkIdentity(key: string): { prefix: string; octet: number } {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  }
+  const prefix = `ng${(hash & 0xffff).toString(16).padStart(4, "0")}`;
+  // 100..249: clear of 127.0.x.x and of the octets that tests choose below 100.
+  return { prefix, octet: 100 + ((hash >>> 16) % 150) };
+}
+
 /** Names and addresses of the network; throws InvalidSpecError naming every bad field. */
 export function planRegionNetwork(spec: RegionNetworkSpec): RegionNetworkPlan {
   const problems = problemList();

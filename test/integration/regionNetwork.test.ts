@@ -100,7 +100,7 @@ const running = new Map<string, { pid: number; dir: string }>();
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-netns-"));
 
 async function stopAll(): Promise<void> {
-  await Promise.all([...running.values()].map((r) => stopServer(r.pid, r.dir, 5000)));
+  await Promise.all([...running.values()].map((r) => stopServer(r.dir, 5000)));
   running.clear();
 }
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { clientUrl, loopbackAddressing, monitorUrl } from "../../model/endpoints";
+import { Addressing, clientUrl, monitorUrl } from "../../model/endpoints";
 import { ServerPlan, SuperClusterPlan } from "../../model/plan";
 import { AuthPlan, JetStreamLimits, renderServerConfig } from "../../model/serverConfig";
 import { ProvisionedServers } from "../provisioned";
@@ -14,6 +14,10 @@ export interface LocalClusterArgs {
   plan: SuperClusterPlan;
   /** The servers of one cluster that run on this machine. */
   servers: ServerPlan[];
+  /** Where every server of the plan listens: on loopback, or on its region's namespace address. */
+  addressing: Addressing;
+  /** Argv a server runs under (its region's namespace), if any. */
+  launcher?: (server: ServerPlan) => string[];
   auth: pulumi.Input<AuthPlan>;
   /** The stack's data directory (absolute); each server gets a folder in it. */
   dataDir: pulumi.Input<string>;
@@ -37,7 +41,7 @@ export class LocalCluster extends pulumi.ComponentResource implements Provisione
 
   constructor(name: string, args: LocalClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nats-global:local:Cluster", name, {}, opts);
-    const addressing = loopbackAddressing(args.plan);
+    const addressing = args.addressing;
     const servers = args.servers.map((server) => {
       const endpoint = addressing(server);
       const dir = pulumi.output(args.dataDir).apply((root) => path.join(root, server.name));
@@ -60,6 +64,7 @@ export class LocalCluster extends pulumi.ComponentResource implements Provisione
           config,
           monitorUrl: monitorUrl(endpoint),
           startTimeoutMs: args.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+          launcher: args.launcher?.(server),
         },
         { parent: this },
       );

@@ -10,6 +10,8 @@ export interface LocalServerInputs {
   config: NatsServerConfig;
   monitorUrl: string;
   startTimeoutMs: number;
+  /** Argv the server runs under, such as its region's `ip netns exec <namespace>`. */
+  launcher?: string[];
   /**
    * Desired: always true. `pulumi refresh` records false when it finds the process gone, so the
    * next preview shows `running: false => true` and the update starts the server again.
@@ -31,6 +33,7 @@ async function start(inputs: LocalServerInputs): Promise<LocalServerState> {
     config: inputs.config,
     monitorUrl: inputs.monitorUrl,
     timeoutMs: inputs.startTimeoutMs,
+    launcher: inputs.launcher,
   });
   return { ...inputs, pid, running: true };
 }
@@ -53,7 +56,7 @@ export const localServerProvider: pulumi.dynamic.ResourceProvider<LocalServerInp
   async diff(_id, olds, news) {
     // Moving the directory would leave two servers on the same ports: stop the old one first.
     const replaces = olds.dir === news.dir ? [] : ["dir"];
-    const changed = (["serverName", "binary", "config", "monitorUrl", "running"] as const).filter(
+    const changed = (["serverName", "binary", "config", "monitorUrl", "running", "launcher"] as const).filter(
       (key) => !sameJson(olds[key], news[key]),
     );
     return { changes: replaces.length + changed.length > 0, replaces, deleteBeforeReplace: true };
