@@ -7,7 +7,7 @@ import { eventually } from "../support/monitor";
 import { killAll, natsServerPids } from "../support/processes";
 import { TestStack } from "../support/stackRunner";
 import { tool } from "../support/tools";
-import type { RegionAppConfig } from "../../components/virtualStream";
+import { AppConfigs, RegionClients } from "../support/regionClients";
 
 jest.setTimeout(900_000);
 
@@ -34,21 +34,14 @@ const CONFIG = {
 
 describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", () => {
   let stack = new TestStack("e2e-virtual", CONFIG);
-  let apps: Record<string, Record<string, RegionAppConfig>>;
+  let clients: RegionClients;
+  let apps: AppConfigs;
   let credentials: { user: string; password: string };
   const connections: Awaited<ReturnType<typeof connect>>[] = [];
 
-  const client = async (region: string) => {
-    const nc = await connect({
-      servers: apps.foo[region].clientUrls,
-      user: credentials.user,
-      pass: credentials.password,
-      maxReconnectAttempts: -1,
-    });
-    connections.push(nc);
-    // No API check on connect: while a region restarts, the meta leader may be moving.
-    return { nc, js: jetstream(nc), jsm: await jetstreamManager(nc, { checkAPI: false }) };
-  };
+  const client = (region: string) => clients.client(region);
+  const idsIn = (region: string, virtual: string, expected: number) =>
+    clients.idsIn(region, virtual, expected);
   const regionPids = (...regions: string[]) =>
     regions.flatMap((r) => natsServerPids(path.join(stack.dataDir, `${r}-`)));
   const up = async () => {
@@ -58,23 +51,16 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
       output: "",
     });
   };
-  /** The message ids in a virtual stream's local read stream in `region`, in stream order. */
-  const idsIn = async (region: string, virtual: string, expected: number): Promise<string[]> => {
-    const { js } = await client(region);
-    const consumer = await js.consumers.get(apps[virtual][region].readStream);
-    const ids: string[] = [];
-    const batch = await consumer.fetch({ max_messages: expected + 10, expires: 1500 });
-    for await (const m of batch) ids.push(m.headers?.get("Nats-Msg-Id") || `<no id: ${m.subject}>`);
-    return ids;
-  };
 
   beforeAll(async () => {
     await up();
     apps = stack.outputs().streams as typeof apps;
     credentials = stack.outputs(true).credentials as typeof credentials;
+    clients = new RegionClients(apps, credentials);
   });
 
   afterAll(async () => {
+    await clients?.close();
     await Promise.all(connections.map((nc) => nc.close().catch(() => undefined)));
     await stack.remove();
     killAll(natsServerPids(stack.dataDir));
@@ -390,6 +376,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     );
     await up();
     apps = stack.outputs().streams as typeof apps;
+    clients.apps = apps;
     await (await client("east")).js.publish("grow.x", "east has joined", { msgID: "grow-east" });
     for (const region of REGIONS) {
       const ids = await eventually(

@@ -1,0 +1,203 @@
+import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
+import { eventually } from "../support/monitor";
+import { killAll, natsServerPids } from "../support/processes";
+import { AppConfigs, RegionClients } from "../support/regionClients";
+import { runInProject, RunResult, TestStack } from "../support/stackRunner";
+
+jest.setTimeout(900_000);
+
+const REGIONS = ["west", "central", "east"];
+const MAJORITY = ["west", "east"];
+const VIRTUAL_STREAMS = [
+  { name: "foo", consistency: "eventual" },
+  { name: "ord", consistency: "ordered" },
+  { name: "imm", consistency: "immediate" },
+  { name: "hom", consistency: "home", homeRegion: "central" },
+];
+const CONFIG = {
+  regions: REGIONS.map((name) => ({ name })),
+  stretch: { regions: REGIONS },
+  ports: { client: 17222, cluster: 17322, gateway: 17422, monitor: 17522 },
+  network: "namespaces",
+  networkOctet: 92,
+  virtualStreams: VIRTUAL_STREAMS,
+};
+/**
+ * How long the read streams may take to converge after the heal. nats-server retries a source that
+ * found no answer with a backoff of 10 s per failure, up to 2 minutes, plus a 30 s wait.
+ */
+const CONVERGENCE_MS = 240_000;
+
+/**
+ * The seed's split brain as a true partition: `central` cut off from `west` and `east` by dropped
+ * packets while every server keeps running and clients on both sides keep their connections (the
+ * test runs on the machine, which reaches every region throughout).
+ */
+describe("a true network partition, through the real Pulumi CLI and npm run partition / heal", () => {
+  const stack = new TestStack("e2e-partition", CONFIG);
+  let clients: RegionClients;
+  /** Per virtual stream, every message id a publish was acknowledged for, and the ones that failed. */
+  const acked: Record<string, string[]> = Object.fromEntries(VIRTUAL_STREAMS.map((v) => [v.name, []]));
+  const failed: Record<string, string[]> = Object.fromEntries(VIRTUAL_STREAMS.map((v) => [v.name, []]));
+
+  const expectSuccess = (result: RunResult) =>
+    expect({ code: result.code, output: result.code === 0 ? "" : result.output }).toEqual({
+      code: 0,
+      output: "",
+    });
+  const npm = (script: string, ...args: string[]) =>
+    runInProject(["ts-node", "scripts/network.ts", script, ...args, "--stack", stack.name], 60_000);
+
+  /** Publishes in `region` on `virtual`, recording whether the server acknowledged it. */
+  const publish = async (region: string, virtual: string, id: string, timeout = 5_000) => {
+    const { js } = await clients.client(region);
+    try {
+      // Retried on no responders and timeouts, deduplicated by id: at most once whatever happens.
+      await js.publish(`${virtual}.x`, `${id} from ${region}`, { msgID: id, timeout, retries: 3 });
+      acked[virtual].push(id);
+      return true;
+    } catch {
+      failed[virtual].push(id);
+      return false;
+    }
+  };
+
+  beforeAll(async () => {
+    expectSuccess(await stack.run("up", 300_000));
+    const apps = stack.outputs().streams as AppConfigs;
+    clients = new RegionClients(apps, stack.outputs(true).credentials as { user: string; password: string });
+    for (const virtual of VIRTUAL_STREAMS) {
+      for (const region of REGIONS)
+        expect(await publish(region, virtual.name, `${virtual.name}-${region}-before`)).toBe(true);
+    }
+  });
+
+  afterAll(async () => {
+    await npm("heal");
+    await clients?.close();
+    await stack.remove();
+    killAll(natsServerPids(stack.dataDir));
+  });
+
+  it("runs every region on its own address, in its own namespace", () => {
+    const clusters = stack.outputs().clusters as Record<string, { clientUrls: string[] }>;
+    expect(clusters.west.clientUrls[0]).toBe("nats://127.92.1.1:17222");
+    expect(clusters.central.clientUrls[0]).toBe("nats://127.92.2.1:17225");
+    expect(clusters.stretch.clientUrls).toEqual([
+      "nats://127.92.1.1:17231",
+      "nats://127.92.2.1:17232",
+      "nats://127.92.3.1:17233",
+    ]);
+  });
+
+  it("keeps both sides writing while central is cut off, and converges after the heal: none lost, none twice", async () => {
+    const central = await clients.client("central");
+    await central.jsm.consumers.add(clients.apps.foo.central.readStream, {
+      durable_name: "isolated-reader",
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.New,
+    });
+    expectSuccess(await npm("partition", "central"));
+    const cut = Date.now();
+
+    // Central alone: no meta leader, so no new consumer, once it has noticed.
+    let attempt = 0;
+    const refusal = await eventually(
+      "central to refuse a new consumer",
+      async () => {
+        const name = `probe-${attempt++}`;
+        const outcome = await central.jsm.consumers
+          .add(clients.apps.foo.central.readStream, { durable_name: name, ack_policy: AckPolicy.Explicit })
+          .then(
+            () => undefined,
+            (e: Error) => e.message,
+          );
+        if (outcome === undefined)
+          await central.jsm.consumers.delete(clients.apps.foo.central.readStream, name);
+        return outcome;
+      },
+      60_000,
+    );
+    expect(refusal).toMatch(/temporarily unavailable|timeout|no responders/i);
+    console.log(`central refused a new consumer ${Date.now() - cut} ms after the cut: ${refusal}`);
+
+    // Both sides write to their own region's streams; the stretched stream needs the majority side,
+    // the home stream the home region.
+    for (const [i, region] of REGIONS.entries()) {
+      const inMajority = MAJORITY.includes(region);
+      for (const virtual of ["foo", "ord"]) {
+        expect({ region, virtual, ok: await publish(region, virtual, `${virtual}-${region}-cut`) }).toEqual({
+          region,
+          virtual,
+          ok: true,
+        });
+      }
+      // The majority side may first elect a new leader of the stretched stream; central cannot.
+      const immTimeout = inMajority ? 15_000 : 3_000;
+      expect({ region, imm: await publish(region, "imm", `imm-${region}-cut-${i}`, immTimeout) }).toEqual({
+        region,
+        imm: inMajority,
+      });
+      expect({ region, hom: await publish(region, "hom", `hom-${region}-cut`, 2_000) }).toEqual({
+        region,
+        hom: !inMajority,
+      });
+    }
+
+    // Existing consumers keep delivering in central, and the majority side creates new ones.
+    const reader = await central.js.consumers.get("foo", "isolated-reader");
+    const delivered = await eventually(
+      "central's existing consumer to deliver",
+      async () => (await reader.next({ expires: 1000 })) ?? undefined,
+    );
+    expect(delivered.headers?.get("Nats-Msg-Id")).toBe("foo-central-cut");
+    delivered.ack();
+    const west = await clients.client("west");
+    await eventually("west to create a consumer", () =>
+      west.jsm.consumers.add(clients.apps.foo.west.readStream, { durable_name: "majority-reader" }),
+    );
+
+    expectSuccess(await npm("heal"));
+    const healed = Date.now();
+    for (const virtual of VIRTUAL_STREAMS.map((v) => v.name)) {
+      for (const region of REGIONS) {
+        const ids = await eventually(
+          `${virtual} in ${region} to hold every acknowledged message`,
+          async () => {
+            const found = await clients.idsIn(
+              region,
+              virtual,
+              acked[virtual].length + failed[virtual].length,
+            );
+            return acked[virtual].every((id) => found.includes(id)) ? found : undefined;
+          },
+          CONVERGENCE_MS,
+        );
+        const counts = new Map<string, number>();
+        for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+        expect({ virtual, region, twice: [...counts].filter(([, n]) => n > 1) }).toEqual({
+          virtual,
+          region,
+          twice: [],
+        });
+        // A publish that timed out may have been stored (its packets delivered after the heal), so
+        // a failure only tells that it is there at most once.
+        const unknown = ids.filter((id) => !acked[virtual].includes(id) && !failed[virtual].includes(id));
+        expect({ virtual, region, unknown }).toEqual({ virtual, region, unknown: [] });
+      }
+    }
+    console.log(
+      `partition healed: every read stream of every mode converged ${Date.now() - healed} ms after the heal`,
+    );
+
+    const orders = await Promise.all(REGIONS.map((r) => clients.idsIn(r, "ord", acked.ord.length + 5)));
+    expect(orders[1]).toEqual(orders[0]);
+    expect(orders[2]).toEqual(orders[0]);
+  });
+
+  it("previews no change once healed", async () => {
+    const preview = await stack.run("preview");
+    expectSuccess(preview);
+    expect(preview.output).not.toMatch(/\((update|replace|create|delete)\)/);
+  });
+});
