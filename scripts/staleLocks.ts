@@ -12,12 +12,13 @@ interface LockContent {
   hostname: string;
 }
 
+/** Whether `pid` runs: a zombie, killed but not yet reaped by its parent, does not. */
 function processAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3));
+  } catch {
+    return false;
   }
 }
 
