@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { eventually } from "../support/monitor";
 import { killAll, natsServerPids } from "../support/processes";
+import { AppConfigs, RegionClients } from "../support/regionClients";
 import { RunResult, TestStack } from "../support/stackRunner";
 import { tool } from "../support/tools";
 
@@ -51,9 +52,51 @@ describe("every failure path converges, through the real Pulumi CLI", () => {
     killAll(natsServerPids(stack.dataDir));
   });
 
-  it("tears down a stack whose region crashed", async () => {
+  it("keeps west and east taking writes while central crashes right after a fresh up; then tears it down", async () => {
     await up();
-    await killAndWait(pidsOf("central-1", "central-2", "central-3"));
+    const outputs = stack.outputs(true) as {
+      streams: AppConfigs;
+      credentials: { user: string; password: string };
+    };
+    const clients = new RegionClients(outputs.streams, outputs.credentials);
+    const survivors = ["west", "east"];
+    // What an application does: publish with an id, and publish again on an error, for a bounded time.
+    const firstTries: string[] = [];
+    const steadyPublisher = async (region: string, stopAt: number) => {
+      const { js } = await clients.client(region);
+      let acked = 0;
+      for (let i = 0; Date.now() < stopAt; i++) {
+        const id = `${region}-${i}`;
+        const deadline = Date.now() + 10_000;
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await js.publish("foo.steady", id, { msgID: id, timeout: 2_000 });
+            break;
+          } catch (error) {
+            if (attempt === 0) firstTries.push(`${id}: ${(error as Error).message}`);
+            if (Date.now() > deadline) throw new Error(`${id} refused for 10 s: ${(error as Error).message}`);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }
+        acked++;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return acked;
+    };
+    try {
+      const stopAt = Date.now() + 12_000;
+      const publishing = Promise.all(survivors.map((region) => steadyPublisher(region, stopAt)));
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      await killAndWait(pidsOf("central-1", "central-2", "central-3"));
+      const acked = await publishing;
+      console.log(
+        `while central crashed: ${acked.join(" and ")} publishes acknowledged in ${survivors.join(" and ")}; ` +
+          `${firstTries.length} needed a second try${firstTries.length ? `: ${firstTries.slice(0, 3).join("; ")}` : ""}`,
+      );
+      expect(acked.every((n) => n > 0)).toBe(true);
+    } finally {
+      await clients.close();
+    }
     await downLeavesNothing();
   });
 
