@@ -49,6 +49,22 @@ export class RegionClients {
     return ids;
   }
 
+  /** Every message id in a virtual stream's local read stream in `region`, in stream order, in batches. */
+  async allIds(region: string, virtual: string): Promise<string[]> {
+    const { js, jsm } = await this.client(region);
+    const stream = this.apps[virtual][region].readStream;
+    const total = (await jsm.streams.info(stream)).state.messages;
+    const consumer = await js.consumers.get(stream);
+    const ids: string[] = [];
+    while (ids.length < total) {
+      const before = ids.length;
+      const batch = await consumer.fetch({ max_messages: 1000, expires: 2000 });
+      for await (const m of batch) ids.push(m.headers?.get("Nats-Msg-Id") || `<no id: ${m.subject}>`);
+      if (ids.length === before) break;
+    }
+    return ids;
+  }
+
   async close(): Promise<void> {
     const open = [...this.byRegion.values()];
     this.byRegion.clear();
