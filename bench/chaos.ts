@@ -15,6 +15,7 @@ import { runInProject, TestStack } from "../test/support/stackRunner";
 import { PROJECT_DIR } from "../test/support/tools";
 import { machine } from "./machine";
 import { readingSection, writeResults } from "./resultsFile";
+import { seedTopology } from "../test/support/topologies";
 
 const envNumber = (name: string, fallback: number) =>
   process.env[name] === undefined ? fallback : Number(process.env[name]);
@@ -30,9 +31,7 @@ const STACK = "bench-chaos";
 const REGIONS = ["west", "central", "east"];
 const VIRTUALS = ["foo", "ord"];
 const CONFIG = {
-  regions: REGIONS.map((name) => ({ name })),
-  stretch: { regions: REGIONS },
-  ports: { client: 16722, cluster: 16822, gateway: 16922, monitor: 17022 },
+  ...seedTopology({ client: 16722, cluster: 16822, gateway: 16922, monitor: 17022 }),
   network: "namespaces",
   networkOctet: 93,
   virtualStreams: [

@@ -34,6 +34,7 @@ import { PROJECT_DIR } from "../test/support/tools";
 import { readingSection, writeResults } from "./resultsFile";
 import { machine } from "./machine";
 import type { RegionAppConfig } from "../components/virtualStream";
+import { seedTopology } from "../test/support/topologies";
 
 const envNumber = (name: string, fallback: number) =>
   process.env[name] === undefined ? fallback : Number(process.env[name]);
@@ -55,11 +56,8 @@ const DRAIN_TIMEOUT_MS = 30_000;
 const CATCHUP_TIMEOUT_MS = 300_000;
 
 const STACK = "bench-virtual";
-const REGIONS = ["west", "central", "east"];
 const CONFIG = {
-  regions: REGIONS.map((name) => ({ name })),
-  stretch: { regions: REGIONS },
-  ports: { client: 16222, cluster: 16322, gateway: 16422, monitor: 16522 },
+  ...seedTopology({ client: 16222, cluster: 16322, gateway: 16422, monitor: 16522 }),
   virtualStreams: [{ name: "foo", consistency: "eventual" }],
 };
 const RESULTS_FILE = path.join(PROJECT_DIR, "bench", "RESULTS-virtual.md");

@@ -8,14 +8,13 @@ import { killAll, natsServerPids } from "../support/processes";
 import { AppConfigs, RegionClients } from "../support/regionClients";
 import { RunResult, TestStack } from "../support/stackRunner";
 import { tool } from "../support/tools";
+import { seedTopology } from "../support/topologies";
 
 jest.setTimeout(900_000);
 
 const REGIONS = ["west", "central", "east"];
 const CONFIG = {
-  regions: REGIONS.map((name) => ({ name })),
-  stretch: { regions: REGIONS },
-  ports: { client: 18222, cluster: 18322, gateway: 18422, monitor: 18522 },
+  ...seedTopology({ client: 18222, cluster: 18322, gateway: 18422, monitor: 18522 }),
   virtualStreams: [{ name: "foo", consistency: "eventual" }],
 };
 

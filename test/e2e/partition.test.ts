@@ -3,6 +3,7 @@ import { eventually } from "../support/monitor";
 import { killAll, natsServerPids } from "../support/processes";
 import { AppConfigs, RegionClients } from "../support/regionClients";
 import { runInProject, RunResult, TestStack } from "../support/stackRunner";
+import { seedTopology } from "../support/topologies";
 
 jest.setTimeout(900_000);
 
@@ -15,9 +16,7 @@ const VIRTUAL_STREAMS = [
   { name: "hom", consistency: "home", homeRegion: "central" },
 ];
 const CONFIG = {
-  regions: REGIONS.map((name) => ({ name })),
-  stretch: { regions: REGIONS },
-  ports: { client: 17222, cluster: 17322, gateway: 17422, monitor: 17522 },
+  ...seedTopology({ client: 17222, cluster: 17322, gateway: 17422, monitor: 17522 }),
   network: "namespaces",
   networkOctet: 92,
   virtualStreams: VIRTUAL_STREAMS,

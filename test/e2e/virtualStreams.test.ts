@@ -8,6 +8,7 @@ import { killAll, natsServerPids } from "../support/processes";
 import { TestStack } from "../support/stackRunner";
 import { tool } from "../support/tools";
 import { AppConfigs, RegionClients } from "../support/regionClients";
+import { seedTopology } from "../support/topologies";
 
 jest.setTimeout(900_000);
 
@@ -26,9 +27,7 @@ const VIRTUAL_STREAMS: Record<string, unknown>[] = [
   { name: "hom", consistency: "home", homeRegion: "central" },
 ];
 const CONFIG = {
-  regions: REGIONS.map((name) => ({ name })),
-  stretch: { regions: REGIONS },
-  ports: { client: 20222, cluster: 21222, gateway: 22222, monitor: 23222 },
+  ...seedTopology({ client: 20222, cluster: 21222, gateway: 22222, monitor: 23222 }),
   virtualStreams: VIRTUAL_STREAMS,
 };
 
