@@ -116,13 +116,18 @@ async function holdsAtLeast(clients: RegionClients, virtual: string, count: numb
   return true;
 }
 
-/** Time until every read stream holds at least what was acknowledged when this was called. */
-async function convergence(clients: RegionClients, tally: Tally): Promise<number> {
-  const started = Date.now();
-  const targets = VIRTUALS.map((v) => [v, tally.acked.get(v)?.length ?? 0] as const);
-  while (Date.now() - started < CONVERGENCE_TIMEOUT_MS) {
-    const held = await Promise.all(targets.map(([v, n]) => holdsAtLeast(clients, v, n).catch(() => false)));
-    if (held.every(Boolean)) return Date.now() - started;
+/** What has been acknowledged so far, per virtual stream, and when. */
+function snapshot(tally: Tally) {
+  return { at: Date.now(), targets: VIRTUALS.map((v) => [v, tally.acked.get(v)?.length ?? 0] as const) };
+}
+
+/** Time from the snapshot until every read stream holds at least what had been acknowledged then. */
+async function convergence(clients: RegionClients, since: ReturnType<typeof snapshot>): Promise<number> {
+  while (Date.now() - since.at < CONVERGENCE_TIMEOUT_MS) {
+    const held = await Promise.all(
+      since.targets.map(([v, n]) => holdsAtLeast(clients, v, n).catch(() => false)),
+    );
+    if (held.every(Boolean)) return Date.now() - since.at;
     await sleep(250);
   }
   throw new Error(`read streams did not converge within ${CONVERGENCE_TIMEOUT_MS / 1000} s`);
@@ -147,6 +152,7 @@ async function chaos(
   const faults: FaultLog = { partitions: 0, kills: 0, ups: 0, convergence: [] };
   while (Date.now() < stopAt) {
     await sleep(3_000 + next() * 7_000);
+    let recovery: ReturnType<typeof snapshot>;
     if (next() < 0.5) {
       const region = pick(REGIONS);
       const hold = 5_000 + next() * 25_000;
@@ -155,18 +161,20 @@ async function chaos(
       faults.partitions++;
       await sleep(hold);
       await network("heal");
+      recovery = snapshot(tally);
     } else {
       const server = `${pick([...REGIONS, "stretch"])}-${1 + Math.floor(next() * 3)}`;
       log(`SIGKILL ${server}, then up`);
       killAll(natsServerPids(path.join(stack.dataDir, server, "nats-server.json")));
       faults.kills++;
       await sleep(2_000 + next() * 8_000);
+      recovery = snapshot(tally);
     }
     // What a user does after a fault: `up` restarts what died and resumes silent sources.
     await up(stack, faults);
-    const ms = await convergence(clients, tally);
+    const ms = await convergence(clients, recovery);
     faults.convergence.push(ms);
-    log(`converged ${ms} ms after recovery`);
+    log(`converged ${ms} ms after the heal or the start of \`up\`, \`up\` included`);
   }
   return faults;
 }
@@ -213,8 +221,9 @@ async function main(): Promise<void> {
     const elapsed = (Date.now() - started) / 1000;
     log("final heal and up, then every read stream checked id by id");
     await runInProject(["ts-node", "scripts/network.ts", "heal", "--stack", STACK], 60_000);
+    const end = snapshot(tally);
     await up(stack, injected);
-    const finalMs = await convergence(clients, tally);
+    const finalMs = await convergence(clients, end);
     const { rows, sameOrder } = await verify(clients, tally);
     const acked = VIRTUALS.map((v) => tally.acked.get(v)?.length ?? 0);
     const report = {
@@ -267,7 +276,8 @@ messages a second each, every message with a \`Nats-Msg-Id\`; a failed publish i
 same id for up to ${GIVE_UP_MS / 1000} s. Every 3–10 s a fault: a region cut off for 5–30 s and
 healed (\`npm run partition\`, \`npm run heal\`), or a server SIGKILLed; after each, \`up\` (which
 restarts dead servers and resumes silent sources) and a wait until every read stream holds at least
-what had been acknowledged (the convergence time).
+what had been acknowledged at the heal, or when \`up\` began after a kill (the convergence
+time, \`up\` included).
 
 | figure | value |
 | --- | --- |
@@ -279,7 +289,7 @@ what had been acknowledged (the convergence time).
 | partitions injected | ${report.injected.partitions} |
 | servers SIGKILLed | ${report.injected.kills} |
 | \`up\` runs | ${report.injected.ups} |
-| convergence after each recovery, ms | ${report.injected.convergence.join(", ") || "none"} |
+| convergence after each heal or restart, ms (\`up\` included) | ${report.injected.convergence.join(", ") || "none"} |
 | longest convergence after a heal or restart | ${(longest / 1000).toFixed(1)} s |
 | ordered streams in one order | ${report.sameOrder ? "yes" : "**no**"} |
 
