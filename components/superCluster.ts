@@ -99,18 +99,16 @@ export class SuperCluster extends pulumi.ComponentResource {
 
     this.binary = binary;
     this.servingData = dataDir;
-    const network = args.local?.network === "namespaces" ? args.local : undefined;
-    this.network = network && planned(() => planLocalNetwork(this.plan, network));
+    const local = args.local;
+    const network =
+      local?.network === "namespaces" ? planned(() => planLocalNetwork(this.plan, local)) : undefined;
+    this.network = network;
     const networkResource =
-      this.network &&
-      new RegionNetwork(`${name}-network`, { plan: this.network }, { parent: this, dependsOn: dataDir });
-    const addressing = this.network
-      ? regionAddressing(this.plan, this.network)
-      : loopbackAddressing(this.plan);
-    const namespaces = this.network;
+      network &&
+      new RegionNetwork(`${name}-network`, { plan: network }, { parent: this, dependsOn: dataDir });
+    const addressing = network ? regionAddressing(this.plan, network) : loopbackAddressing(this.plan);
     const launcher =
-      namespaces &&
-      ((server: ServerPlan) => namespaceLauncher(regionLink(namespaces, server.region).namespace));
+      network && ((server: ServerPlan) => namespaceLauncher(regionLink(network, server.region).namespace));
     this.localClusters = this.plan.clusters.map(
       (cluster) =>
         new LocalCluster(

@@ -64,6 +64,39 @@ describe("SuperCluster", () => {
     expect(await outputOf(sc.appCredentials)).toEqual({ user: "app", password: "generated-password" });
   });
 
+  it("puts each region in a network namespace of its own with network: namespaces", async () => {
+    const sc = new SuperCluster("nats", {
+      ...seedTopology(),
+      local: { ...local, network: "namespaces", networkOctet: 90 },
+    });
+    const clusters = await outputOf(sc.clusters);
+    expect(mocks.registered.filter((r) => r.type.endsWith("RegionNetwork")).map((r) => r.name)).toEqual([
+      "nats-network",
+    ]);
+    expect(clusters.central.clientUrls[0]).toBe("nats://127.90.2.1:4225");
+    // The stretch server hosted in east lives in east's namespace, on east's address.
+    const stretchEast = mocks.registered.find((r) => r.name === "nats-stretch-stretch-3");
+    const namespace = sc.network?.regions.find((r) => r.region === "east")?.namespace;
+    expect(stretchEast?.inputs.launcher).toEqual(["ip", "netns", "exec", namespace]);
+    const config = unwrapSecret(stretchEast?.inputs.config) as NatsServerConfig;
+    expect(config.listen).toBe("127.90.3.1:4233");
+    expect(config.gateway.gateways.find((g) => g.name === "west")?.urls[0]).toBe("nats://127.90.1.1:7222");
+  });
+
+  it("gives two stacks' networks different names and addresses, from their data directories", async () => {
+    const a = new SuperCluster("a", {
+      ...seedTopology(),
+      local: { dataDir: "/srv/a", network: "namespaces" },
+    });
+    const b = new SuperCluster("b", {
+      ...seedTopology(),
+      local: { dataDir: "/srv/b", network: "namespaces" },
+    });
+    await Promise.all([outputOf(a.clusters), outputOf(b.clusters)]);
+    expect(a.network?.prefix).not.toBe(b.network?.prefix);
+    expect(a.network?.range).not.toBe(b.network?.range);
+  });
+
   it.each<[string, SuperClusterArgs, string]>([
     ["a duplicate region", { regions: [{ name: "a" }, { name: "a" }], local }, "regions[1].name"],
     [
@@ -77,6 +110,11 @@ describe("SuperCluster", () => {
       "regions[0].platform",
     ],
     ["local servers without a data directory", { regions: [{ name: "a" }] }, "local.dataDir"],
+    [
+      "an unknown local network",
+      { regions: [{ name: "a" }], local: { ...local, network: "bridge" as never } },
+      "local.network",
+    ],
   ])("refuses %s before creating anything", (_, args, field) => {
     // A RunError: Pulumi prints its message alone, without a stack trace.
     expect(() => new SuperCluster("bad", args)).toThrow(pulumi.RunError);
