@@ -137,6 +137,10 @@ async function up(stack: TestStack, faults: FaultLog): Promise<void> {
   const result = await stack.run("up", UP_TIMEOUT_MS);
   if (result.code !== 0) throw new Error(`up failed:\n${result.output}`);
   faults.ups++;
+  // Which sources `up` found silent and resumed, and how long that took.
+  for (const line of result.output.split("\n").filter((l) => /SourceResume \S+ updated/.test(l))) {
+    log(line.trim());
+  }
 }
 
 async function chaos(

@@ -107,15 +107,16 @@ export const sourceResumeProvider: pulumi.dynamic.ResourceProvider<SourceResumeI
 
   async read(id, props) {
     if (props === undefined) throw new Error(`source resume ${id} cannot be imported`);
-    try {
-      const stalled = (await Promise.all(props.streams.map(stallsOf))).flat().map(stallText);
-      const actual = { ...props, stalled };
-      return { id, props: actual, inputs: actual };
-    } catch (error) {
-      // A region that is down must not stop the refresh of the `up` that brings it back.
-      if (isUnreachable(error)) return { id, props, inputs: props };
-      throw error;
-    }
+    // A stream that cannot answer now (its region down, its leader moving) is left out rather than
+    // hiding the silent sources of the others: the refresh of the `up` that mends them goes on.
+    const stallsOrNone = (stream: SourcingStream) =>
+      stallsOf(stream).catch((error: unknown) => {
+        if (isUnreachable(error)) return [];
+        throw error;
+      });
+    const stalled = (await Promise.all(props.streams.map(stallsOrNone))).flat().map(stallText);
+    const actual = { ...props, stalled };
+    return { id, props: actual, inputs: actual };
   },
 
   async diff(_id, olds, news) {
