@@ -7,7 +7,7 @@ import { eventually } from "../support/monitor";
 import { killAll, natsServerPids } from "../support/processes";
 import { AppConfigs, RegionClients } from "../support/regionClients";
 import { RunResult, TestStack } from "../support/stackRunner";
-import { tool } from "../support/tools";
+import { PROJECT_DIR, tool } from "../support/tools";
 import { seedTopology } from "../support/topologies";
 
 jest.setTimeout(900_000);
@@ -133,6 +133,9 @@ describe("every failure path converges, through the real Pulumi CLI", () => {
       killWhen: () => natsServerPids(stack.dataDir).length >= 5,
     });
     expect(killed.code).toBeNull();
+    // The CLI starts its provider plugins in their own process group: the kill leaves them running,
+    // parentless. They hold nothing the next `up` needs; the test does not leave them behind.
+    killAll(orphanedProviders());
     await up();
     expect(natsServerPids(stack.dataDir)).toHaveLength(12);
     const outputs = stack.outputs(true) as {
@@ -158,3 +161,25 @@ describe("every failure path converges, through the real Pulumi CLI", () => {
     await downLeavesNothing();
   });
 });
+
+/**
+ * Dynamic-provider processes of this checkout whose pulumi CLI is gone: the plugin shim, adopted
+ * by init, and the Node.js process under it.
+ */
+function orphanedProviders(): number[] {
+  const processes = fs
+    .readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .flatMap((entry) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+        const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        return [{ pid: Number(entry), parent, cmdline: fs.readFileSync(`/proc/${entry}/cmdline`, "utf8") }];
+      } catch {
+        return []; // Ended while we looked.
+      }
+    });
+  const shim = path.join(PROJECT_DIR, ".tools", "bin", "pulumi-resource-pulumi-nodejs");
+  const shims = processes.filter((p) => p.parent === 1 && p.cmdline.includes(shim)).map((p) => p.pid);
+  return [...shims, ...processes.filter((p) => shims.includes(p.parent)).map((p) => p.pid)];
+}
