@@ -52,8 +52,15 @@ describe("JetStream connections", () => {
       );
     });
 
-    afterAll(() => {
-      server.kill();
+    afterAll(async () => {
+      // A server that is still shutting down writes to its store: remove it only once it exited.
+      if (server.exitCode === null && server.signalCode === null) {
+        const exited = new Promise((resolve) => server.once("exit", resolve));
+        server.kill();
+        const forced = setTimeout(() => server.kill("SIGKILL"), 5_000);
+        await exited;
+        clearTimeout(forced);
+      }
       fs.rmSync(dir, { recursive: true, force: true });
     });
 
