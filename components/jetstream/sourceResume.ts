@@ -55,10 +55,9 @@ async function hasLeader(stream: SourcingStream, origin: string): Promise<boolea
 }
 
 async function stepDown(stream: SourcingStream): Promise<void> {
-  const { nc } = await session(stream.connection);
-  const prefix =
-    stream.connection.apiPrefix ??
-    (stream.connection.domain ? `$JS.${stream.connection.domain}.API` : "$JS.API");
+  const { nc, jsm } = await session(stream.connection);
+  // The API prefix nats.js resolved from the connection's domain or apiPrefix.
+  const prefix = jsm.getOptions().apiPrefix;
   const reply = await withRetries(() => nc.request(`${prefix}.STREAM.LEADER.STEPDOWN.${stream.name}`));
   const error = (reply.json() as { error?: { description?: string } }).error;
   if (error !== undefined) throw new Error(`leader step-down refused: ${error.description}`);
