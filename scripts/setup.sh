@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs, at pinned versions: npm dependencies, nats-server, the nats
-# CLI, and the Pulumi CLI with the dynamic-provider shim. Go binaries are built once into a cache
-# outside the checkout and linked into ./.tools/bin; a second run only checks and takes seconds.
+# CLI, toxiproxy (the latency proxy between region namespaces), and the Pulumi CLI with the
+# dynamic-provider shim. Go binaries are built once into a cache outside the checkout and linked
+# into ./.tools/bin; a second run only checks and takes seconds.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -56,6 +57,11 @@ go_tool() {
 
 build_nats_server() { GOBIN="$1" go install "github.com/nats-io/nats-server/v2@$2"; }
 build_nats_cli() { GOBIN="$1" go install "github.com/nats-io/natscli/nats@$2"; }
+# The module names its command `server`; the project calls it by the name its README uses.
+build_toxiproxy() {
+  GOBIN="$1" go install "github.com/Shopify/toxiproxy/v2/cmd/server@$2"
+  mv "$1/server" "$1/toxiproxy-server"
+}
 
 # The Pulumi CLI's module has replace directives, so `go install` refuses it; a throwaway wrapper
 # module requires pkg and sdk at one version and builds the CLI with that version stamped in.
@@ -89,6 +95,7 @@ EOF
 
 go_tool nats-server "$NATS_SERVER_VERSION" build_nats_server
 go_tool nats "$NATSCLI_VERSION" build_nats_cli
+go_tool toxiproxy-server "$TOXIPROXY_VERSION" build_toxiproxy
 go_tool pulumi "$PULUMI_VERSION" build_pulumi
 
 shim="$root/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
