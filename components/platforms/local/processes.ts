@@ -8,6 +8,7 @@ import * as path from "path";
 import { NatsServerConfig } from "../../model/serverConfig";
 import { writeFinalConfig } from "./configFiles";
 import { healthProblem } from "./health";
+import { livePids, stopProcess } from "./procfs";
 
 export interface ServerFilesLayout {
   dir: string;
@@ -50,28 +51,9 @@ export const STOP_GRACE_MS = 10_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Live (not zombie) nats-server processes with an argument that `matches`. */
-function natsServers(matches: (arg: string) => boolean): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      // The state letter follows the parenthesised command name; Z is a zombie, X is dead.
-      const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-      if (state === "Z" || state === "X") continue;
-      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-      if (cmdline[0].endsWith("nats-server") && cmdline.some(matches)) pids.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return pids;
-}
-
 /** The nats-servers whose config lies under `dir`: every server of a stack, given its data directory. */
 export function natsServerPids(dir: string): number[] {
-  return natsServers((arg) => arg.startsWith(dir));
+  return livePids("nats-server", (arg) => arg.startsWith(dir));
 }
 
 /**
@@ -81,7 +63,7 @@ export function natsServerPids(dir: string): number[] {
  */
 export function serverPid(dir: string): number | undefined {
   const configFile = serverFiles(dir).configFile;
-  return natsServers((arg) => arg === configFile)[0];
+  return livePids("nats-server", (arg) => arg === configFile)[0];
 }
 
 function tail(file: string, lines: number): string {
@@ -148,24 +130,7 @@ export async function startServer(request: StartRequest): Promise<number> {
 
 /** Stops the server of `dir`, whatever its pid: gracefully (SIGTERM), then forcibly after `graceMs`. */
 export async function stopServer(dir: string, graceMs: number): Promise<void> {
-  const pid = serverPid(dir);
-  if (pid === undefined) return;
-  const signal = (name: NodeJS.Signals) => {
-    try {
-      process.kill(pid, name);
-    } catch {
-      // Already gone.
-    }
-  };
-  const running = () => serverPid(dir) === pid;
-  signal("SIGTERM");
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if (!running()) return;
-    await sleep(50);
-  }
-  signal("SIGKILL");
-  while (running()) await sleep(50);
+  await stopProcess(() => serverPid(dir), graceMs);
 }
 
 /** Removes a stopped server's config, log and JetStream store. */
