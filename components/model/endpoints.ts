@@ -1,5 +1,11 @@
 import { localPortIndex, ServerPlan, SuperClusterPlan } from "./plan";
 
+/** A host and port that something other than the server itself answers on, e.g. a proxy. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
 /** How a server is reached (host) and what it binds to (bind), with its four ports. */
 export interface Endpoint {
   host: string;
@@ -8,6 +14,11 @@ export interface Endpoint {
   cluster: number;
   gateway: number;
   monitor: number;
+  /**
+   * Where its route and gateway peers reach it instead of host (a proxy, a load balancer). The
+   * server advertises these, so that the addresses it gossips lead there too.
+   */
+  advertise?: { cluster?: HostPort; gateway?: HostPort };
 }
 
 /** Resolves the endpoint of any server of the plan; each platform supplies one. */
@@ -33,6 +44,13 @@ export function loopbackAddressing(plan: SuperClusterPlan): Addressing {
 }
 
 export const clientUrl = (e: Endpoint): string => `nats://${e.host}:${e.client}`;
-export const routeUrl = (e: Endpoint): string => `nats-route://${e.host}:${e.cluster}`;
-export const gatewayUrl = (e: Endpoint): string => `nats://${e.host}:${e.gateway}`;
+/** Where peers reach the server's route port: its advertised address, else host. */
+export const routeAddress = (e: Endpoint): HostPort =>
+  e.advertise?.cluster ?? { host: e.host, port: e.cluster };
+/** Where other clusters reach the server's gateway port: its advertised address, else host. */
+export const gatewayAddress = (e: Endpoint): HostPort =>
+  e.advertise?.gateway ?? { host: e.host, port: e.gateway };
+export const hostPort = (a: HostPort): string => `${a.host}:${a.port}`;
+export const routeUrl = (e: Endpoint): string => `nats-route://${hostPort(routeAddress(e))}`;
+export const gatewayUrl = (e: Endpoint): string => `nats://${hostPort(gatewayAddress(e))}`;
 export const monitorUrl = (e: Endpoint): string => `http://${e.host}:${e.monitor}`;

@@ -1,4 +1,4 @@
-import { Addressing, gatewayUrl, routeUrl } from "./endpoints";
+import { Addressing, gatewayUrl, hostPort, routeUrl } from "./endpoints";
 import { ServerPlan, SuperClusterPlan } from "./plan";
 
 export const APP_ACCOUNT = "APP";
@@ -62,8 +62,13 @@ export interface NatsServerConfig {
     max_file_store: number;
     unique_tag: string;
   };
-  cluster: { name: string; listen: string; routes: string[] };
-  gateway: { name: string; listen: string; gateways: { name: string; urls: string[] }[] };
+  cluster: { name: string; listen: string; advertise?: string; routes: string[] };
+  gateway: {
+    name: string;
+    listen: string;
+    advertise?: string;
+    gateways: { name: string; urls: string[] }[];
+  };
   accounts: Record<string, AccountConfig>;
   system_account: string;
 }
@@ -122,6 +127,8 @@ export function renderServerConfig(server: ServerPlan, inputs: RenderInputs): Na
     accounts: renderAccounts(auth),
     system_account: SYSTEM_ACCOUNT,
   };
+  if (self.advertise?.cluster !== undefined) config.cluster.advertise = hostPort(self.advertise.cluster);
+  if (self.advertise?.gateway !== undefined) config.gateway.advertise = hostPort(self.advertise.gateway);
   if (files.logFile !== undefined) config.log_file = files.logFile;
   if (files.pidFile !== undefined) config.pid_file = files.pidFile;
   return config;
