@@ -18,6 +18,7 @@ export = async () => {
       dataDir: config.get("dataDir") ?? path.join(__dirname, ".data", pulumi.getStack()),
       network: config.get<"loopback" | "namespaces">("network"),
       networkOctet: config.getNumber("networkOctet"),
+      latency: config.get("latency"),
     },
   });
   const virtualStreams = (config.getObject<VirtualStreamSpec[]>("virtualStreams") ?? []).map(

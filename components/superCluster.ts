@@ -1,7 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { GeneratedPassword } from "./credentials/generatedPassword";
 import { planSuperCluster, ServerPlan, SuperClusterPlan } from "./model/plan";
-import { loopbackAddressing } from "./model/endpoints";
+import { Addressing, loopbackAddressing } from "./model/endpoints";
+import { Duration } from "./model/durations";
+import { latencyMilliseconds, planLatencyProxies, proxiedAddressing } from "./model/latencyProxy";
+import { LatencyProxy } from "./platforms/local/latencyProxyProvider";
 import {
   networkIdentity,
   planRegionNetwork,
@@ -17,7 +20,7 @@ import { problemList } from "./model/validation";
 import { planned } from "./specErrors";
 import type { ConnectionSpec } from "./jetstream/connection";
 import { MappingTable } from "./model/mappings";
-import { LocalCluster, resolveNatsServerBinary } from "./platforms/local/localCluster";
+import { LocalCluster, resolveBinary, resolveNatsServerBinary } from "./platforms/local/localCluster";
 import { AccountMappings } from "./platforms/local/mappingsProvider";
 import { Stream, StreamArgs } from "./jetstream/stream";
 import { subjectsOverlap } from "./model/subjects";
@@ -39,6 +42,13 @@ export interface LocalPlatformArgs {
   network?: "loopback" | "namespaces";
   /** `namespaces` only: the second octet of the stack's 127.<octet>.0.0/16 (default from dataDir). */
   networkOctet?: number;
+  /**
+   * `namespaces` only: a delay added to each direction of every link between regions (gateways and
+   * the stretch cluster's routes), e.g. "40ms", by a proxy (toxiproxy) in each region's namespace.
+   */
+  latency?: Duration;
+  /** Default: `TOXIPROXY_BIN`, the project's `.tools/bin/toxiproxy-server`, then PATH. */
+  toxiproxyBinary?: string;
   /** Default: `NATS_SERVER_BIN`, the project's `.tools/bin/nats-server`, then PATH. */
   natsServerBinary?: string;
   startTimeoutMs?: number;
@@ -106,7 +116,32 @@ export class SuperCluster extends pulumi.ComponentResource {
     const networkResource =
       network &&
       new RegionNetwork(`${name}-network`, { plan: network }, { parent: this, dependsOn: dataDir });
-    const addressing = network ? regionAddressing(this.plan, network) : loopbackAddressing(this.plan);
+    const latencyMs =
+      local?.latency === undefined
+        ? undefined
+        : planned(() => latencyMilliseconds(local.latency as Duration, "local.latency"));
+    let addressing: Addressing = loopbackAddressing(this.plan);
+    const proxies: LatencyProxy[] = [];
+    if (network && latencyMs !== undefined) {
+      addressing = proxiedAddressing(this.plan, network);
+      const toxiproxy = local?.toxiproxyBinary ?? resolveBinary("toxiproxy-server", "TOXIPROXY_BIN");
+      for (const proxy of planLatencyProxies(this.plan, network, latencyMs)) {
+        proxies.push(
+          new LatencyProxy(
+            `${name}-latency-${proxy.region}`,
+            {
+              plan: proxy,
+              binary: toxiproxy,
+              dir: pulumi.interpolate`${(dataDir as DataDir).path}/latency-${proxy.region}`,
+              startTimeoutMs: local?.startTimeoutMs ?? 30_000,
+            },
+            { parent: this, dependsOn: networkResource },
+          ),
+        );
+      }
+    } else if (network) {
+      addressing = regionAddressing(this.plan, network);
+    }
     const launcher =
       network && ((server: ServerPlan) => namespaceLauncher(regionLink(network, server.region).namespace));
     this.localClusters = this.plan.clusters.map(
@@ -124,7 +159,10 @@ export class SuperCluster extends pulumi.ComponentResource {
             limits,
             startTimeoutMs: args.local?.startTimeoutMs,
           },
-          { parent: this, dependsOn: [dataDir, networkResource].filter((r) => r !== undefined) },
+          {
+            parent: this,
+            dependsOn: [dataDir, networkResource, ...proxies].filter((r) => r !== undefined),
+          },
         ),
     );
     this.clusters = pulumi
@@ -252,6 +290,12 @@ function checkPlatforms(args: SuperClusterArgs): void {
   const network = args.local?.network;
   if (network !== undefined && network !== "loopback" && network !== "namespaces") {
     problems.add("local.network", `must be "loopback" or "namespaces" (got ${JSON.stringify(network)})`);
+  }
+  if (args.local?.latency !== undefined && network !== "namespaces") {
+    problems.add(
+      "local.latency",
+      'delays the links between region namespaces: set local.network to "namespaces", or drop latency',
+    );
   }
   if (args.regions.some((r) => (r.platform ?? "local") === "local") && args.local === undefined) {
     problems.add(

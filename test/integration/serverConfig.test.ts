@@ -2,8 +2,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { loopbackAddressing } from "../../components/model/endpoints";
-import { allServers, planSuperCluster } from "../../components/model/plan";
+import { Addressing, loopbackAddressing } from "../../components/model/endpoints";
+import { proxiedAddressing } from "../../components/model/latencyProxy";
+import { allServers, planSuperCluster, SuperClusterPlan } from "../../components/model/plan";
+import { planRegionNetwork } from "../../components/model/regionNetwork";
 import { MappingTable, mergeMappingTables, withMappings } from "../../components/model/mappings";
 import { planVirtualStream } from "../../components/model/virtualStream";
 import { AuthPlan, NatsServerConfig, renderServerConfig } from "../../components/model/serverConfig";
@@ -23,9 +25,15 @@ const mappings: MappingTable = {
   ],
 };
 
-function renderAll(spec: TopologySpec, dir: string): NatsServerConfig[] {
+type AddressingOf = (plan: SuperClusterPlan) => Addressing;
+
+function renderAll(
+  spec: TopologySpec,
+  dir: string,
+  addressingOf: AddressingOf = loopbackAddressing,
+): NatsServerConfig[] {
   const plan = planSuperCluster(spec);
-  const addressing = loopbackAddressing(plan);
+  const addressing = addressingOf(plan);
   return allServers(plan).map((server) =>
     withMappings(
       renderServerConfig(server, {
@@ -71,6 +79,21 @@ describe("rendered server configs", () => {
     ],
   ])("pass nats-server -t for %s", (_, spec) => {
     for (const config of renderAll(spec, dir)) {
+      const check = serverCheck(config, dir);
+      expect({ server: config.server_name, ...check }).toEqual({
+        server: config.server_name,
+        status: 0,
+        output: expect.stringContaining("configuration file"),
+      });
+    }
+  });
+
+  it("pass nats-server -t when they advertise their gateways and stretch routes at latency proxies", () => {
+    const proxied: AddressingOf = (plan) =>
+      proxiedAddressing(plan, planRegionNetwork({ prefix: "ngtest", regions: ["west", "central", "east"] }));
+    const configs = renderAll(seedTopology(), dir, proxied);
+    expect(configs.find((c) => c.server_name === "stretch-2")?.cluster.advertise).toBe("127.77.2.2:6232");
+    for (const config of configs) {
       const check = serverCheck(config, dir);
       expect({ server: config.server_name, ...check }).toEqual({
         server: config.server_name,

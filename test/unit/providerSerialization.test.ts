@@ -4,6 +4,7 @@ import { streamProvider } from "../../components/jetstream/streamProvider";
 import { generatedPasswordProvider } from "../../components/credentials/generatedPassword";
 import { dataDirProvider } from "../../components/platforms/local/dataDirProvider";
 import { localServerProvider } from "../../components/platforms/local/serverProvider";
+import { latencyProxyProvider } from "../../components/platforms/local/latencyProxyProvider";
 import * as regionNetwork from "../../components/platforms/local/regionNetwork";
 import { dropRules, planRegionNetwork } from "../../components/model/regionNetwork";
 
@@ -23,6 +24,7 @@ describe("dynamic providers through Pulumi's closure serializer", () => {
     ["Consumer", consumerProvider],
     ["local Server", localServerProvider],
     ["local DataDir", dataDirProvider],
+    ["local LatencyProxy", latencyProxyProvider],
     ["GeneratedPassword", generatedPasswordProvider],
   ])("%s captures no nats.js or Pulumi module by value", async (_, provider) => {
     const { text } = await roundTrip(provider);

@@ -83,6 +83,30 @@ describe("SuperCluster", () => {
     expect(config.gateway.gateways.find((g) => g.name === "west")?.urls[0]).toBe("nats://127.90.1.1:7222");
   });
 
+  it("runs a latency proxy per region and advertises gateways there with local.latency", async () => {
+    const sc = new SuperCluster("nats", {
+      ...seedTopology(),
+      local: {
+        ...local,
+        network: "namespaces",
+        networkOctet: 90,
+        latency: "40ms",
+        toxiproxyBinary: "/bin/true",
+      },
+    });
+    await outputOf(sc.clusters);
+    const proxies = mocks.registered.filter((r) => r.type.endsWith("LatencyProxy"));
+    expect(proxies.map((r) => r.name)).toEqual([
+      "nats-latency-west",
+      "nats-latency-central",
+      "nats-latency-east",
+    ]);
+    expect(proxies.map((r) => (r.inputs.plan as { latencyMs: number }).latencyMs)).toEqual([40, 40, 40]);
+    expect(proxies[0].inputs.dir).toBe("/tmp/nats-global-unit/latency-west");
+    const west1 = unwrapSecret(mocks.registered.find((r) => r.name === "nats-west-west-1")?.inputs.config);
+    expect((west1 as NatsServerConfig).gateway.advertise).toBe("127.90.1.2:7222");
+  });
+
   it("gives two stacks' networks different names and addresses, from their data directories", async () => {
     const a = new SuperCluster("a", {
       ...seedTopology(),
@@ -114,6 +138,16 @@ describe("SuperCluster", () => {
       "an unknown local network",
       { regions: [{ name: "a" }], local: { ...local, network: "bridge" as never } },
       "local.network",
+    ],
+    [
+      "latency without region namespaces",
+      { regions: [{ name: "a" }], local: { ...local, latency: "20ms" } },
+      "local.latency",
+    ],
+    [
+      "a latency that is not whole milliseconds",
+      { regions: [{ name: "a" }], local: { ...local, network: "namespaces", latency: "1.5ms" } },
+      "local.latency",
     ],
   ])("refuses %s before creating anything", (_, args, field) => {
     // A RunError: Pulumi prints its message alone, without a stack trace.

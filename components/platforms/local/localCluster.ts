@@ -86,18 +86,25 @@ export class LocalCluster extends pulumi.ComponentResource implements Provisione
 }
 
 /**
- * The nats-server to run: `NATS_SERVER_BIN`, else the project's pinned `.tools/bin/nats-server`,
- * else the first on PATH.
+ * A pinned tool to run: the path in `envVar`, else the project's `.tools/bin/<executable>` (what
+ * `npm run setup` installs), else the first on PATH.
  */
-export function resolveNatsServerBinary(projectDir: string = process.cwd()): string {
+export function resolveBinary(
+  executable: string,
+  envVar: string,
+  projectDir: string = process.cwd(),
+): string {
   const candidates = [
-    process.env.NATS_SERVER_BIN,
-    path.join(projectDir, ".tools", "bin", "nats-server"),
-    ...(process.env.PATH ?? "").split(path.delimiter).map((dir) => path.join(dir, "nats-server")),
+    process.env[envVar],
+    path.join(projectDir, ".tools", "bin", executable),
+    ...(process.env.PATH ?? "").split(path.delimiter).map((dir) => path.join(dir, executable)),
   ];
   const found = candidates.find((c) => c !== undefined && c.length > 0 && fs.existsSync(c));
   if (found === undefined) {
-    throw new Error("nats-server not found: run `npm run setup`, or set NATS_SERVER_BIN to its path");
+    throw new Error(`${executable} not found: run \`npm run setup\`, or set ${envVar} to its path`);
   }
   return path.resolve(found);
 }
+
+export const resolveNatsServerBinary = (projectDir?: string): string =>
+  resolveBinary("nats-server", "NATS_SERVER_BIN", projectDir);

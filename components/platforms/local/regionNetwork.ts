@@ -22,6 +22,7 @@ import {
   dropRules,
   NetworkFaults,
   networkNamespaces,
+  RegionLink,
   RegionNetworkPlan,
 } from "../../model/regionNetwork";
 
@@ -208,6 +209,17 @@ export async function createRegionNetwork(plan: RegionNetworkPlan): Promise<void
   await ip(["route", "replace", "table", "local", `${plan.router.address}/32`, "dev", root.interface]);
   const via = ["via", plan.router.address, "dev", root.interface, "src", root.address];
   await ip(["route", "replace", "table", "local", plan.range, ...via]);
+}
+
+/**
+ * Gives the region's uplink one more address of its subnet (e.g. for a proxy in front of its
+ * servers); the router already routes the whole subnet there.
+ */
+export async function addRegionAddress(
+  link: Pick<RegionLink, "namespace" | "uplink">,
+  address: string,
+): Promise<void> {
+  await ip(["-n", link.namespace, "addr", "replace", `${address}/32`, "dev", link.uplink]);
 }
 
 /**
