@@ -1,6 +1,7 @@
 import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
-import { eventually } from "../support/monitor";
-import { killAll, natsServerPids } from "../support/processes";
+import { parseDuration } from "../../components/model/durations";
+import { eventually, monitor } from "../support/monitor";
+import { killAll, stackPids } from "../support/processes";
 import { AppConfigs, RegionClients } from "../support/regionClients";
 import { runInProject, RunResult, TestStack } from "../support/stackRunner";
 import { seedTopology } from "../support/topologies";
@@ -9,6 +10,8 @@ jest.setTimeout(900_000);
 
 const REGIONS = ["west", "central", "east"];
 const MAJORITY = ["west", "east"];
+/** Each way, on every link between regions: the partition cuts links that pass the latency proxies. */
+const LATENCY_MS = 10;
 const VIRTUAL_STREAMS = [
   { name: "foo", consistency: "eventual" },
   { name: "ord", consistency: "ordered" },
@@ -19,6 +22,7 @@ const CONFIG = {
   ...seedTopology({ client: 17222, cluster: 17322, gateway: 17422, monitor: 17522 }),
   network: "namespaces",
   networkOctet: 92,
+  latency: `${LATENCY_MS}ms`,
   virtualStreams: VIRTUAL_STREAMS,
 };
 /**
@@ -84,7 +88,7 @@ describe("a true network partition, through the real Pulumi CLI and npm run part
     await npm("heal");
     await clients?.close();
     await stack.remove();
-    killAll(natsServerPids(stack.dataDir));
+    killAll(stackPids(stack.dataDir));
   });
 
   it("runs every region on its own address, in its own namespace", () => {
@@ -96,6 +100,67 @@ describe("a true network partition, through the real Pulumi CLI and npm run part
       "nats://127.92.2.1:17232",
       "nats://127.92.3.1:17233",
     ]);
+  });
+
+  it("sends every gateway and stretch route through the latency proxies, and regional routes direct", async () => {
+    const clusters = stack.outputs().clusters as Record<string, { monitorUrls: string[]; stretch: boolean }>;
+    const proxy = (region: number) => `127.92.${region}.2`;
+    /** Where each cluster's gateways must lead: its servers' gateway ports, on their region's proxy. */
+    const gatewayAddresses = new Set([
+      ...[1, 2, 3].flatMap((r, i) => [0, 1, 2].map((k) => `${proxy(r)}:${17422 + 3 * i + k}`)),
+      ...[1, 2, 3].map((r, k) => `${proxy(r)}:${17431 + k}`),
+    ]);
+    type Connection = { ip: string; port: number; rtt: string };
+    interface Link {
+      server: string;
+      kind: "gateway" | "stretch route" | "regional route";
+      remote: string;
+      connection: Connection;
+    }
+    const rttMs = (rtt: string) => (parseDuration(rtt) as number) / 1e6;
+    const collect = async () => {
+      const links: Link[] = [];
+      for (const [name, cluster] of Object.entries(clusters)) {
+        for (const server of cluster.monitorUrls) {
+          const gatewayz = await monitor<{ outbound_gateways: Record<string, { connection: Connection }> }>(
+            server,
+            "gatewayz",
+          );
+          for (const [remote, gateway] of Object.entries(gatewayz.outbound_gateways)) {
+            if (remote !== name)
+              links.push({ server, kind: "gateway", remote, connection: gateway.connection });
+          }
+          const routez = await monitor<{ routes: (Connection & { remote_name: string })[] }>(
+            server,
+            "routez",
+          );
+          for (const route of routez.routes) {
+            const kind = cluster.stretch ? "stretch route" : "regional route";
+            links.push({ server, kind, remote: route.remote_name, connection: route });
+          }
+        }
+      }
+      return links;
+    };
+    // 12 servers, each with an outbound gateway to each of the 3 other clusters, every RTT measured.
+    const links = await eventually("every gateway up, with its round trip measured", async () => {
+      const found = await collect();
+      const gateways = found.filter((l) => l.kind === "gateway");
+      return gateways.length === 12 * 3 && found.every((l) => rttMs(l.connection.rtt) > 0)
+        ? found
+        : undefined;
+    });
+    const bypassing = links.filter(
+      (l) => l.kind === "gateway" && !gatewayAddresses.has(`${l.connection.ip}:${l.connection.port}`),
+    );
+    expect(bypassing).toEqual([]);
+    // Both directions delayed: no round trip across regions is shorter than twice the delay.
+    const fast = links.filter((l) => l.kind !== "regional route" && rttMs(l.connection.rtt) < 2 * LATENCY_MS);
+    expect(fast).toEqual([]);
+    const regional = links.filter((l) => l.kind === "regional route");
+    expect(regional.length).toBeGreaterThanOrEqual(9 * 2);
+    expect(regional.filter((l) => l.connection.ip.endsWith(".2"))).toEqual([]);
+    expect(links.filter((l) => l.kind === "stretch route").length).toBeGreaterThanOrEqual(3 * 2);
   });
 
   it("keeps both sides writing while central is cut off, and converges after the heal: none lost, none twice", async () => {
