@@ -1,6 +1,8 @@
 /*
  * Benchmark: the eventually consistent virtual stream `foo` of a 3-region super-cluster (plus a
- * stretch cluster), run through the real Pulumi CLI (stack `bench-virtual`, scripts/stack.ts).
+ * stretch cluster), run through the real Pulumi CLI (stack `bench-virtual`, scripts/stack.ts), each
+ * region in a network namespace with a latency proxy (BENCH_LATENCY_MS each way) between regions.
+ * Needs root.
  *
  *   npm run bench:virtual                                   # writes bench/RESULTS-virtual.md
  *   BENCH_COUNT=1000 BENCH_CATCHUP=10000 npm run bench:virtual   # a quick try; the file is left alone
@@ -12,6 +14,7 @@
  * 2. The floor, in the same run, alternating with 1.: the same publisher, rate and count, consumed by
  *    an ordered consumer on foo-write-west connected to west (publish -> store -> deliver in one cluster).
  *    A third run per round feeds both consumers at once, for a per-message difference.
+ *    A fourth sends core NATS messages from west to a subscriber in east: the network floor.
  * 3. Catch-up: kill the 3 east servers, publish BENCH_CATCHUP small messages in west, run `up` (which
  *    restarts east), and poll foo-read-east's message count every 250 ms through a connection to east
  *    until it holds them all.
@@ -28,7 +31,7 @@ import { connect } from "@nats-io/transport-node";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
-import { killAll, natsServerPids } from "../test/support/processes";
+import { killAll, natsServerPids, stackPids } from "../test/support/processes";
 import { TestStack } from "../test/support/stackRunner";
 import { PROJECT_DIR } from "../test/support/tools";
 import { readingSection, writeResults } from "./resultsFile";
@@ -42,9 +45,15 @@ const COUNT = envNumber("BENCH_COUNT", 10_000);
 const RATE = envNumber("BENCH_RATE", 500);
 const ROUNDS = envNumber("BENCH_ROUNDS", 3);
 const CATCHUP = envNumber("BENCH_CATCHUP", 100_000);
-const WRITE_RESULTS = ["BENCH_COUNT", "BENCH_RATE", "BENCH_ROUNDS", "BENCH_CATCHUP"].every(
-  (name) => process.env[name] === undefined,
-);
+/** The latency proxies' delay, each way, on every link between regions. */
+const LATENCY_MS = envNumber("BENCH_LATENCY_MS", 20);
+const WRITE_RESULTS = [
+  "BENCH_COUNT",
+  "BENCH_RATE",
+  "BENCH_ROUNDS",
+  "BENCH_CATCHUP",
+  "BENCH_LATENCY_MS",
+].every((name) => process.env[name] === undefined);
 /** Messages published before each measured run, not counted: they bring the consumer up and warm. */
 const WARMUP = Math.min(500, COUNT);
 const MSG_BYTES = 64;
@@ -58,6 +67,9 @@ const CATCHUP_TIMEOUT_MS = 300_000;
 const STACK = "bench-virtual";
 const CONFIG = {
   ...seedTopology({ client: 16222, cluster: 16322, gateway: 16422, monitor: 16522 }),
+  network: "namespaces",
+  networkOctet: 96,
+  latency: `${LATENCY_MS}ms`,
   virtualStreams: [{ name: "foo", consistency: "eventual" }],
 };
 const RESULTS_FILE = path.join(PROJECT_DIR, "bench", "RESULTS-virtual.md");
@@ -85,7 +97,7 @@ function readPayload(data: Uint8Array): { sent: number; index: number } {
   return { sent: view.getFloat64(0), index: view.getUint32(8) };
 }
 
-type Kind = "cross" | "floor";
+type Kind = "cross" | "floor" | "network";
 
 interface LatencyResult {
   kind: Kind;
@@ -129,6 +141,15 @@ function summary(values: number[]) {
     mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
   };
 }
+
+/** The percentiles, max and mean of a summary, as a result carries them. */
+const statistics = ({ p50, p90, p99, max, mean }: ReturnType<typeof summary>) => ({
+  p50,
+  p90,
+  p99,
+  max,
+  mean,
+});
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -277,11 +298,7 @@ async function latencyRun(
         wrongSubject: state.wrongSubject,
         ackFailures,
         publishSeconds,
-        p50: s.p50,
-        p90: s.p90,
-        p99: s.p99,
-        max: s.max,
-        mean: s.mean,
+        ...statistics(s),
         latencies,
         loadBefore,
       };
@@ -296,6 +313,77 @@ async function latencyRun(
   } finally {
     for (const r of readers) r.messages.stop();
     await Promise.all(readers.map((r) => r.reading));
+  }
+}
+
+/**
+ * The network floor between the regions: WARMUP + COUNT core NATS messages (no stream) published in
+ * west on bench.net.<run> at RATE, received by a subscription on the connection to east. Their path
+ * is one gateway hop, through east's latency proxy.
+ */
+async function networkRun(run: string, west: NatsConnection, east: NatsConnection): Promise<LatencyResult> {
+  const subject = `bench.net.${run}`;
+  const total = WARMUP + COUNT;
+  const latencies = new Array<number>(total).fill(NaN);
+  let received = 0;
+  let duplicates = 0;
+  const sub = east.subscribe(subject, {
+    callback: (_err, m) => {
+      const arrived = now();
+      const { sent, index } = readPayload(m.data);
+      if (index >= total) return;
+      if (!Number.isNaN(latencies[index])) duplicates++;
+      else {
+        latencies[index] = arrived - sent;
+        received++;
+      }
+    },
+  });
+  try {
+    await east.flush();
+    const loadBefore = load();
+    // Until east's interest has crossed the gateway, west drops what it publishes: warm up until
+    // messages arrive, then measure.
+    let warm = 0;
+    await waitFor(
+      `${run}: the subscription in east to get messages from west`,
+      async () => {
+        await paced(WARMUP, RATE, () => west.publish(subject, payload(warm++ % WARMUP)));
+        return received > 0;
+      },
+      DRAIN_TIMEOUT_MS,
+    );
+    await west.flush();
+    const publishSeconds = await paced(COUNT, RATE, (i) => west.publish(subject, payload(WARMUP + i)));
+    await west.flush();
+    const measured = () => latencies.slice(WARMUP).filter((l) => !Number.isNaN(l)).length;
+    await waitFor(`${run}: every message`, () => measured() >= COUNT, DRAIN_TIMEOUT_MS).catch((e: unknown) =>
+      log(String(e)),
+    );
+    const kept = latencies.slice(WARMUP);
+    const s = summary(kept);
+    log(
+      `${run} (core NATS west -> east): ${s.n}/${COUNT}, p50 ${s.p50.toFixed(2)} ms, ` +
+        `p99 ${s.p99.toFixed(2)} ms, max ${s.max.toFixed(2)} ms`,
+    );
+    return {
+      kind: "network",
+      paired: false,
+      run,
+      stream: "core NATS, no stream",
+      count: COUNT,
+      received: s.n,
+      missing: COUNT - s.n,
+      duplicates,
+      wrongSubject: 0,
+      ackFailures: 0,
+      publishSeconds,
+      ...statistics(s),
+      latencies: kept,
+      loadBefore,
+    };
+  } finally {
+    sub.unsubscribe();
   }
 }
 
@@ -479,7 +567,11 @@ async function catchUp(
 const ms = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? "n/a" : v.toFixed(2));
 const sec = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? "n/a" : (v / 1000).toFixed(1));
 
-const LABELS: Record<Kind, string> = { cross: "cross-region", floor: "floor" };
+const LABELS: Record<Kind, string> = {
+  cross: "cross-region",
+  floor: "floor",
+  network: "network floor, west → east",
+};
 const label = (r: { kind: Kind; paired: boolean }) => `${LABELS[r.kind]}${r.paired ? " (paired)" : ""}`;
 
 function pooled(runs: LatencyResult[]): LatencyResult {
@@ -497,11 +589,7 @@ function pooled(runs: LatencyResult[]): LatencyResult {
     wrongSubject: sum((r) => r.wrongSubject),
     ackFailures: sum((r) => r.ackFailures),
     publishSeconds: sum((r) => r.publishSeconds),
-    p50: s.p50,
-    p90: s.p90,
-    p99: s.p99,
-    max: s.max,
-    mean: s.mean,
+    ...statistics(s),
     latencies: [],
     loadBefore: "",
   };
@@ -529,7 +617,7 @@ function latencyTable(results: LatencyResult[]): string {
     `${(r.count / r.publishSeconds).toFixed(0)} | ${r.loadBefore || "–"} |`;
   results.forEach((r) => lines.push(row(r, `${r.run}: ${label(r)}`)));
   for (const paired of [false, true]) {
-    for (const kind of ["cross", "floor"] as const) {
+    for (const kind of ["cross", "floor", "network"] as const) {
       const runs = results.filter((r) => r.kind === kind && r.paired === paired);
       if (runs.length > 0) lines.push(row(pooled(runs), `**${label({ kind, paired })}, pooled**`));
     }
@@ -561,6 +649,24 @@ function pairedTable(results: LatencyResult[]): string {
     row(run, deltas);
   }
   row("**pooled**", all);
+  return lines.join("\n");
+}
+
+/** The pooled latencies of the network floor and the cross-region runs, beside the configured delay. */
+function overNetworkTable(results: LatencyResult[]): string {
+  const pool = (kind: Kind) =>
+    summary(results.filter((r) => r.kind === kind && !r.paired).flatMap((r) => r.latencies));
+  const network = pool("network");
+  const cross = pool("cross");
+  const floor = pool("floor");
+  const lines = ["| | p50 ms | p90 ms | p99 ms | mean ms |", "|--|--:|--:|--:|--:|"];
+  const row = (name: string, f: (k: "p50" | "p90" | "p99" | "mean") => number) =>
+    lines.push(`| ${name} | ${(["p50", "p90", "p99", "mean"] as const).map((k) => ms(f(k))).join(" | ")} |`);
+  row("configured delay of the proxy, one way", () => LATENCY_MS);
+  row("network floor: core NATS west → east", (k) => network[k]);
+  row("floor: JetStream within west", (k) => floor[k]);
+  row("cross-region: virtual stream west → east", (k) => cross[k]);
+  row("**cross-region − network floor** (what the virtual stream adds)", (k) => cross[k] - network[k]);
   return lines.join("\n");
 }
 
@@ -664,8 +770,11 @@ function resultsMarkdown(
 ## What is measured
 
 The stack \`${STACK}\` (\`stacks/Pulumi.${STACK}.yaml\`, brought up by \`scripts/stack.ts\` through the
-real Pulumi CLI): regions west, central and east (3 servers each) and a 3-server stretch cluster, all
-on 127.0.0.1, with the virtual stream \`foo\` in consistency \`eventual\`. Per region, a write stream
+real Pulumi CLI): regions west, central and east (3 servers each) and a 3-server stretch cluster, with
+the virtual stream \`foo\` in consistency \`eventual\`. Each region runs in a network namespace of its
+own (\`local.network: namespaces\`, run as root), and every link between regions (gateways, stretch
+routes) passes a latency proxy (toxiproxy) that delays each direction by **${LATENCY_MS} ms**
+(\`local.latency\`); a region's own routes are direct. Per region, a write stream
 \`foo-write-<region>\` (subjects \`foo.<region>.>\`, R3, kept 1 h) and a read stream \`foo-read-<region>\`
 (R3) that sources every write stream and drops the region token (\`foo.west.x\` → \`foo.x\`). A publish
 on \`foo.x\` by a client of west is mapped by west's cluster-scoped mapping to \`foo.west.x\` and stored in
@@ -682,14 +791,18 @@ to west for publishing, one to west for the floor's consumer and one to east:
    \`foo-write-west\` → sourced over the west–east gateway → R3 store in \`foo-read-east\` → delivered in
    east. Each run first sends ${WARMUP} warm-up messages at the same rate (not counted) and waits for
    them, so that the consumer exists and the path is warm.
-2. **The floor**: the same publisher, rate, count and warm-up, consumed by an ordered consumer on
+2. **The network floor**: the same rate and count as core NATS messages (no stream) published in west
+   and received by a subscription on the connection to east: one gateway hop through the proxy,
+   what any traffic between the regions costs. Warm-up messages are sent until the subscription's
+   interest has crossed the gateway.
+3. **The floor**: the same publisher, rate, count and warm-up, consumed by an ordered consumer on
    \`foo-write-west\` on the second connection to west: publish → R3 store → deliver, in one cluster.
    Cross-region and floor runs alternate (${ROUNDS} rounds), so that both see the same background
    load; the machine is shared with other work, the load average before each run is in the table.
    Each round also has a **paired** run: one publisher run read by both consumers at once, so that
    every message has a cross-region and a floor latency measured under the same instant's load; their
    difference is the time \`foo-read-east\` delivers a message after \`foo-write-west\` did.
-3. **Catch-up after an outage**: once \`foo-read-east\` holds everything written so far, the 3 east
+4. **Catch-up after an outage**: once \`foo-read-east\` holds everything written so far, the 3 east
    servers are killed (SIGKILL), ${CATCHUP} messages of ${MSG_BYTES} B are published in west on
    \`foo.catchup\` (async publishes in batches of ${CATCHUP_BATCH}, every ack awaited), then
    \`stack.run("up")\` restarts east (refresh notices the dead servers, \`up\` starts them with their
@@ -698,13 +811,17 @@ to west for publishing, one to west for the floor's consumer and one to east:
    250 ms), and, on their own every ${POLL_MS} ms, the east servers' processes are counted and their
    \`/healthz\` asked.
 
-Reproduce (after \`npm run setup\`): \`npm run bench:virtual\`. This run took ${totalMinutes.toFixed(1)} min,
+Reproduce (after \`npm run setup\`, as root): \`npm run bench:virtual\`. This run took ${totalMinutes.toFixed(1)} min,
 the first \`up\` of the stack ${firstUpSeconds.toFixed(0)} s. \`BENCH_COUNT\`, \`BENCH_RATE\`, \`BENCH_ROUNDS\`
-and \`BENCH_CATCHUP\` make a smaller try without touching this file.
+\`BENCH_CATCHUP\` and \`BENCH_LATENCY_MS\` make another try without touching this file.
 
 ## Results
 
-### 1–2. Delivery latency at ${RATE} msg/s, cross-region vs the floor
+### 1–3. Delivery latency at ${RATE} msg/s: cross-region, the network floor, the floor
+
+What a virtual stream adds to the network between the regions (pooled over the unpaired runs):
+
+${overNetworkTable(latency)}
 
 Per run of ${COUNT} messages, then pooled over the runs of each kind; latencies in milliseconds:
 
@@ -715,7 +832,7 @@ the other region, with the same message, publisher and moment):
 
 ${pairedTable(latency)}
 
-### 3. Catch-up of ${CATCHUP} messages after east was down
+### 4. Catch-up of ${CATCHUP} messages after east was down
 
 ${catchUpTable(c)}
 
@@ -794,6 +911,7 @@ async function main(): Promise<void> {
         [`floor${round}`, [floorTarget]],
         [`paired${round}`, [crossTarget, floorTarget]],
       ] as const) {
+        if (run.startsWith("floor")) latency.push(await networkRun(`network${round}`, westSub, east));
         latency.push(
           ...(await latencyRun(
             run,
@@ -813,10 +931,12 @@ async function main(): Promise<void> {
       (e: unknown) => e,
     );
     if (down !== undefined) log(`stack remove failed: ${String(down)}`);
-    killAll(natsServerPids(stack.dataDir));
+    killAll(stackPids(stack.dataDir));
   }
   const totalMinutes = (performance.now() - started) / 60_000;
   const env = machine();
+  console.log(overNetworkTable(latency));
+  console.log();
   console.log(latencyTable(latency));
   console.log();
   console.log(pairedTable(latency));
