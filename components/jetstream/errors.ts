@@ -68,8 +68,9 @@ export const HINTS: Record<number, string> = {
     "a stream of this name already exists with another configuration and this stack does not " +
     "manage it: set `adopt: true` to take it over, or choose another name",
   [ErrCode.NoSuitablePeers]:
-    "no servers match the placement: check placement.cluster and placement.tags, and that the " +
-    "cluster has at least numReplicas servers with JetStream",
+    "no servers match the placement (asked again for 15 s, while servers that just started " +
+    "announce themselves): check placement.cluster and placement.tags, and that the cluster has " +
+    "at least numReplicas servers with JetStream",
   [ErrCode.InsufficientResources]:
     "the servers lack the memory or storage reserved for this stream: lower maxBytes or raise the " +
     "servers' JetStream limits",
@@ -113,17 +114,29 @@ export function isUnreachable(error: unknown): boolean {
 
 export const UNREACHABLE = "NatsUnreachableError";
 
-/** Runs `operation`, retrying transient failures with doubling delays; other errors fail at once. */
+/**
+ * Whether placing a new stream may succeed on a retry: a server counts for placement only once the
+ * meta leader has its statistics, which servers announce over `$SYS` every 10 s at most; right
+ * after start-up, or across a slow link, some have not yet (err_code 10005 meanwhile).
+ */
+export const isTransientPlacement = (error: unknown): boolean =>
+  isTransient(error) || errCode(error) === ErrCode.NoSuitablePeers;
+
+/**
+ * Runs `operation`, retrying failures that `retryable` accepts (transient ones by default) with
+ * doubling delays; other errors fail at once.
+ */
 export async function withRetries<T>(
   operation: () => Promise<T>,
   policy: RetryPolicy = DEFAULT_RETRY,
+  retryable: (error: unknown) => boolean = isTransient,
 ): Promise<T> {
   let delay = policy.firstDelayMs;
   for (let attempt = 1; ; attempt++) {
     try {
       return await operation();
     } catch (error) {
-      if (!isTransient(error) || attempt >= policy.attempts) throw error;
+      if (!retryable(error) || attempt >= policy.attempts) throw error;
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay *= 2;
     }

@@ -4,7 +4,16 @@ import { streamChanges } from "../model/streamDiff";
 import { StreamSpec } from "../model/streamSpec";
 import { streamProblems } from "../model/streamValidation";
 import { ConnectionSpec, JetStreamSession, session } from "./connection";
-import { describe, errCode, ErrCode, isUnreachable, READ_RETRY, withRetries } from "./errors";
+import {
+  DEFAULT_RETRY,
+  describe,
+  errCode,
+  ErrCode,
+  isTransientPlacement,
+  isUnreachable,
+  READ_RETRY,
+  withRetries,
+} from "./errors";
 import { checkInputs, diffInputs, splitInputs } from "./providerInputs";
 
 /** The provider's inputs: the stream's fields at top level (so diffs name them), plus how to connect. */
@@ -62,7 +71,7 @@ async function createStream(inputs: StreamInputs): Promise<void> {
   const { sealed, ...openSpec } = spec;
   try {
     const config = toWire(openSpec) as Parameters<typeof js.jsm.streams.add>[0];
-    await withRetries(() => js.jsm.streams.add(config));
+    await withRetries(() => js.jsm.streams.add(config), DEFAULT_RETRY, isTransientPlacement);
   } catch (error) {
     if (errCode(error) === ErrCode.SubjectsOverlap) {
       throw describe(label(spec.name), error, await overlapHint(js, spec));

@@ -142,6 +142,25 @@ describe("JetStream on a super-cluster in trouble", () => {
     expect(created).toBeGreaterThan(15);
   });
 
+  // Servers count for placement only once the meta leader has their statistics, sent every 10 s at
+  // most: a stream created just after servers start, or across a slow link, may meet err_code 10005.
+  it("retries a placement no server matches for a bounded time, then names the placement fields", async () => {
+    const started = Date.now();
+    const failure = await create({
+      name: "unplaceable",
+      subjects: ["unplaceable.>"],
+      numReplicas: 1,
+      placement: { cluster: "east", tags: ["region:nowhere"] },
+      connection: harness.connection("east"),
+    }).catch((e: Error) => e);
+    const elapsed = Date.now() - started;
+    expect((failure as Error).message).toMatch(/^stream "unplaceable": .*err_code 10005/);
+    expect((failure as Error).message).toMatch(/hint: no servers match the placement.*placement\.tags/s);
+    // 15.5 s of backoff between 6 attempts that each fail at once.
+    expect(elapsed).toBeGreaterThan(15_000);
+    expect(elapsed).toBeLessThan(40_000);
+  });
+
   it("retries for a bounded time, explains the quorum rule, and works once regions are back", async () => {
     const stopped = await harness.stopClusters("west", "central");
     const inputs: StreamInputs = {
