@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { SuperCluster, VirtualStream } from "./components";
+import type { SecurityArgs } from "./components/superCluster";
 import { PortBases, RegionSpec, StretchSpec } from "./components/model/topology";
 import { VirtualStreamSpec } from "./components/model/virtualStream";
 
@@ -14,6 +15,8 @@ export = async () => {
     regions: config.requireObject<RegionSpec[]>("regions"),
     stretch: config.getObject<StretchSpec>("stretch"),
     ports: config.getObject<Partial<PortBases>>("ports"),
+    // Operator mode unless the stack says otherwise: the production shape, tested end to end.
+    security: { mode: "operator", ...config.getObject<SecurityArgs>("security") },
     local: {
       dataDir: config.get("dataDir") ?? path.join(__dirname, ".data", pulumi.getStack()),
       network: config.get<"loopback" | "namespaces">("network"),

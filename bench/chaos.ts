@@ -16,6 +16,7 @@ import { PROJECT_DIR } from "../test/support/tools";
 import { machine } from "./machine";
 import { readingSection, writeResults } from "./resultsFile";
 import { seedTopology } from "../test/support/topologies";
+import type { AppCredentials } from "../components/jetstream/clientAuth";
 
 const envNumber = (name: string, fallback: number) =>
   process.env[name] === undefined ? fallback : Number(process.env[name]);
@@ -212,7 +213,7 @@ async function main(): Promise<void> {
   await up(stack, faults);
   const outputs = stack.outputs(true) as {
     streams: AppConfigs;
-    credentials: { user: string; password: string };
+    credentials: AppCredentials;
   };
   const clients = new RegionClients(outputs.streams, outputs.credentials);
   const tally: Tally = { acked: new Map(VIRTUALS.map((v) => [v, []])), givenUp: 0, retried: 0 };

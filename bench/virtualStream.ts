@@ -38,6 +38,7 @@ import { readingSection, writeResults } from "./resultsFile";
 import { machine } from "./machine";
 import type { RegionAppConfig } from "../components/virtualStream";
 import { seedTopology } from "../test/support/topologies";
+import { AppCredentials, connectionAuth } from "../components/jetstream/clientAuth";
 
 const envNumber = (name: string, fallback: number) =>
   process.env[name] === undefined ? fallback : Number(process.env[name]);
@@ -869,12 +870,11 @@ async function main(): Promise<void> {
     const outputs = stack.outputs();
     const apps = (outputs.streams as Record<string, Record<string, RegionAppConfig>>).foo;
     const eastMonitors = (outputs.clusters as Record<string, { monitorUrls: string[] }>).east.monitorUrls;
-    const credentials = stack.outputs(true).credentials as { user: string; password: string };
+    const credentials = stack.outputs(true).credentials as AppCredentials;
     const client = async (region: string, name: string) => {
       const nc = await connect({
         servers: apps[region].clientUrls,
-        user: credentials.user,
-        pass: credentials.password,
+        ...connectionAuth(credentials),
         name,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,

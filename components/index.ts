@@ -1,5 +1,14 @@
 export { SuperCluster } from "./superCluster";
-export type { ClusterInfo, CredentialsArgs, LocalPlatformArgs, SuperClusterArgs } from "./superCluster";
+export type {
+  ClusterInfo,
+  CredentialsArgs,
+  LocalPlatformArgs,
+  SecurityArgs,
+  SuperClusterArgs,
+} from "./superCluster";
+export { connectionAuth } from "./jetstream/clientAuth";
+export type { AppCredentials } from "./jetstream/clientAuth";
+export type { TierLimits } from "./model/security/claims";
 export type { Platform, PortBases, RegionSpec, StretchSpec, TopologySpec } from "./model/topology";
 export { planSuperCluster } from "./model/plan";
 export type { ClusterPlan, ServerPlan, SuperClusterPlan } from "./model/plan";

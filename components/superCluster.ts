@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { GeneratedPassword } from "./credentials/generatedPassword";
-import { planSuperCluster, ServerPlan, SuperClusterPlan } from "./model/plan";
+import { allServers, planSuperCluster, ServerPlan, SuperClusterPlan } from "./model/plan";
 import { Addressing, loopbackAddressing } from "./model/endpoints";
 import { Duration } from "./model/durations";
 import { latencyMilliseconds, planLatencyProxies, proxiedAddressing } from "./model/latencyProxy";
@@ -14,7 +14,12 @@ import {
 } from "./model/regionNetwork";
 import { namespaceLauncher } from "./platforms/local/regionNetwork";
 import { RegionNetwork } from "./platforms/local/regionNetworkProvider";
-import { AuthPlan, DEFAULT_JETSTREAM_LIMITS, JetStreamLimits, UserCredentials } from "./model/serverConfig";
+import { AuthPlan, DEFAULT_JETSTREAM_LIMITS, JetStreamLimits, OperatorAuth } from "./model/serverConfig";
+import { accountClaims, jwtMappings, TierLimits } from "./model/security/claims";
+import { createOperatorIdentity, OperatorIdentity } from "./credentials/operatorIdentity";
+import { AccountPartResource } from "./jetstream/accountPartProvider";
+import type { AccountTarget } from "./jetstream/accountClaims";
+import type { AppCredentials } from "./jetstream/clientAuth";
 import { TopologySpec } from "./model/topology";
 import { problemList } from "./model/validation";
 import { planned } from "./specErrors";
@@ -54,9 +59,25 @@ export interface LocalPlatformArgs {
   startTimeoutMs?: number;
 }
 
+/** How clients prove who they are and what accounts exist. */
+export interface SecurityArgs {
+  /**
+   * `static` (default): two accounts with one password user each, in every server's config.
+   * `operator`: an operator, accounts and users as NKeys and signed JWTs; servers resolve accounts
+   * themselves (`full` resolver), and mappings change by pushing the account JWT over NATS.
+   */
+  mode?: "static" | "operator";
+  /**
+   * Operator mode: the application account's JetStream limits per replica tier (`R1`, `R3`, ...):
+   * memoryStore and fileStore in bytes, streams, consumers; unlimited when left out.
+   */
+  accountLimits?: Record<string, TierLimits>;
+}
+
 export interface SuperClusterArgs extends TopologySpec {
-  /** Users of the application account (JetStream enabled) and of the system account. */
+  /** Static mode: users of the application account (JetStream enabled) and of the system account. */
   auth?: { app?: CredentialsArgs; system?: CredentialsArgs };
+  security?: SecurityArgs;
   /** Required when any server runs on the `local` platform. */
   local?: LocalPlatformArgs;
   jetstream?: Partial<JetStreamLimits>;
@@ -83,8 +104,13 @@ export class SuperCluster extends pulumi.ComponentResource {
   readonly incarnations: pulumi.Output<string[]>;
   /** The region namespaces of the local servers, with `local.network: "namespaces"`. */
   readonly network: RegionNetworkPlan | undefined;
-  /** The application account's user; the password is a secret. */
-  readonly appCredentials: pulumi.Output<UserCredentials>;
+  /**
+   * How the stack's own resources connect to the application account, a secret: the static mode's
+   * user and password, or in operator mode an unrestricted user's `.creds`.
+   */
+  readonly appCredentials: pulumi.Output<AppCredentials>;
+  /** Operator mode: the keys and JWTs that the account's parts are signed and pushed with. */
+  private readonly operator: OperatorIdentity | undefined;
   private readonly localClusters: LocalCluster[];
   /**
    * Deleted exactly when every server and its store go: the streams and mappings on those servers
@@ -99,8 +125,18 @@ export class SuperCluster extends pulumi.ComponentResource {
     this.plan = planned(() => planSuperCluster(args));
     planned(() => checkPlatforms(args));
 
-    const auth = this.authPlan(name, args);
-    this.appCredentials = pulumi.secret(auth.apply((a) => a.app));
+    const operatorMode = args.security?.mode === "operator";
+    this.operator = operatorMode
+      ? createOperatorIdentity(name, args.security?.accountLimits ?? {}, this)
+      : undefined;
+    const staticAuth = operatorMode ? undefined : this.authPlan(name, args);
+    const auth: pulumi.Output<AuthPlan | OperatorAuth> =
+      this.operator?.auth ?? (staticAuth as pulumi.Output<AuthPlan>);
+    this.appCredentials = pulumi.secret(
+      this.operator
+        ? this.operator.adminCreds.apply((creds): AppCredentials => ({ creds }))
+        : (staticAuth as pulumi.Output<AuthPlan>).apply((a): AppCredentials => a.app),
+    );
     const dataDir = args.local
       ? new DataDir(`${name}-data`, { path: args.local.dataDir }, { parent: this })
       : undefined;
@@ -180,6 +216,18 @@ export class SuperCluster extends pulumi.ComponentResource {
           ]),
         ),
       );
+    if (this.operator !== undefined) {
+      // Limits pushed rather than preloaded: a change reaches every server without a restart.
+      new AccountPartResource(
+        `${name}-app-limits`,
+        {
+          owner: "limits",
+          target: this.appAccountTarget(this.operator),
+          part: { limits: accountClaims(args.security?.accountLimits ?? {}).limits },
+        },
+        { parent: this, dependsOn: this.localClusters, ...this.residentOptions() },
+      );
+    }
     this.incarnations = pulumi
       .all(this.localClusters.map((c) => c.incarnations))
       .apply((lists) => lists.flat());
@@ -235,14 +283,14 @@ export class SuperCluster extends pulumi.ComponentResource {
   connection(cluster: string): pulumi.Output<ConnectionSpec> {
     return pulumi.all([this.clusters, this.appCredentials]).apply(([clusters, app]) => ({
       servers: clusters[cluster].clientUrls,
-      user: app.user,
-      password: app.password,
+      ...("creds" in app ? { credentials: app.creds } : { user: app.user, password: app.password }),
     }));
   }
 
   /**
-   * Puts one owner's account subject mappings on every server, by config reload (no restart).
-   * Deleting the returned resource takes them away again; other owners' mappings stay.
+   * Puts one owner's account subject mappings on every server: in operator mode by pushing the
+   * account JWT over NATS, in static mode by config reload (no restart either way). Deleting the
+   * returned resource takes them away again; other owners' mappings stay.
    */
   applyMappings(
     name: string,
@@ -250,6 +298,21 @@ export class SuperCluster extends pulumi.ComponentResource {
     mappings: pulumi.Input<MappingTable>,
     opts: { parent?: pulumi.Resource; dependsOn?: pulumi.Resource[] } = {},
   ): pulumi.CustomResource {
+    if (this.operator !== undefined) {
+      return new AccountPartResource(
+        name,
+        {
+          owner,
+          target: this.appAccountTarget(this.operator),
+          part: pulumi.output(mappings).apply((table) => ({ mappings: jwtMappings(table) })),
+        },
+        {
+          parent: opts.parent,
+          dependsOn: [...this.localClusters, ...(opts.dependsOn ?? [])],
+          ...this.residentOptions(),
+        },
+      );
+    }
     const servers = pulumi.all(this.localClusters.map((c) => c.mappedServers)).apply((lists) => lists.flat());
     return new AccountMappings(
       name,
@@ -260,6 +323,20 @@ export class SuperCluster extends pulumi.ComponentResource {
         ...this.residentOptions(),
       },
     );
+  }
+
+  /** The application account as its parts are pushed: through every server, as the system user. */
+  private appAccountTarget(operator: OperatorIdentity): pulumi.Output<AccountTarget> {
+    const servers = allServers(this.plan).length;
+    return pulumi
+      .all([this.clusters, operator.systemCreds, operator.operatorSeed, operator.appAccount.publicKey])
+      .apply(([clusters, credentials, operatorSeed, publicKey]) => ({
+        name: operator.appAccount.name,
+        publicKey,
+        operatorSeed,
+        connection: { servers: Object.values(clusters).flatMap((c) => c.clientUrls), credentials },
+        servers,
+      }));
   }
 
   private authPlan(name: string, args: SuperClusterArgs): pulumi.Output<AuthPlan> {

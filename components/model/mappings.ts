@@ -22,8 +22,12 @@ export function mergeMappingTables(tables: Record<string, MappingTable>): Mappin
   return merged;
 }
 
-/** The server's config with the application account's mappings replaced by `table`. */
+/**
+ * The server's config with the application account's mappings replaced by `table`. In operator mode
+ * (no accounts in the config) the mappings live in the account's JWT instead: the config is kept.
+ */
 export function withMappings(config: NatsServerConfig, table: MappingTable): NatsServerConfig {
+  if (config.accounts === undefined) return config;
   const { mappings: _old, ...app } = config.accounts[APP_ACCOUNT];
   const account = Object.keys(table).length > 0 ? { ...app, mappings: table } : app;
   return { ...config, accounts: { ...config.accounts, [APP_ACCOUNT]: account } };

@@ -23,6 +23,27 @@ export interface AuthPlan {
   system: UserCredentials;
 }
 
+/**
+ * Operator mode: accounts are JWTs the servers resolve (a `full` resolver: each server keeps them
+ * in its own directory and they spread between servers), trusted through the operator's JWT.
+ */
+export interface OperatorAuth {
+  operator: {
+    jwt: string;
+    /** The system account's public key. */
+    systemAccount: string;
+    /** Account public key → JWT, stored by each server at first start unless it holds a newer one. */
+    preload: Record<string, string>;
+  };
+}
+
+export const isOperatorAuth = (auth: AuthPlan | OperatorAuth): auth is OperatorAuth => "operator" in auth;
+
+/** How long a server waits for another server's answer when it looks up an account it lacks. */
+const RESOLVER_TIMEOUT = "5s";
+/** How often servers compare the JWTs they hold with each other and fetch what they miss. */
+const RESOLVER_SYNC_INTERVAL = "2m";
+
 export interface JetStreamLimits {
   maxMemoryStore: number;
   maxFileStore: number;
@@ -39,6 +60,8 @@ export interface ServerFiles {
   logFile?: string;
   /** Where the server writes its pid: a reload signal finds it there. */
   pidFile?: string;
+  /** Operator mode: where the server keeps the account JWTs it resolves (default storeDir/jwt). */
+  resolverDir?: string;
 }
 
 /** nats-server's configuration, in the JSON form the server accepts; keys as the server spells them. */
@@ -69,8 +92,13 @@ export interface NatsServerConfig {
     advertise?: string;
     gateways: { name: string; urls: string[] }[];
   };
-  accounts: Record<string, AccountConfig>;
+  /** Static mode: accounts and their users. */
+  accounts?: Record<string, AccountConfig>;
+  /** The system account: its name in static mode, its public key in operator mode. */
   system_account: string;
+  operator?: string;
+  resolver?: { type: "full"; dir: string; allow_delete: boolean; interval: string; timeout: string };
+  resolver_preload?: Record<string, string>;
 }
 
 export interface AccountConfig {
@@ -83,7 +111,7 @@ export interface RenderInputs {
   plan: SuperClusterPlan;
   addressing: Addressing;
   files: ServerFiles;
-  auth: AuthPlan;
+  auth: AuthPlan | OperatorAuth;
   limits?: JetStreamLimits;
 }
 
@@ -124,8 +152,7 @@ export function renderServerConfig(server: ServerPlan, inputs: RenderInputs): Na
         urls: c.servers.map((s) => gatewayUrl(addressing(s))),
       })),
     },
-    accounts: renderAccounts(auth),
-    system_account: SYSTEM_ACCOUNT,
+    ...(isOperatorAuth(auth) ? renderOperator(auth, files) : renderStatic(auth)),
   };
   if (self.advertise?.cluster !== undefined) config.cluster.advertise = hostPort(self.advertise.cluster);
   if (self.advertise?.gateway !== undefined) config.gateway.advertise = hostPort(self.advertise.gateway);
@@ -135,9 +162,31 @@ export function renderServerConfig(server: ServerPlan, inputs: RenderInputs): Na
 }
 
 /** The accounts, without mappings: those come from the virtual streams (see mappings.ts). */
-function renderAccounts(auth: AuthPlan): Record<string, AccountConfig> {
+function renderStatic(auth: AuthPlan): Pick<NatsServerConfig, "accounts" | "system_account"> {
   return {
-    [APP_ACCOUNT]: { jetstream: "enabled", users: [{ ...auth.app }] },
-    [SYSTEM_ACCOUNT]: { users: [{ ...auth.system }] },
+    accounts: {
+      [APP_ACCOUNT]: { jetstream: "enabled", users: [{ ...auth.app }] },
+      [SYSTEM_ACCOUNT]: { users: [{ ...auth.system }] },
+    },
+    system_account: SYSTEM_ACCOUNT,
+  };
+}
+
+function renderOperator(
+  { operator }: OperatorAuth,
+  files: ServerFiles,
+): Pick<NatsServerConfig, "operator" | "system_account" | "resolver" | "resolver_preload"> {
+  return {
+    operator: operator.jwt,
+    system_account: operator.systemAccount,
+    resolver: {
+      type: "full",
+      dir: files.resolverDir ?? `${files.storeDir}/jwt`,
+      // An account is never deleted by a push: removing one is a change of the stack, not of a server.
+      allow_delete: false,
+      interval: RESOLVER_SYNC_INTERVAL,
+      timeout: RESOLVER_TIMEOUT,
+    },
+    resolver_preload: { ...operator.preload },
   };
 }

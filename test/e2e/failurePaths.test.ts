@@ -9,6 +9,7 @@ import { AppConfigs, RegionClients } from "../support/regionClients";
 import { RunResult, TestStack } from "../support/stackRunner";
 import { PROJECT_DIR, tool } from "../support/tools";
 import { seedTopology } from "../support/topologies";
+import { AppCredentials, connectionAuth } from "../../components/jetstream/clientAuth";
 
 jest.setTimeout(900_000);
 
@@ -55,7 +56,7 @@ describe("every failure path converges, through the real Pulumi CLI", () => {
     await up();
     const outputs = stack.outputs(true) as {
       streams: AppConfigs;
-      credentials: { user: string; password: string };
+      credentials: AppCredentials;
     };
     const clients = new RegionClients(outputs.streams, outputs.credentials);
     const survivors = ["west", "east"];
@@ -141,12 +142,11 @@ describe("every failure path converges, through the real Pulumi CLI", () => {
     expect(natsServerPids(stack.dataDir)).toHaveLength(12);
     const outputs = stack.outputs(true) as {
       clusters: Record<string, { clientUrls: string[] }>;
-      credentials: { user: string; password: string };
+      credentials: AppCredentials;
     };
     const nc = await connect({
       servers: outputs.clusters.east.clientUrls,
-      user: outputs.credentials.user,
-      pass: outputs.credentials.password,
+      ...connectionAuth(outputs.credentials),
     });
     try {
       const jsm = await jetstreamManager(nc);

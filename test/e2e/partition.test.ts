@@ -5,6 +5,7 @@ import { killAll, stackPids } from "../support/processes";
 import { AppConfigs, RegionClients } from "../support/regionClients";
 import { runInProject, RunResult, TestStack } from "../support/stackRunner";
 import { seedTopology } from "../support/topologies";
+import type { AppCredentials } from "../../components/jetstream/clientAuth";
 
 jest.setTimeout(900_000);
 
@@ -77,7 +78,7 @@ describe("a true network partition, through the real Pulumi CLI and npm run part
   beforeAll(async () => {
     expectSuccess(await stack.run("up", 300_000));
     const apps = stack.outputs().streams as AppConfigs;
-    clients = new RegionClients(apps, stack.outputs(true).credentials as { user: string; password: string });
+    clients = new RegionClients(apps, stack.outputs(true).credentials as AppCredentials);
     for (const virtual of VIRTUAL_STREAMS) {
       for (const region of REGIONS)
         expect(await publish(region, virtual.name, `${virtual.name}-${region}-before`)).toBe(true);

@@ -9,6 +9,8 @@ import { TestStack } from "../support/stackRunner";
 import { tool } from "../support/tools";
 import { AppConfigs, RegionClients } from "../support/regionClients";
 import { seedTopology } from "../support/topologies";
+import { AppCredentials, connectionAuth } from "../../components/jetstream/clientAuth";
+import { natsCliAuth } from "../support/credentials";
 
 jest.setTimeout(900_000);
 
@@ -35,7 +37,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
   let stack = new TestStack("e2e-virtual", CONFIG);
   let clients: RegionClients;
   let apps: AppConfigs;
-  let credentials: { user: string; password: string };
+  let credentials: AppCredentials;
   const connections: Awaited<ReturnType<typeof connect>>[] = [];
 
   const client = (region: string) => clients.client(region);
@@ -139,12 +141,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     const nats = (region: string, ...args: string[]) => {
       const result = spawnSync(
         tool("nats"),
-        [
-          `--server=${apps.foo[region].clientUrls.join(",")}`,
-          `--user=${credentials.user}`,
-          `--password=${credentials.password}`,
-          ...args,
-        ],
+        [`--server=${apps.foo[region].clientUrls.join(",")}`, ...natsCliAuth(credentials), ...args],
         { encoding: "utf8" },
       );
       return `${result.stdout}${result.stderr}`;
@@ -280,8 +277,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     const clusters = stack.outputs().clusters as Record<string, { clientUrls: string[] }>;
     const nc = await connect({
       servers: clusters.stretch.clientUrls,
-      user: credentials.user,
-      pass: credentials.password,
+      ...connectionAuth(credentials),
     });
     connections.push(nc);
     const js = jetstream(nc);

@@ -8,7 +8,14 @@ import { allServers, planSuperCluster, SuperClusterPlan } from "../../components
 import { planRegionNetwork } from "../../components/model/regionNetwork";
 import { MappingTable, mergeMappingTables, withMappings } from "../../components/model/mappings";
 import { planVirtualStream } from "../../components/model/virtualStream";
-import { AuthPlan, NatsServerConfig, renderServerConfig } from "../../components/model/serverConfig";
+import {
+  AuthPlan,
+  NatsServerConfig,
+  OperatorAuth,
+  renderServerConfig,
+} from "../../components/model/serverConfig";
+import { createNKey, signJwt } from "../../components/credentials/jwt";
+import { accountClaims, operatorClaims } from "../../components/model/security/claims";
 import { TopologySpec } from "../../components/model/topology";
 import { seedTopology } from "../support/topologies";
 import { tool } from "../support/tools";
@@ -88,6 +95,63 @@ describe("rendered server configs", () => {
     }
   });
 
+  it("pass nats-server -t in operator mode, with the operator's JWT and the accounts signed by it", () => {
+    const operator = createNKey("operator");
+    const system = createNKey("account");
+    const app = createNKey("account");
+    const security: OperatorAuth = {
+      operator: {
+        jwt: signJwt("nats-global", operator.publicKey, operatorClaims(system.publicKey), operator.seed),
+        systemAccount: system.publicKey,
+        preload: {
+          [system.publicKey]: signJwt("SYS", system.publicKey, accountClaims(false), operator.seed),
+          [app.publicKey]: signJwt(
+            "APP",
+            app.publicKey,
+            accountClaims({ R3: { fileStore: 1e9 } }),
+            operator.seed,
+          ),
+        },
+      },
+    };
+    const plan = planSuperCluster(seedTopology());
+    const addressing = loopbackAddressing(plan);
+    for (const server of allServers(plan)) {
+      const config = renderServerConfig(server, {
+        plan,
+        addressing,
+        auth: security,
+        files: { storeDir: path.join(dir, server.name) },
+      });
+      const check = serverCheck(config, dir);
+      expect({ server: config.server_name, ...check }).toEqual({
+        server: config.server_name,
+        status: 0,
+        output: expect.stringContaining("configuration file"),
+      });
+    }
+  });
+
+  it("are refused by nats-server -t in operator mode when the operator JWT is not signed by its key", () => {
+    const operator = createNKey("operator");
+    const system = createNKey("account");
+    const plan = planSuperCluster({ regions: [{ name: "solo", servers: 1 }] });
+    const config = renderServerConfig(allServers(plan)[0], {
+      plan,
+      addressing: loopbackAddressing(plan),
+      auth: {
+        operator: {
+          // Claims about the operator, signed by an account key: not a valid operator JWT.
+          jwt: signJwt("forged", operator.publicKey, operatorClaims(system.publicKey), system.seed),
+          systemAccount: system.publicKey,
+          preload: {},
+        },
+      },
+      files: { storeDir: path.join(dir, "forged") },
+    });
+    expect(serverCheck(config, dir).status).not.toBe(0);
+  });
+
   it("pass nats-server -t when they advertise their gateways and stretch routes at latency proxies", () => {
     const proxied: AddressingOf = (plan) =>
       proxiedAddressing(plan, planRegionNetwork({ prefix: "ngtest", regions: ["west", "central", "east"] }));
@@ -165,12 +229,12 @@ describe("rendered server configs", () => {
 
   it("give the application account JetStream and the cluster-scoped mappings, and name the system account", () => {
     const [config] = renderAll(seedTopology(), dir);
-    expect(config.accounts.APP).toEqual({
+    expect(config.accounts?.APP).toEqual({
       jetstream: "enabled",
       users: [auth.app],
       mappings,
     });
-    expect(config.accounts.SYS).toEqual({ users: [auth.system] });
+    expect(config.accounts?.SYS).toEqual({ users: [auth.system] });
     expect(config.system_account).toBe("SYS");
   });
 });

@@ -2,6 +2,7 @@ import { jetstream, JetStreamClient, jetstreamManager, JetStreamManager } from "
 import { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import type { RegionAppConfig } from "../../components/virtualStream";
+import { AppCredentials, connectionAuth } from "../../components/jetstream/clientAuth";
 
 export type AppConfigs = Record<string, Record<string, RegionAppConfig>>;
 
@@ -17,7 +18,7 @@ export class RegionClients {
 
   constructor(
     public apps: AppConfigs,
-    private readonly credentials: { user: string; password: string },
+    private readonly credentials: AppCredentials,
   ) {}
 
   /** One connection per region, opened on first use; it reconnects for as long as the test runs. */
@@ -27,8 +28,7 @@ export class RegionClients {
     const opening = (async () => {
       const nc = await connect({
         servers: Object.values(this.apps)[0][region].clientUrls,
-        user: this.credentials.user,
-        pass: this.credentials.password,
+        ...connectionAuth(this.credentials),
         maxReconnectAttempts: -1,
       });
       // No API check on connect: while a region restarts, the meta leader may be moving.

@@ -5,6 +5,9 @@ import { generatedPasswordProvider } from "../../components/credentials/generate
 import { dataDirProvider } from "../../components/platforms/local/dataDirProvider";
 import { localServerProvider } from "../../components/platforms/local/serverProvider";
 import { latencyProxyProvider } from "../../components/platforms/local/latencyProxyProvider";
+import { nkeyPairProvider } from "../../components/credentials/nkeyPair";
+import { signedJwtProvider } from "../../components/credentials/signedJwt";
+import { accountPartProvider } from "../../components/jetstream/accountPartProvider";
 import * as regionNetwork from "../../components/platforms/local/regionNetwork";
 import { dropRules, planRegionNetwork } from "../../components/model/regionNetwork";
 
@@ -25,6 +28,9 @@ describe("dynamic providers through Pulumi's closure serializer", () => {
     ["local Server", localServerProvider],
     ["local DataDir", dataDirProvider],
     ["local LatencyProxy", latencyProxyProvider],
+    ["NKeyPair", nkeyPairProvider],
+    ["SignedJwt", signedJwtProvider],
+    ["AccountPart", accountPartProvider],
     ["GeneratedPassword", generatedPasswordProvider],
   ])("%s captures no nats.js or Pulumi module by value", async (_, provider) => {
     const { text } = await roundTrip(provider);
@@ -45,6 +51,25 @@ describe("dynamic providers through Pulumi's closure serializer", () => {
     expect(Object.keys(provider)).toEqual(
       expect.arrayContaining(["createRegionNetwork", "setNetworkFaults"]),
     );
+  });
+
+  it("makes and signs with NKeys after the round trip, requiring nkeys rather than carrying it", async () => {
+    const keys = await roundTrip(nkeyPairProvider);
+    expect(keys.text).not.toMatch(/function createOperator|tweetnacl/);
+    const operator = (await keys.provider.create!({ kind: "operator" })).outs as {
+      publicKey: string;
+      seed: string;
+    };
+    expect(operator.publicKey).toMatch(/^O[A-Z2-7]{55}$/);
+    const jwts = await roundTrip(signedJwtProvider);
+    const claims = { type: "operator" as const, version: 2 as const, system_account: "A" };
+    const signed = await jwts.provider.create!({
+      name: "op",
+      subject: operator.publicKey,
+      claims,
+      issuerSeed: operator.seed,
+    });
+    expect((signed.outs as { jwt: string }).jwt.split(".")).toHaveLength(3);
   });
 
   it("keeps the stream provider's checks and diffs working after the round trip", async () => {

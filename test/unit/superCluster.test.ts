@@ -48,7 +48,7 @@ describe("SuperCluster", () => {
     expect(unwrapSecret(server?.inputs.config)).not.toBe(server?.inputs.config);
     const config = unwrapSecret(server?.inputs.config) as NatsServerConfig;
     expect(config.server_tags).toEqual(["region:east", "cloud:local", "az:east-az2"]);
-    expect(config.accounts.APP.users).toEqual([{ user: "orders", password: "s3cret" }]);
+    expect(config.accounts?.APP.users).toEqual([{ user: "orders", password: "s3cret" }]);
     expect(config.jetstream.store_dir).toBe("/tmp/nats-global-unit/east-2");
     expect(server?.inputs.dir).toBe("/tmp/nats-global-unit/east-2");
     expect(await outputOf(sc.appCredentials)).toEqual({ user: "orders", password: "s3cret" });

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Addressing, clientUrl, monitorUrl } from "../../model/endpoints";
 import { ServerPlan, SuperClusterPlan } from "../../model/plan";
-import { AuthPlan, JetStreamLimits, renderServerConfig } from "../../model/serverConfig";
+import { AuthPlan, JetStreamLimits, OperatorAuth, renderServerConfig } from "../../model/serverConfig";
 import { ProvisionedServers } from "../provisioned";
 import { waitHealthy } from "./health";
 import { serverFiles } from "./processes";
@@ -18,7 +18,7 @@ export interface LocalClusterArgs {
   addressing: Addressing;
   /** Argv a server runs under (its region's namespace), if any. */
   launcher?: (server: ServerPlan) => string[];
-  auth: pulumi.Input<AuthPlan>;
+  auth: pulumi.Input<AuthPlan | OperatorAuth>;
   /** The stack's data directory (absolute); each server gets a folder in it. */
   dataDir: pulumi.Input<string>;
   natsServerBinary: string;

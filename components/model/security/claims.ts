@@ -1,0 +1,173 @@
+/*
+ * The claims of NATS JWTs (operator, account, user) as nats-server reads them (nats-io/jwt v2),
+ * built here with every limit explicit: a claim the server finds absent counts as zero, and an
+ * account without `conn` refuses every connection. Pure data; signing is in credentials/jwt.ts.
+ */
+import { MappingTable } from "../mappings";
+
+/** -1: no limit. */
+export const UNLIMITED = -1;
+
+export type JwtKind = "operator" | "account" | "user";
+
+/** One destination of a JWT mapping; `cluster` scopes it to the servers of one cluster. */
+export interface JwtMapping {
+  subject: string;
+  weight: number;
+  cluster?: string;
+}
+
+/** JetStream limits of one replica tier (or of the whole account, untiered), in the JWT's words. */
+export interface JwtJetStreamLimits {
+  mem_storage: number;
+  disk_storage: number;
+  streams: number;
+  consumer: number;
+  max_ack_pending: number;
+  mem_max_stream_bytes: number;
+  disk_max_stream_bytes: number;
+  max_bytes_required: boolean;
+}
+
+export interface AccountLimitsClaims extends JwtJetStreamLimits {
+  subs: number;
+  data: number;
+  payload: number;
+  imports: number;
+  exports: number;
+  wildcards: boolean;
+  conn: number;
+  leaf: number;
+  /** Per replica tier ("R1", "R3"): replaces the untiered JetStream limits above when present. */
+  tiered_limits?: Record<string, JwtJetStreamLimits>;
+}
+
+export interface OperatorClaims {
+  type: "operator";
+  version: 2;
+  system_account: string;
+}
+
+export interface AccountClaims {
+  type: "account";
+  version: 2;
+  limits: AccountLimitsClaims;
+  mappings?: Record<string, JwtMapping[]>;
+  /** User public key → revoked: users whose JWT was issued at or before this time (s) are refused. */
+  revocations?: Record<string, number>;
+}
+
+export interface SubjectPermission {
+  allow?: string[];
+  deny?: string[];
+}
+
+export interface UserClaims {
+  type: "user";
+  version: 2;
+  pub: SubjectPermission;
+  sub: SubjectPermission;
+  /** Lets the user answer requests on the reply subjects it receives (services). */
+  resp?: { max: number; ttl: number };
+  subs: number;
+  data: number;
+  payload: number;
+}
+
+export type NatsClaims = OperatorClaims | AccountClaims | UserClaims;
+
+/** The JWT's claims around `nats`: who it is about, who signed it and when. */
+export interface JwtClaims<T extends NatsClaims = NatsClaims> {
+  jti: string;
+  iat: number;
+  iss: string;
+  name: string;
+  sub: string;
+  nats: T;
+}
+
+/** JetStream limits of one tier; absent fields are unlimited. */
+export interface TierLimits {
+  /** Bytes of memory-backed streams (default unlimited). */
+  memoryStore?: number;
+  /** Bytes of file-backed streams (default unlimited). */
+  fileStore?: number;
+  streams?: number;
+  consumers?: number;
+}
+
+export function jetStreamLimits(tier: TierLimits = {}): JwtJetStreamLimits {
+  return {
+    mem_storage: tier.memoryStore ?? UNLIMITED,
+    disk_storage: tier.fileStore ?? UNLIMITED,
+    streams: tier.streams ?? UNLIMITED,
+    consumer: tier.consumers ?? UNLIMITED,
+    max_ack_pending: UNLIMITED,
+    mem_max_stream_bytes: 0,
+    disk_max_stream_bytes: 0,
+    max_bytes_required: false,
+  };
+}
+
+const UNLIMITED_CORE = {
+  subs: UNLIMITED,
+  data: UNLIMITED,
+  payload: UNLIMITED,
+  imports: UNLIMITED,
+  exports: UNLIMITED,
+  wildcards: true,
+  conn: UNLIMITED,
+  leaf: UNLIMITED,
+};
+
+export const operatorClaims = (systemAccount: string): OperatorClaims => ({
+  type: "operator",
+  version: 2,
+  system_account: systemAccount,
+});
+
+/**
+ * An account's claims. `jetstream` false: no JetStream (the system account); tiers: limits per
+ * replica count ("R1", "R3"), else JetStream without limits.
+ */
+export function accountClaims(jetstream: false | Record<string, TierLimits>): AccountClaims {
+  const disabled = { ...jetStreamLimits(), mem_storage: 0, disk_storage: 0, streams: 0, consumer: 0 };
+  const tiers = jetstream === false ? {} : jetstream;
+  const limits: AccountLimitsClaims =
+    jetstream === false
+      ? { ...UNLIMITED_CORE, ...disabled }
+      : Object.keys(tiers).length === 0
+        ? { ...UNLIMITED_CORE, ...jetStreamLimits() }
+        : {
+            ...UNLIMITED_CORE,
+            ...disabled,
+            tiered_limits: Object.fromEntries(
+              Object.entries(tiers).map(([tier, l]) => [tier, jetStreamLimits(l)]),
+            ),
+          };
+  return { type: "account", version: 2, limits };
+}
+
+export const userClaims = (pub: SubjectPermission = {}, sub: SubjectPermission = {}): UserClaims => ({
+  type: "user",
+  version: 2,
+  pub,
+  sub,
+  subs: UNLIMITED,
+  data: UNLIMITED,
+  payload: UNLIMITED,
+});
+
+/** A mapping table as the account JWT holds it (`subject` rather than the config's `destination`). */
+export function jwtMappings(table: MappingTable): Record<string, JwtMapping[]> {
+  return Object.fromEntries(
+    Object.entries(table).map(([source, destinations]) => [
+      source,
+      destinations.map((d) => ({
+        subject: d.destination,
+        weight: d.weight,
+        ...(d.cluster !== undefined ? { cluster: d.cluster } : {}),
+      })),
+    ]),
+  );
+}

@@ -1,0 +1,71 @@
+import * as pulumi from "@pulumi/pulumi";
+import { NatsServerConfig } from "../../components/model/serverConfig";
+import { SuperCluster } from "../../components/superCluster";
+import { recordingMocks, unwrapSecret } from "../support/mocks";
+import { seedTopology } from "../support/topologies";
+
+// Every dynamic resource reports the same key, seed and JWT: enough to follow them into configs.
+const mocks = recordingMocks({ publicKey: "AKEY", seed: "SAMOCKSEED", jwt: "eyJ.mock.jwt" });
+const local = { dataDir: "/tmp/nats-global-unit", natsServerBinary: "/usr/bin/true" };
+
+function outputOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply(resolve));
+}
+
+const operatorCluster = (extra: Partial<ConstructorParameters<typeof SuperCluster>[1]> = {}) =>
+  new SuperCluster("nats", { ...seedTopology(), local, security: { mode: "operator" }, ...extra });
+
+describe("SuperCluster in operator mode", () => {
+  it("makes the operator, two accounts and the stack's two users as NKeys and signed JWTs", async () => {
+    await outputOf(operatorCluster().clusters);
+    const names = (type: string) => mocks.registered.filter((r) => r.type.endsWith(type)).map((r) => r.name);
+    expect(names("NKeyPair").sort()).toEqual(
+      ["admin-user", "app-account", "operator", "system-account", "system-user"].map((k) => `nats-${k}-key`),
+    );
+    expect(names("SignedJwt").sort()).toEqual(
+      ["admin-user", "app-account", "operator", "system-account", "system-user"].map((k) => `nats-${k}-jwt`),
+    );
+    expect(names("GeneratedPassword")).toEqual([]);
+  });
+
+  it("gives every server the operator, a full resolver in its own folder and the preloaded accounts", async () => {
+    await outputOf(operatorCluster().clusters);
+    const server = mocks.registered.find((r) => r.name === "nats-east-east-2");
+    const config = unwrapSecret(server?.inputs.config) as NatsServerConfig;
+    expect(config.accounts).toBeUndefined();
+    expect(config.operator).toBe("eyJ.mock.jwt");
+    expect(config.system_account).toBe("AKEY");
+    expect(config.resolver).toMatchObject({ type: "full", dir: "/tmp/nats-global-unit/east-2/jwt" });
+    expect(config.resolver_preload).toEqual({ AKEY: "eyJ.mock.jwt" });
+  });
+
+  it("signs the application account's users with its key and connects the stack's resources with creds", async () => {
+    const sc = operatorCluster();
+    const credentials = await outputOf(sc.appCredentials);
+    expect(credentials).toEqual({ creds: expect.stringContaining("SAMOCKSEED") });
+    const connection = await outputOf(sc.connection("west"));
+    expect(connection).toMatchObject({ credentials: expect.stringContaining("eyJ.mock.jwt") });
+    expect(connection).not.toHaveProperty("password");
+  });
+
+  it("pushes the account's limits per replica tier, and each virtual stream's mappings, as account parts", async () => {
+    const sc = operatorCluster({ security: { mode: "operator", accountLimits: { R3: { fileStore: 1e9 } } } });
+    const mappings = sc.applyMappings("foo-mappings", "foo", {
+      "foo.>": [{ destination: "foo.west.>", weight: 100, cluster: "west" }],
+    });
+    await outputOf(mappings.urn);
+    // Resources register asynchronously: an earlier test's may still arrive; this test's come last.
+    const part = (name: string) =>
+      mocks.registered.filter((r) => r.type.endsWith("AccountPart") && r.name === name).pop()?.inputs;
+    expect(part("nats-app-limits")?.owner).toBe("limits");
+    const limits = part("nats-app-limits")?.part as {
+      limits: { tiered_limits: Record<string, { disk_storage: number }> };
+    };
+    expect(limits.limits.tiered_limits.R3.disk_storage).toBe(1e9);
+    expect(part("foo-mappings")?.owner).toBe("foo");
+    expect(part("foo-mappings")?.part).toEqual({
+      mappings: { "foo.>": [{ subject: "foo.west.>", weight: 100, cluster: "west" }] },
+    });
+    expect(mocks.registered.filter((r) => r.type.endsWith("AccountMappings"))).toEqual([]);
+  });
+});
