@@ -1,9 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { SuperCluster, VirtualStream } from "./components";
+import { AppUser, SuperCluster, VirtualStream } from "./components";
 import type { SecurityArgs } from "./components/superCluster";
 import { PortBases, RegionSpec, StretchSpec } from "./components/model/topology";
 import { VirtualStreamSpec } from "./components/model/virtualStream";
+
+/** An application that gets a user per region: `nats-global:applications`. */
+interface ApplicationSpec {
+  name: string;
+  virtualStreams?: string[];
+  /** Raise it to rotate the application's keys: the old ones are revoked. */
+  generation?: number;
+}
 
 /**
  * The program behind `npm run up`: the super-cluster and the virtual streams described by the
@@ -27,12 +35,38 @@ export = async () => {
   const virtualStreams = (config.getObject<VirtualStreamSpec[]>("virtualStreams") ?? []).map(
     (spec) => new VirtualStream(spec.name, { ...spec, superCluster }),
   );
+  // Per application and region, a user allowed only its virtual streams there (operator mode).
+  const applications = config.getObject<ApplicationSpec[]>("applications") ?? [];
+  const regions = superCluster.plan.clusters.filter((c) => !c.stretch).map((c) => c.name);
+  const users = applications.map((app) => {
+    const given = (app.virtualStreams ?? []).map((name) => {
+      const found = virtualStreams.find((vs) => vs.plan.name === name);
+      if (found === undefined) {
+        throw new pulumi.RunError(
+          `applications "${app.name}": no virtual stream "${name}" in virtualStreams`,
+        );
+      }
+      return found;
+    });
+    const byRegion = regions.map((region) => {
+      const user = new AppUser(`${app.name}-${region}`, {
+        superCluster,
+        region,
+        virtualStreams: given,
+        generation: app.generation,
+      });
+      return pulumi.all([region, user.creds]);
+    });
+    return pulumi.all([app.name, pulumi.all(byRegion).apply((e) => Object.fromEntries(e))]);
+  });
   return {
     clusters: superCluster.clusters,
     streams: pulumi
       .all(virtualStreams.map((vs) => vs.appConfig))
       .apply((configs) => Object.fromEntries(configs.map((c, i) => [virtualStreams[i].plan.name, c]))),
     credentials: superCluster.appCredentials,
+    // Per application and region, the content of a `.creds` file: a secret.
+    users: pulumi.secret(pulumi.all(users).apply((entries) => Object.fromEntries(entries))),
     // What `npm run partition` and `npm run heal` cut and mend (with network: namespaces).
     ...(superCluster.network ? { network: superCluster.network } : {}),
   };

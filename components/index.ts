@@ -22,5 +22,7 @@ export { Consumer } from "./jetstream/consumer";
 export type { ConsumerArgs } from "./jetstream/consumer";
 export type { ConsumerSpec } from "./model/consumerSpec";
 export { VirtualStream } from "./virtualStream";
+export { AppUser } from "./appUser";
+export type { AppUserArgs } from "./appUser";
 export type { RegionAppConfig, VirtualStreamArgs } from "./virtualStream";
 export type { Consistency, VirtualStreamSpec } from "./model/virtualStream";

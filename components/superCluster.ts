@@ -15,10 +15,10 @@ import {
 import { namespaceLauncher } from "./platforms/local/regionNetwork";
 import { RegionNetwork } from "./platforms/local/regionNetworkProvider";
 import { AuthPlan, DEFAULT_JETSTREAM_LIMITS, JetStreamLimits, OperatorAuth } from "./model/serverConfig";
-import { accountClaims, jwtMappings, TierLimits } from "./model/security/claims";
-import { createOperatorIdentity, OperatorIdentity } from "./credentials/operatorIdentity";
-import { AccountPartResource } from "./jetstream/accountPartProvider";
-import type { AccountTarget } from "./jetstream/accountClaims";
+import { TierLimits } from "./model/security/claims";
+import { OperatorAccount } from "./operatorAccount";
+import { UserPermissions } from "./model/security/permissions";
+import { createOperatorIdentity } from "./credentials/operatorIdentity";
 import type { AppCredentials } from "./jetstream/clientAuth";
 import { TopologySpec } from "./model/topology";
 import { problemList } from "./model/validation";
@@ -109,8 +109,8 @@ export class SuperCluster extends pulumi.ComponentResource {
    * user and password, or in operator mode an unrestricted user's `.creds`.
    */
   readonly appCredentials: pulumi.Output<AppCredentials>;
-  /** Operator mode: the keys and JWTs that the account's parts are signed and pushed with. */
-  private readonly operator: OperatorIdentity | undefined;
+  /** Operator mode: the application account, as the program changes it. */
+  private readonly account: OperatorAccount | undefined;
   private readonly localClusters: LocalCluster[];
   /**
    * Deleted exactly when every server and its store go: the streams and mappings on those servers
@@ -126,15 +126,15 @@ export class SuperCluster extends pulumi.ComponentResource {
     planned(() => checkPlatforms(args));
 
     const operatorMode = args.security?.mode === "operator";
-    this.operator = operatorMode
+    const operator = operatorMode
       ? createOperatorIdentity(name, args.security?.accountLimits ?? {}, this)
       : undefined;
     const staticAuth = operatorMode ? undefined : this.authPlan(name, args);
     const auth: pulumi.Output<AuthPlan | OperatorAuth> =
-      this.operator?.auth ?? (staticAuth as pulumi.Output<AuthPlan>);
+      operator?.auth ?? (staticAuth as pulumi.Output<AuthPlan>);
     this.appCredentials = pulumi.secret(
-      this.operator
-        ? this.operator.adminCreds.apply((creds): AppCredentials => ({ creds }))
+      operator
+        ? operator.adminCreds.apply((creds): AppCredentials => ({ creds }))
         : (staticAuth as pulumi.Output<AuthPlan>).apply((a): AppCredentials => a.app),
     );
     const dataDir = args.local
@@ -216,17 +216,14 @@ export class SuperCluster extends pulumi.ComponentResource {
           ]),
         ),
       );
-    if (this.operator !== undefined) {
-      // Limits pushed rather than preloaded: a change reaches every server without a restart.
-      new AccountPartResource(
-        `${name}-app-limits`,
-        {
-          owner: "limits",
-          target: this.appAccountTarget(this.operator),
-          part: { limits: accountClaims(args.security?.accountLimits ?? {}).limits },
-        },
-        { parent: this, dependsOn: this.localClusters, ...this.residentOptions() },
-      );
+    if (operator !== undefined) {
+      this.account = new OperatorAccount(operator, {
+        clientUrls: this.clusters.apply((c) => Object.values(c).flatMap((info) => info.clientUrls)),
+        serverCount: allServers(this.plan).length,
+        dependsOn: this.localClusters,
+        resident: this.residentOptions(),
+      });
+      this.account.limits(`${name}-app-limits`, args.security?.accountLimits ?? {}, this);
     }
     this.incarnations = pulumi
       .all(this.localClusters.map((c) => c.incarnations))
@@ -298,21 +295,7 @@ export class SuperCluster extends pulumi.ComponentResource {
     mappings: pulumi.Input<MappingTable>,
     opts: { parent?: pulumi.Resource; dependsOn?: pulumi.Resource[] } = {},
   ): pulumi.CustomResource {
-    if (this.operator !== undefined) {
-      return new AccountPartResource(
-        name,
-        {
-          owner,
-          target: this.appAccountTarget(this.operator),
-          part: pulumi.output(mappings).apply((table) => ({ mappings: jwtMappings(table) })),
-        },
-        {
-          parent: opts.parent,
-          dependsOn: [...this.localClusters, ...(opts.dependsOn ?? [])],
-          ...this.residentOptions(),
-        },
-      );
-    }
+    if (this.account !== undefined) return this.account.mappings(name, owner, mappings, opts);
     const servers = pulumi.all(this.localClusters.map((c) => c.mappedServers)).apply((lists) => lists.flat());
     return new AccountMappings(
       name,
@@ -325,18 +308,21 @@ export class SuperCluster extends pulumi.ComponentResource {
     );
   }
 
-  /** The application account as its parts are pushed: through every server, as the system user. */
-  private appAccountTarget(operator: OperatorIdentity): pulumi.Output<AccountTarget> {
-    const servers = allServers(this.plan).length;
-    return pulumi
-      .all([this.clusters, operator.systemCreds, operator.operatorSeed, operator.appAccount.publicKey])
-      .apply(([clusters, credentials, operatorSeed, publicKey]) => ({
-        name: operator.appAccount.name,
-        publicKey,
-        operatorSeed,
-        connection: { servers: Object.values(clusters).flatMap((c) => c.clientUrls), credentials },
-        servers,
-      }));
+  /**
+   * Operator mode: a user of the application account with `permissions`, as a `.creds` secret;
+   * removing it, or raising `generation`, revokes its key on every server.
+   */
+  appUser(
+    name: string,
+    permissions: pulumi.Input<UserPermissions>,
+    opts: { parent: pulumi.Resource; generation?: number },
+  ): { creds: pulumi.Output<string>; publicKey: pulumi.Output<string> } {
+    if (this.account === undefined) {
+      throw new pulumi.RunError(
+        `user "${name}": users with their own permissions need security.mode "operator" on the super-cluster`,
+      );
+    }
+    return this.account.user(name, permissions, opts);
   }
 
   private authPlan(name: string, args: SuperClusterArgs): pulumi.Output<AuthPlan> {

@@ -2,8 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { JwtKind } from "../model/security/claims";
 import { createNKey } from "./jwt";
 
-interface NKeyPairState {
+interface NKeyPairInputs {
   kind: JwtKind;
+  /** Changing it makes a new key: how a user's key is rotated. */
+  generation: number;
+}
+
+interface NKeyPairState extends NKeyPairInputs {
   publicKey: string;
   seed: string;
 }
@@ -12,14 +17,15 @@ interface NKeyPairState {
  * An NKey made once and kept (its seed encrypted) in state: an identity that no other change
  * replaces, since every JWT and creds file issued for it would go with it.
  */
-export const nkeyPairProvider: pulumi.dynamic.ResourceProvider<{ kind: JwtKind }, NKeyPairState> = {
+export const nkeyPairProvider: pulumi.dynamic.ResourceProvider<NKeyPairInputs, NKeyPairState> = {
   async create(inputs) {
     const key = createNKey(inputs.kind);
-    return { id: key.publicKey, outs: { kind: inputs.kind, ...key } };
+    return { id: key.publicKey, outs: { ...inputs, ...key } };
   },
   async diff(_id, olds, news) {
-    const changed = olds.kind !== news.kind;
-    return { changes: changed, replaces: changed ? ["kind"] : [] };
+    // State written before `generation` existed counts as generation 0.
+    const replaces = (["kind", "generation"] as const).filter((k) => (olds[k] ?? 0) !== (news[k] ?? 0));
+    return { changes: replaces.length > 0, replaces };
   },
 };
 
@@ -28,11 +34,11 @@ export class NKeyPair extends pulumi.dynamic.Resource {
   declare readonly publicKey: pulumi.Output<string>;
   declare readonly seed: pulumi.Output<string>;
 
-  constructor(name: string, kind: JwtKind, opts?: pulumi.CustomResourceOptions) {
+  constructor(name: string, kind: JwtKind, opts?: pulumi.CustomResourceOptions, generation = 0) {
     super(
       nkeyPairProvider,
       name,
-      { kind, publicKey: undefined, seed: undefined },
+      { kind, generation, publicKey: undefined, seed: undefined },
       { ...opts, additionalSecretOutputs: ["seed"] },
       "credentials",
       "NKeyPair",

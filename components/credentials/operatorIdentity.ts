@@ -10,7 +10,7 @@ export interface OperatorIdentity {
   /** What servers trust: the operator JWT and the accounts they preload. */
   auth: pulumi.Output<OperatorAuth>;
   operatorSeed: pulumi.Output<string>;
-  appAccount: { name: string; publicKey: pulumi.Output<string> };
+  appAccount: { name: string; publicKey: pulumi.Output<string>; seed: pulumi.Output<string> };
   /** A system-account user's `.creds`: account JWT pushes and lookups. */
   systemCreds: pulumi.Output<string>;
   /** An application-account user without restrictions: the stack's streams and consumers. */
@@ -72,7 +72,7 @@ export function createOperatorIdentity(
         operator: { jwt: op, systemAccount: sysPub, preload: { [sysPub]: sysJwt, [appPub]: appAccountJwt } },
       })),
     operatorSeed: operator.seed,
-    appAccount: { name: APP_ACCOUNT, publicKey: app.publicKey },
+    appAccount: { name: APP_ACCOUNT, publicKey: app.publicKey, seed: app.seed },
     systemCreds: creds(systemUserJwt, systemUser),
     adminCreds: creds(adminUserJwt, adminUser),
   };

@@ -57,6 +57,11 @@ export interface RegionAccess {
   writeStream: string;
   /** The stream that serves this region's reads. */
   readStream: string;
+  /**
+   * The subjects its publishes arrive on once the cluster's mappings applied: what the server
+   * checks a user's publish permissions against.
+   */
+  mappedPublishSubjects: string[];
 }
 
 export interface VirtualStreamPlan {
@@ -97,6 +102,14 @@ const STREAM_API = [
   ["CONSUMER.NAMES", ""],
   ["CONSUMER.LIST", ""],
 ] as const;
+
+/**
+ * Every JetStream API subject that names `stream` (as wildcards), and its acks: what a client that
+ * consumes and inspects the stream publishes on.
+ */
+export function streamApiSubjects(stream: string): string[] {
+  return [...STREAM_API.map(([api, rest]) => `$JS.API.${api}.${stream}${rest}`), `$JS.ACK.${stream}.>`];
+}
 
 function streamApiMappings(virtual: string, targets: Record<string, string>): MappingTable {
   const table: MappingTable = {};
@@ -327,7 +340,8 @@ export function planVirtualStream(spec: VirtualStreamSpec, plan: SuperClusterPla
 
   const mappings = streamApiMappings(name, Object.fromEntries(regions.map((r) => [r, readOf(r)])));
   // Writes to a region's own write stream: only where there is one per region.
-  if (consistency === "eventual" || consistency === "ordered") {
+  const regionWrites = consistency === "eventual" || consistency === "ordered";
+  if (regionWrites) {
     for (const subject of subjects) {
       mappings[subject] = regions.map((r) => ({
         destination: destinationOf(withRegionToken(subject, r)),
@@ -342,6 +356,7 @@ export function planVirtualStream(spec: VirtualStreamSpec, plan: SuperClusterPla
     consumeStream: name,
     writeStream: writeOf(r),
     readStream: readOf(r),
+    mappedPublishSubjects: regionWrites ? subjects.map((s) => withRegionToken(s, r)) : subjects,
   }));
   return { name, consistency, subjects, regions, streams, mappings, access };
 }

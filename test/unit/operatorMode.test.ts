@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { NatsServerConfig } from "../../components/model/serverConfig";
 import { SuperCluster } from "../../components/superCluster";
+import { VirtualStream } from "../../components/virtualStream";
+import { AppUser } from "../../components/appUser";
 import { recordingMocks, unwrapSecret } from "../support/mocks";
 import { seedTopology } from "../support/topologies";
 
@@ -67,5 +69,48 @@ describe("SuperCluster in operator mode", () => {
       mappings: { "foo.>": [{ subject: "foo.west.>", weight: 100, cluster: "west" }] },
     });
     expect(mocks.registered.filter((r) => r.type.endsWith("AccountMappings"))).toEqual([]);
+  });
+
+  it("issues an application's user per region with only its virtual streams there, revoked when it goes", async () => {
+    const sc = operatorCluster();
+    const foo = new VirtualStream("foo", { superCluster: sc, consistency: "eventual" });
+    const user = new AppUser("orders-west", { superCluster: sc, region: "west", virtualStreams: [foo] });
+    await outputOf(user.creds);
+    const last = (name: string) => mocks.registered.filter((r) => r.name === name).pop();
+    // Its inputs wait for the servers' URLs: it registers after the creds are known.
+    const deadline = Date.now() + 10_000;
+    while (last("orders-west-revocation") === undefined && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(last("orders-west-key")?.type).toMatch(/NKeyPair$/);
+    expect(last("orders-west-revocation")?.type).toMatch(/UserRevocation$/);
+    const claims = last("orders-west-jwt")?.inputs.claims as {
+      pub: { allow: string[] };
+      sub: { allow: string[] };
+    };
+    expect(claims.pub.allow).toContain("foo.west.>");
+    expect(claims.pub.allow).toContain("$JS.API.CONSUMER.CREATE.foo-read-west.*");
+    expect(claims.sub.allow).toEqual(["_INBOX.>"]);
+  });
+
+  it("refuses a user in an unknown region, or without a virtual stream, naming the field", async () => {
+    const sc = operatorCluster();
+    const foo = new VirtualStream("foo", { superCluster: sc, consistency: "eventual" });
+    expect(() => new AppUser("u", { superCluster: sc, region: "mars", virtualStreams: [foo] })).toThrow(
+      /region: "mars" is not a region/,
+    );
+    expect(() => new AppUser("u", { superCluster: sc, region: "west", virtualStreams: [] })).toThrow(
+      /virtualStreams: give the user at least one/,
+    );
+    await outputOf(foo.appConfig);
+  });
+
+  it("refuses users of their own in static mode, saying which mode they need", async () => {
+    const sc = new SuperCluster("nats", { ...seedTopology(), local });
+    const foo = new VirtualStream("foo", { superCluster: sc, consistency: "eventual" });
+    expect(() => new AppUser("u", { superCluster: sc, region: "west", virtualStreams: [foo] })).toThrow(
+      /security.mode "operator"/,
+    );
+    await outputOf(foo.appConfig);
   });
 });

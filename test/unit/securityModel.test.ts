@@ -1,6 +1,10 @@
 import { createNKey, decodeJwt, formatCreds, keyPair, signJwt } from "../../components/credentials/jwt";
 import { applyAccountPart, partHeld } from "../../components/model/security/accountParts";
 import { accountClaims, jwtMappings, UNLIMITED, userClaims } from "../../components/model/security/claims";
+import { regionPermissions } from "../../components/model/security/permissions";
+import { planSuperCluster } from "../../components/model/plan";
+import { Consistency, planVirtualStream, RegionAccess } from "../../components/model/virtualStream";
+import { seedTopology } from "../support/topologies";
 
 const west = { subject: "foo.west.>", weight: 100, cluster: "west" };
 const east = { subject: "foo.east.>", weight: 100, cluster: "east" };
@@ -113,5 +117,51 @@ describe("signed JWTs", () => {
     expect(creds).toContain(`-----BEGIN USER NKEY SEED-----\n${user.seed}\n`);
     expect(user.publicKey).toMatch(/^U/);
     expect(user.seed).toMatch(/^SU/);
+  });
+});
+
+describe("region permissions", () => {
+  const superCluster = planSuperCluster(seedTopology());
+  const access = (consistency: Consistency, region: string) =>
+    planVirtualStream(
+      { name: "foo", consistency, ...(consistency === "home" ? { homeRegion: "central" } : {}) },
+      superCluster,
+    ).access.find((a) => a.region === region) as RegionAccess;
+
+  it("allow publishing where the region's writes land once mapped, and nowhere else", () => {
+    const { pub } = regionPermissions([access("eventual", "west")]);
+    expect(pub.allow).toContain("foo.west.>");
+    expect(pub.allow).not.toContain("foo.>");
+    expect(pub.allow?.some((s) => s.includes("east") || s.includes("central"))).toBe(false);
+  });
+
+  it("allow the region's read stream's consumer and inspection API and acks, never a change to a stream", () => {
+    const { pub, sub } = regionPermissions([access("eventual", "west")]);
+    expect(pub.allow).toEqual(
+      expect.arrayContaining([
+        "$JS.API.INFO",
+        "$JS.API.STREAM.INFO.foo-read-west",
+        "$JS.API.CONSUMER.CREATE.foo-read-west.*",
+        "$JS.API.CONSUMER.MSG.NEXT.foo-read-west.*",
+        "$JS.ACK.foo-read-west.>",
+      ]),
+    );
+    expect(pub.allow?.filter((s) => /STREAM\.(CREATE|UPDATE|DELETE|PURGE)|\$JS\.API\.>/.test(s))).toEqual([]);
+    expect(sub.allow).toEqual(["_INBOX.>"]);
+  });
+
+  it("follow each mode: the stretched and home streams take the virtual subjects themselves", () => {
+    expect(regionPermissions([access("immediate", "east")]).pub.allow).toContain("foo.>");
+    expect(regionPermissions([access("home", "west")]).pub.allow).toEqual(
+      expect.arrayContaining(["foo.>", "$JS.API.STREAM.INFO.foo-read-west"]),
+    );
+    expect(regionPermissions([access("home", "central")]).pub.allow).toContain(
+      "$JS.API.STREAM.INFO.foo-home",
+    );
+  });
+
+  it("join the virtual streams an application is given, without repeats", () => {
+    const both = regionPermissions([access("eventual", "west"), access("ordered", "west")]).pub.allow ?? [];
+    expect(new Set(both).size).toBe(both.length);
   });
 });

@@ -2,7 +2,7 @@ import { planSuperCluster } from "../../components/model/plan";
 import { subjectsOverlap, withRegionToken, destinationOf } from "../../components/model/subjects";
 import { streamProblems } from "../../components/model/streamValidation";
 import { InvalidSpecError } from "../../components/model/validation";
-import { planVirtualStream, VirtualStreamSpec } from "../../components/model/virtualStream";
+import { Consistency, planVirtualStream, VirtualStreamSpec } from "../../components/model/virtualStream";
 import { seedTopology } from "../support/topologies";
 
 const seed = planSuperCluster(seedTopology());
@@ -149,7 +149,18 @@ describe("planVirtualStream", () => {
       consumeStream: "foo",
       writeStream: "foo-write-central",
       readStream: "foo-read-central",
+      mappedPublishSubjects: ["foo.central.>", "bar.central.*"],
     });
+  });
+
+  it("says where a region's publishes arrive once mapped: its own write subjects, or the stream's own", () => {
+    const mapped = (consistency: Consistency) =>
+      plan({ consistency, ...(consistency === "home" ? { homeRegion: "east" } : {}) }).access[0]
+        .mappedPublishSubjects;
+    expect(mapped("eventual")).toEqual(["foo.west.>"]);
+    expect(mapped("ordered")).toEqual(["foo.west.>"]);
+    expect(mapped("immediate")).toEqual(["foo.>"]);
+    expect(mapped("home")).toEqual(["foo.>"]);
   });
 
   it("keeps the seed's 2-minute duplicate window on every stream that stores publishes or sources", () => {

@@ -10,6 +10,8 @@ export interface AccountPart {
   limits?: AccountLimitsClaims;
   /** The owner's mappings, by source subject; owners never share a source subject. */
   mappings?: Record<string, JwtMapping[]>;
+  /** Users refused from then on: public key → the time (s) at or before which their JWTs were issued. */
+  revocations?: Record<string, number>;
 }
 
 /** `current` with `previous` taken out and `next` put in (either may be absent). */
@@ -21,11 +23,15 @@ export function applyAccountPart(
   const mappings = { ...(current.mappings ?? {}) };
   for (const subject of Object.keys(previous?.mappings ?? {})) delete mappings[subject];
   Object.assign(mappings, next?.mappings ?? {});
-  const { mappings: _old, ...rest } = current;
+  const revocations = { ...(current.revocations ?? {}) };
+  for (const user of Object.keys(previous?.revocations ?? {})) delete revocations[user];
+  Object.assign(revocations, next?.revocations ?? {});
+  const { mappings: _oldMappings, revocations: _oldRevocations, ...rest } = current;
   return {
     ...rest,
     limits: next?.limits ?? current.limits,
     ...(Object.keys(mappings).length > 0 ? { mappings } : {}),
+    ...(Object.keys(revocations).length > 0 ? { revocations } : {}),
   };
 }
 

@@ -1,0 +1,112 @@
+import * as pulumi from "@pulumi/pulumi";
+import { formatCreds } from "./credentials/jwt";
+import { NKeyPair } from "./credentials/nkeyPair";
+import { OperatorIdentity } from "./credentials/operatorIdentity";
+import { SignedJwt } from "./credentials/signedJwt";
+import type { AccountTarget } from "./jetstream/accountClaims";
+import { AccountPartResource } from "./jetstream/accountPartProvider";
+import { UserRevocation } from "./jetstream/userRevocationProvider";
+import { MappingTable } from "./model/mappings";
+import { AccountPart } from "./model/security/accountParts";
+import { accountClaims, jwtMappings, TierLimits, userClaims } from "./model/security/claims";
+import { UserPermissions } from "./model/security/permissions";
+
+/** What changing the application account needs from the super-cluster whose servers hold it. */
+export interface AccountHost {
+  /** Every client URL of the super-cluster: pushes and lookups may go through any server. */
+  clientUrls: pulumi.Output<string[]>;
+  /** How many servers must hold a change. */
+  serverCount: number;
+  /** Changes wait for these (the servers). */
+  dependsOn: pulumi.Resource[];
+  /** The account lives on the servers: its parts go when they go. */
+  resident: Pick<pulumi.CustomResourceOptions, "deletedWith">;
+}
+
+/**
+ * The application account of a super-cluster in operator mode, as the program changes it: its
+ * limits, each virtual stream's mappings and each user's revocation are parts of one account JWT,
+ * pushed over NATS; users are signed by the account key.
+ */
+export class OperatorAccount {
+  private readonly target: pulumi.Output<AccountTarget>;
+
+  constructor(
+    private readonly identity: OperatorIdentity,
+    private readonly host: AccountHost,
+  ) {
+    this.target = pulumi
+      .all([host.clientUrls, identity.systemCreds, identity.operatorSeed, identity.appAccount.publicKey])
+      .apply(([servers, credentials, operatorSeed, publicKey]) => ({
+        name: identity.appAccount.name,
+        publicKey,
+        operatorSeed,
+        connection: { servers, credentials },
+        servers: host.serverCount,
+      }));
+  }
+
+  /** Pushed rather than preloaded: a change of limits reaches every server without a restart. */
+  limits(name: string, tiers: Record<string, TierLimits>, parent: pulumi.Resource): pulumi.CustomResource {
+    return this.part(name, "limits", { limits: accountClaims(tiers).limits }, { parent });
+  }
+
+  mappings(
+    name: string,
+    owner: string,
+    table: pulumi.Input<MappingTable>,
+    opts: { parent?: pulumi.Resource; dependsOn?: pulumi.Resource[] },
+  ): pulumi.CustomResource {
+    const part = pulumi.output(table).apply((t) => ({ mappings: jwtMappings(t) }));
+    return this.part(name, owner, part, opts);
+  }
+
+  /**
+   * A user with `permissions`, signed by the account, as a `.creds` secret. Removing it, or raising
+   * `generation` (a new key), revokes the key it had on every server.
+   */
+  user(
+    name: string,
+    permissions: pulumi.Input<UserPermissions>,
+    opts: { parent: pulumi.Resource; generation?: number },
+  ): { creds: pulumi.Output<string>; publicKey: pulumi.Output<string> } {
+    const parent = opts.parent;
+    const key = new NKeyPair(`${name}-key`, "user", { parent }, opts.generation ?? 0);
+    const jwt = new SignedJwt(
+      `${name}-jwt`,
+      {
+        name,
+        subject: key.publicKey,
+        claims: pulumi.output(permissions).apply((p) => userClaims(p.pub, p.sub)),
+        issuerSeed: this.identity.appAccount.seed,
+      },
+      { parent },
+    ).jwt;
+    new UserRevocation(
+      `${name}-revocation`,
+      { user: key.publicKey, target: this.target },
+      { parent, dependsOn: this.host.dependsOn, ...this.host.resident },
+    );
+    return {
+      creds: pulumi.secret(pulumi.all([jwt, key.seed]).apply(([j, seed]) => formatCreds(j, seed))),
+      publicKey: key.publicKey,
+    };
+  }
+
+  private part(
+    name: string,
+    owner: string,
+    part: pulumi.Input<AccountPart>,
+    opts: { parent?: pulumi.Resource; dependsOn?: pulumi.Resource[] },
+  ): pulumi.CustomResource {
+    return new AccountPartResource(
+      name,
+      { owner, target: this.target, part },
+      {
+        parent: opts.parent,
+        dependsOn: [...this.host.dependsOn, ...(opts.dependsOn ?? [])],
+        ...this.host.resident,
+      },
+    );
+  }
+}
