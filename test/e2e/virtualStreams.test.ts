@@ -31,6 +31,8 @@ const VIRTUAL_STREAMS: Record<string, unknown>[] = [
 const CONFIG = {
   ...seedTopology({ client: 20222, cluster: 21222, gateway: 22222, monitor: 23222 }),
   virtualStreams: VIRTUAL_STREAMS,
+  // The walkthrough's nats CLI runs as an application's user of the region it talks to.
+  applications: [{ name: "app", virtualStreams: ["foo"] }],
 };
 
 describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", () => {
@@ -38,6 +40,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
   let clients: RegionClients;
   let apps: AppConfigs;
   let credentials: AppCredentials;
+  let users: Record<string, Record<string, string>>;
   const connections: Awaited<ReturnType<typeof connect>>[] = [];
 
   const client = (region: string) => clients.client(region);
@@ -57,6 +60,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     await up();
     apps = stack.outputs().streams as typeof apps;
     credentials = stack.outputs(true).credentials as typeof credentials;
+    users = stack.outputs(true).users as typeof users;
     clients = new RegionClients(apps, credentials);
   });
 
@@ -137,11 +141,12 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     }
   });
 
-  it("works with the nats CLI as the client: req, stream info, consumers", () => {
+  it("works with the nats CLI as the client, with each region's user: req, stream info, consumers", () => {
     const nats = (region: string, ...args: string[]) => {
+      const auth = natsCliAuth({ creds: users.app[region] });
       const result = spawnSync(
         tool("nats"),
-        [`--server=${apps.foo[region].clientUrls.join(",")}`, ...natsCliAuth(credentials), ...args],
+        [`--server=${apps.foo[region].clientUrls.join(",")}`, ...auth, ...args],
         { encoding: "utf8" },
       );
       return `${result.stdout}${result.stderr}`;

@@ -11,11 +11,21 @@ export function secretOf(credentials: AppCredentials): string {
   return seed;
 }
 
-/** The nats CLI's flags for `credentials`; a `.creds` file goes to a private temporary folder. */
+const credsFiles = new Map<string, string>();
+
+/**
+ * The nats CLI's flags for `credentials`; a `.creds` file is written once per content to a private
+ * temporary folder, removed when the test process exits.
+ */
 export function natsCliAuth(credentials: AppCredentials): string[] {
   if (!("creds" in credentials)) return [`--user=${credentials.user}`, `--password=${credentials.password}`];
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-creds-"));
-  const file = path.join(dir, "app.creds");
-  fs.writeFileSync(file, credentials.creds, { mode: 0o600 });
+  let file = credsFiles.get(credentials.creds);
+  if (file === undefined) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-creds-"));
+    process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    file = path.join(dir, "user.creds");
+    fs.writeFileSync(file, credentials.creds, { mode: 0o600 });
+    credsFiles.set(credentials.creds, file);
+  }
   return [`--creds=${file}`];
 }
