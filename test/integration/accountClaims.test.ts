@@ -1,3 +1,4 @@
+import { createInbox, headers } from "@nats-io/nats-core";
 import type { Msg } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import * as fs from "fs";
@@ -14,9 +15,13 @@ import { planSuperCluster } from "../../components/model/plan";
 import {
   AccountClaims,
   accountClaims,
+  jwtMappings,
   operatorClaims,
   userClaims,
 } from "../../components/model/security/claims";
+import { planVirtualStream } from "../../components/model/virtualStream";
+import { MappingTable } from "../../components/model/mappings";
+import { seedTopology } from "../support/topologies";
 import { renderServerConfig } from "../../components/model/serverConfig";
 import { serverFiles, startServer, stopServer } from "../../components/platforms/local/processes";
 import { eventually } from "../support/monitor";
@@ -159,4 +164,47 @@ describe("account JWT parts, pushed to a server in operator mode", () => {
     const other = await connect({ servers: CLIENT_URL, ...connectionAuth({ creds: userCreds().creds }) });
     await other.close();
   });
+
+  // Every mapping of every consistency mode, from the account JWT with its cluster scope, as the
+  // server applies it: message tracing (Nats-Trace-Only) reports what a subject maps to, stores
+  // nothing and needs no responder.
+  it.each(["eventual", "ordered", "immediate", "home"] as const)(
+    "maps every subject of a %s virtual stream, JetStream API and acks included, from the JWT",
+    async (consistency) => {
+      // Planned on the seed's topology; west's destinations, scoped to this server's cluster.
+      const plan = planVirtualStream(
+        { name: `t${consistency}`, consistency, ...(consistency === "home" ? { homeRegion: "west" } : {}) },
+        planSuperCluster(seedTopology()),
+      );
+      const west: MappingTable = Object.fromEntries(
+        Object.entries(plan.mappings).map(([source, destinations]) => [
+          source,
+          destinations.filter((d) => d.cluster === "west").map((d) => ({ ...d, cluster: "solo" })),
+        ]),
+      );
+      await accountPartProvider.create!({ owner: plan.name, target, part: { mappings: jwtMappings(west) } });
+      const { creds } = userCreds();
+      const nc = await connect({ servers: CLIENT_URL, ...connectionAuth({ creds }) });
+      try {
+        const concrete = (pattern: string) => pattern.replace(/\*/g, "x").replace(/>$/, "x.y");
+        for (const [source, [destination]] of Object.entries(west)) {
+          const inbox = createInbox();
+          const sub = nc.subscribe(inbox, { max: 1, timeout: 5000 });
+          const trace = headers();
+          trace.set("Nats-Trace-Dest", inbox);
+          trace.set("Nats-Trace-Only", "true");
+          nc.publish(concrete(source), "", { headers: trace });
+          let mapped: string | undefined;
+          for await (const m of sub) {
+            const events = (m.json() as { events: { type: string; to?: string }[] }).events;
+            mapped = events.find((e) => e.type === "sm")?.to;
+          }
+          const expected = concrete(destination.destination.replace(/\{\{wildcard\(\d+\)\}\}/g, "*"));
+          expect({ source, mapped }).toEqual({ source, mapped: expected });
+        }
+      } finally {
+        await nc.close();
+      }
+    },
+  );
 });
