@@ -9,7 +9,16 @@ import {
 import { ConsumerSpec } from "../model/consumerSpec";
 import { consumerProblems } from "../model/consumerValidation";
 import { ConnectionSpec, JetStreamSession, session } from "./connection";
-import { describe, errCode, ErrCode, isUnreachable, READ_RETRY, withRetries } from "./errors";
+import {
+  DEFAULT_RETRY,
+  describe,
+  errCode,
+  ErrCode,
+  isUnreachable,
+  READ_RETRY,
+  retryableCreate,
+  withRetries,
+} from "./errors";
 import { checkInputs, diffInputs, splitInputs } from "./providerInputs";
 
 export type ConsumerInputs = ConsumerSpec & { connection: ConnectionSpec; adopt?: boolean };
@@ -38,7 +47,11 @@ export const consumerProvider: pulumi.dynamic.ResourceProvider<ConsumerInputs, C
     const { spec, connection, adopt } = splitInputs(inputs);
     const js = await session(connection);
     try {
-      await withRetries(() => js.jsm.consumers.add(spec.stream, consumerToWire(spec) as ConsumerConfig));
+      await withRetries(
+        () => js.jsm.consumers.add(spec.stream, consumerToWire(spec) as ConsumerConfig),
+        DEFAULT_RETRY,
+        retryableCreate(connection),
+      );
     } catch (error) {
       if (errCode(error) !== ErrCode.ConsumerExists || !adopt) throw describe(label(spec), error);
       await applyConfig(js, spec).catch((e) => {

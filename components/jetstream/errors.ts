@@ -119,8 +119,21 @@ export const UNREACHABLE = "NatsUnreachableError";
  * meta leader has its statistics, which servers announce over `$SYS` every 10 s at most; right
  * after start-up, or across a slow link, some have not yet (err_code 10005 meanwhile).
  */
-export const isTransientPlacement = (error: unknown): boolean =>
+const isTransientPlacement = (error: unknown): boolean =>
   isTransient(error) || errCode(error) === ErrCode.NoSuitablePeers;
+
+/**
+ * With JWT accounts (operator mode) a server loads an account when first asked for it, and one
+ * fresh-clone run saw a stream create answered "JetStream not enabled for account" (10039) right
+ * after the servers and the account's JetStream limits were in place; asked again, it works.
+ * Password accounts (static mode) are in every server's config from the start: there, 10039 is a
+ * lasting misconfiguration and fails at once.
+ */
+export function retryableCreate(connection: { credentials?: string; credentialsFile?: string }) {
+  const jwtAccount = connection.credentials !== undefined || connection.credentialsFile !== undefined;
+  return (error: unknown): boolean =>
+    isTransientPlacement(error) || (jwtAccount && errCode(error) === ErrCode.NotEnabledForAccount);
+}
 
 /**
  * Runs `operation`, retrying failures that `retryable` accepts (transient ones by default) with

@@ -9,7 +9,7 @@ import {
   describe,
   errCode,
   ErrCode,
-  isTransientPlacement,
+  retryableCreate,
   isUnreachable,
   READ_RETRY,
   withRetries,
@@ -71,7 +71,7 @@ async function createStream(inputs: StreamInputs): Promise<void> {
   const { sealed, ...openSpec } = spec;
   try {
     const config = toWire(openSpec) as Parameters<typeof js.jsm.streams.add>[0];
-    await withRetries(() => js.jsm.streams.add(config), DEFAULT_RETRY, isTransientPlacement);
+    await withRetries(() => js.jsm.streams.add(config), DEFAULT_RETRY, retryableCreate(connection));
   } catch (error) {
     if (errCode(error) === ErrCode.SubjectsOverlap) {
       throw describe(label(spec.name), error, await overlapHint(js, spec));
