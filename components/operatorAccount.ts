@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { formatCreds } from "./credentials/jwt";
 import { NKeyPair } from "./credentials/nkeyPair";
-import { OperatorIdentity } from "./credentials/operatorIdentity";
+import { credsOf, OperatorIdentity } from "./credentials/operatorIdentity";
 import { SignedJwt } from "./credentials/signedJwt";
 import type { AccountTarget } from "./jetstream/accountClaims";
 import { AccountPartResource } from "./jetstream/accountPartProvider";
@@ -88,7 +87,7 @@ export class OperatorAccount {
       { parent, dependsOn: this.host.dependsOn, ...this.host.resident },
     );
     return {
-      creds: pulumi.secret(pulumi.all([jwt, key.seed]).apply(([j, seed]) => formatCreds(j, seed))),
+      creds: credsOf(jwt, key),
       publicKey: key.publicKey,
     };
   }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { GeneratedPassword } from "./credentials/generatedPassword";
 import { allServers, planSuperCluster, ServerPlan, SuperClusterPlan } from "./model/plan";
-import { Addressing, loopbackAddressing } from "./model/endpoints";
+import { loopbackAddressing } from "./model/endpoints";
 import { Duration } from "./model/durations";
 import { latencyMilliseconds, planLatencyProxies, proxiedAddressing } from "./model/latencyProxy";
 import { LatencyProxy } from "./platforms/local/latencyProxyProvider";
@@ -25,7 +25,12 @@ import { problemList } from "./model/validation";
 import { planned } from "./specErrors";
 import type { ConnectionSpec } from "./jetstream/connection";
 import { MappingTable } from "./model/mappings";
-import { LocalCluster, resolveBinary, resolveNatsServerBinary } from "./platforms/local/localCluster";
+import {
+  DEFAULT_START_TIMEOUT_MS,
+  LocalCluster,
+  resolveBinary,
+  resolveNatsServerBinary,
+} from "./platforms/local/localCluster";
 import { AccountMappings } from "./platforms/local/mappingsProvider";
 import { Stream, StreamArgs } from "./jetstream/stream";
 import { subjectsOverlap } from "./model/subjects";
@@ -125,17 +130,16 @@ export class SuperCluster extends pulumi.ComponentResource {
     this.plan = planned(() => planSuperCluster(args));
     planned(() => checkPlatforms(args));
 
-    const operatorMode = args.security?.mode === "operator";
-    const operator = operatorMode
-      ? createOperatorIdentity(name, args.security?.accountLimits ?? {}, this)
-      : undefined;
-    const staticAuth = operatorMode ? undefined : this.authPlan(name, args);
+    const operator =
+      args.security?.mode === "operator"
+        ? createOperatorIdentity(name, args.security.accountLimits ?? {}, this)
+        : undefined;
+    const staticAuth = operator === undefined ? this.authPlan(name, args) : undefined;
     const auth: pulumi.Output<AuthPlan | OperatorAuth> =
       operator?.auth ?? (staticAuth as pulumi.Output<AuthPlan>);
     this.appCredentials = pulumi.secret(
-      operator
-        ? operator.adminCreds.apply((creds): AppCredentials => ({ creds }))
-        : (staticAuth as pulumi.Output<AuthPlan>).apply((a): AppCredentials => a.app),
+      operator?.adminCreds.apply((creds): AppCredentials => ({ creds })) ??
+        (staticAuth as pulumi.Output<AuthPlan>).apply((a): AppCredentials => a.app),
     );
     const dataDir = args.local
       ? new DataDir(`${name}-data`, { path: args.local.dataDir }, { parent: this })
@@ -156,28 +160,18 @@ export class SuperCluster extends pulumi.ComponentResource {
       local?.latency === undefined
         ? undefined
         : planned(() => latencyMilliseconds(local.latency as Duration, "local.latency"));
-    let addressing: Addressing = loopbackAddressing(this.plan);
-    const proxies: LatencyProxy[] = [];
-    if (network && latencyMs !== undefined) {
-      addressing = proxiedAddressing(this.plan, network);
-      const toxiproxy = local?.toxiproxyBinary ?? resolveBinary("toxiproxy-server", "TOXIPROXY_BIN");
-      for (const proxy of planLatencyProxies(this.plan, network, latencyMs)) {
-        proxies.push(
-          new LatencyProxy(
-            `${name}-latency-${proxy.region}`,
-            {
-              plan: proxy,
-              binary: toxiproxy,
-              dir: pulumi.interpolate`${(dataDir as DataDir).path}/latency-${proxy.region}`,
-              startTimeoutMs: local?.startTimeoutMs ?? 30_000,
-            },
-            { parent: this, dependsOn: networkResource },
-          ),
-        );
-      }
-    } else if (network) {
-      addressing = regionAddressing(this.plan, network);
-    }
+    const addressing = !network
+      ? loopbackAddressing(this.plan)
+      : latencyMs === undefined
+        ? regionAddressing(this.plan, network)
+        : proxiedAddressing(this.plan, network);
+    const proxies =
+      network && latencyMs !== undefined
+        ? this.latencyProxies(name, network, latencyMs, local as LocalPlatformArgs, {
+            dataDir: (dataDir as DataDir).path,
+            dependsOn: networkResource,
+          })
+        : [];
     const launcher =
       network && ((server: ServerPlan) => namespaceLauncher(regionLink(network, server.region).namespace));
     this.localClusters = this.plan.clusters.map(
@@ -305,6 +299,30 @@ export class SuperCluster extends pulumi.ComponentResource {
         dependsOn: [...this.localClusters, ...(opts.dependsOn ?? [])],
         ...this.residentOptions(),
       },
+    );
+  }
+
+  /** One latency proxy per region, in front of the links that proxiedAddressing advertises. */
+  private latencyProxies(
+    name: string,
+    network: RegionNetworkPlan,
+    latencyMs: number,
+    local: LocalPlatformArgs,
+    where: { dataDir: pulumi.Output<string>; dependsOn: pulumi.Resource | undefined },
+  ): LatencyProxy[] {
+    const binary = local.toxiproxyBinary ?? resolveBinary("toxiproxy-server", "TOXIPROXY_BIN");
+    return planLatencyProxies(this.plan, network, latencyMs).map(
+      (plan) =>
+        new LatencyProxy(
+          `${name}-latency-${plan.region}`,
+          {
+            plan,
+            binary,
+            dir: pulumi.interpolate`${where.dataDir}/latency-${plan.region}`,
+            startTimeoutMs: local.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+          },
+          { parent: this, dependsOn: where.dependsOn },
+        ),
     );
   }
 

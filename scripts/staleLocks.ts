@@ -6,20 +6,11 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { processAlive } from "../components/platforms/local/procfs";
 
 interface LockContent {
   pid: number;
   hostname: string;
-}
-
-/** Whether `pid` runs: a zombie, killed but not yet reaped by its parent, does not. */
-function processAlive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3));
-  } catch {
-    return false;
-  }
 }
 
 /** The lock files of `stack` in a file backend: `.pulumi/locks/<org>/<project>/<stack>/<id>.json`. */

@@ -17,6 +17,10 @@ export interface OperatorIdentity {
   adminCreds: pulumi.Output<string>;
 }
 
+/** A user's `.creds` file content, from its JWT and key: a secret. */
+export const credsOf = (userJwt: pulumi.Output<string>, user: NKeyPair): pulumi.Output<string> =>
+  pulumi.secret(pulumi.all([userJwt, user.seed]).apply(([j, seed]) => formatCreds(j, seed)));
+
 /**
  * The keys and JWTs of operator mode, made once and kept in state (seeds as secrets). The preloaded
  * application account JWT is the first one issued, kept as it is: servers hold a newer one once
@@ -63,8 +67,6 @@ export function createOperatorIdentity(
   const systemUserJwt = jwt("system-user", "system", systemUser, userClaims(), system);
   const adminUserJwt = jwt("admin-user", "admin", adminUser, userClaims(), app);
 
-  const creds = (userJwt: pulumi.Output<string>, user: NKeyPair) =>
-    pulumi.secret(pulumi.all([userJwt, user.seed]).apply(([j, seed]) => formatCreds(j, seed)));
   return {
     auth: pulumi
       .all([operatorJwt, system.publicKey, systemJwt, app.publicKey, appJwt])
@@ -73,7 +75,7 @@ export function createOperatorIdentity(
       })),
     operatorSeed: operator.seed,
     appAccount: { name: APP_ACCOUNT, publicKey: app.publicKey, seed: app.seed },
-    systemCreds: creds(systemUserJwt, systemUser),
-    adminCreds: creds(adminUserJwt, adminUser),
+    systemCreds: credsOf(systemUserJwt, systemUser),
+    adminCreds: credsOf(adminUserJwt, adminUser),
   };
 }

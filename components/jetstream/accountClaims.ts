@@ -5,9 +5,6 @@
  * asked which JWT it holds until all hold the new one. No config file, no reload, no restart, the
  * same on every platform.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { decodeJwt, signJwt } from "../credentials/jwt";
 import { AccountPart, applyAccountPart } from "../model/security/accountParts";
@@ -26,7 +23,6 @@ export interface AccountTarget {
   servers: number;
 }
 
-const LOCK_TIMEOUT_MS = 60_000;
 const SPREAD_TIMEOUT_MS = 30_000;
 const REPLY_WAIT_MS = 2_000;
 
@@ -106,47 +102,34 @@ async function pushEverywhere(target: AccountTarget, jwt: string): Promise<void>
 }
 
 /**
- * Runs `work` while holding this machine's lock on the account: parts of one account are changed
- * concurrently by one `pulumi up`, and each read-modify-write must see the one before.
+ * Runs `work` after every earlier change of the account has ended: parts of one account are changed
+ * concurrently by one `pulumi up`, and each read-modify-write must see the one before. Every
+ * dynamic resource of an `up` runs in the one provider process (hence a chain on globalThis, as
+ * the shared sessions), and Pulumi's stack lock keeps other `up`s of the stack out.
  */
-async function withAccountLock<T>(publicKey: string, work: () => Promise<T>): Promise<T> {
-  const lock = path.join(os.tmpdir(), `nats-global-account-${publicKey}.lock`);
-  const deadline = Date.now() + LOCK_TIMEOUT_MS;
-  for (;;) {
-    try {
-      fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
-      break;
-    } catch {
-      const holder = Number(fs.readFileSync(lock, { encoding: "utf8", flag: "a+" }));
-      const alive = holder > 0 && fs.existsSync(`/proc/${holder}`);
-      if (!alive) fs.rmSync(lock, { force: true });
-      else if (Date.now() > deadline)
-        throw new Error(`account ${publicKey} stays locked by process ${holder}`);
-      else await sleep(50);
-    }
-  }
-  try {
-    return await work();
-  } finally {
-    fs.rmSync(lock, { force: true });
-  }
+function afterEarlierChanges(publicKey: string, work: () => Promise<void>): Promise<void> {
+  const holder = globalThis as { __natsGlobalAccountChanges?: Map<string, Promise<void>> };
+  holder.__natsGlobalAccountChanges ??= new Map();
+  const chains = holder.__natsGlobalAccountChanges;
+  const run = (chains.get(publicKey) ?? Promise.resolve()).then(work);
+  chains.set(
+    publicKey,
+    run.catch(() => undefined),
+  );
+  return run;
 }
 
-/**
- * Replaces `previous` by `next` in the account JWT the servers hold and puts the result on every
- * server; returns the JWT pushed.
- */
-export async function changeAccountPart(
+/** Replaces `previous` by `next` in the account JWT the servers hold and puts it on every server. */
+export function changeAccountPart(
   target: AccountTarget,
   previous: AccountPart | undefined,
   next: AccountPart | undefined,
-): Promise<string> {
-  return withAccountLock(target.publicKey, async () => {
+): Promise<void> {
+  return afterEarlierChanges(target.publicKey, async () => {
     const held = decodeJwt<AccountClaims>(await lookupAccountJwt(target));
     const claims = applyAccountPart(held.nats, previous, next);
     // Newer than what the servers hold, even within the same second: a server keeps the newer one.
     const jwt = signJwt(target.name, target.publicKey, claims, target.operatorSeed, held.iat + 1);
     await pushEverywhere(target, jwt);
-    return jwt;
   });
 }

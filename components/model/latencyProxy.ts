@@ -12,7 +12,7 @@
  * Regional routes stay direct: a region's own replicas are close to each other.
  */
 import { Duration, parseDuration } from "./durations";
-import { Addressing, HostPort } from "./endpoints";
+import { Addressing, HostPort, hostPort } from "./endpoints";
 import { allServers, SuperClusterPlan } from "./plan";
 import { regionAddressing, RegionLink, RegionNetworkPlan } from "./regionNetwork";
 import { problemList } from "./validation";
@@ -88,20 +88,14 @@ export function planLatencyProxies(
   network: RegionNetworkPlan,
   latencyMs: number,
 ): LatencyProxyPlan[] {
-  const direct = regionAddressing(superCluster, network);
-  const proxied = proxiedAddressing(superCluster, network);
+  const addressing = proxiedAddressing(superCluster, network);
   const servers = allServers(superCluster);
   return network.regions.map((link) => {
     const ports: ProxiedPort[] = [];
     for (const server of servers.filter((s) => s.region === link.region)) {
-      const { host, gateway, cluster } = direct(server);
-      const { advertise } = proxied(server);
+      const { host, gateway, cluster, advertise } = addressing(server);
       const proxy = (kind: string, front: HostPort, port: number) =>
-        ports.push({
-          name: `${kind}-${server.name}`,
-          listen: `${front.host}:${front.port}`,
-          upstream: `${host}:${port}`,
-        });
+        ports.push({ name: `${kind}-${server.name}`, listen: hostPort(front), upstream: `${host}:${port}` });
       if (advertise?.gateway) proxy("gateway", advertise.gateway, gateway);
       if (advertise?.cluster) proxy("route", advertise.cluster, cluster);
     }

@@ -131,21 +131,20 @@ export const operatorClaims = (systemAccount: string): OperatorClaims => ({
  * replica count ("R1", "R3"), else JetStream without limits.
  */
 export function accountClaims(jetstream: false | Record<string, TierLimits>): AccountClaims {
-  const disabled = { ...jetStreamLimits(), mem_storage: 0, disk_storage: 0, streams: 0, consumer: 0 };
-  const tiers = jetstream === false ? {} : jetstream;
-  const limits: AccountLimitsClaims =
-    jetstream === false
-      ? { ...UNLIMITED_CORE, ...disabled }
-      : Object.keys(tiers).length === 0
-        ? { ...UNLIMITED_CORE, ...jetStreamLimits() }
-        : {
-            ...UNLIMITED_CORE,
-            ...disabled,
-            tiered_limits: Object.fromEntries(
-              Object.entries(tiers).map(([tier, l]) => [tier, jetStreamLimits(l)]),
-            ),
-          };
-  return { type: "account", version: 2, limits };
+  const account = (limits: Omit<AccountLimitsClaims, keyof typeof UNLIMITED_CORE>): AccountClaims => ({
+    type: "account",
+    version: 2,
+    limits: { ...UNLIMITED_CORE, ...limits },
+  });
+  // Untiered limits at zero mean no JetStream, unless tiers give it.
+  const none = { ...jetStreamLimits(), mem_storage: 0, disk_storage: 0, streams: 0, consumer: 0 };
+  if (jetstream === false) return account(none);
+  const tiers = Object.entries(jetstream);
+  if (tiers.length === 0) return account(jetStreamLimits());
+  return account({
+    ...none,
+    tiered_limits: Object.fromEntries(tiers.map(([tier, limits]) => [tier, jetStreamLimits(limits)])),
+  });
 }
 
 export const userClaims = (pub: SubjectPermission = {}, sub: SubjectPermission = {}): UserClaims => ({

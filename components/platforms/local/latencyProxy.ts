@@ -3,11 +3,10 @@
  * model/latencyProxy.ts, and sets its delay through toxiproxy's HTTP API. Only Node built-ins and
  * model code: Pulumi's closure serializer carries these functions into dynamic providers.
  */
-import * as childProcess from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { LatencyProxyPlan } from "../../model/latencyProxy";
-import { livePids, stopProcess } from "./procfs";
+import { DetachedProcess, livePids, spawnDetached, stopProcess } from "./procfs";
 import { addRegionAddress, namespaceLauncher } from "./regionNetwork";
 
 export const TOXIPROXY_EXECUTABLE = "toxiproxy-server";
@@ -120,10 +119,14 @@ export async function observedLatency(plan: LatencyProxyPlan): Promise<number | 
   return delays.size === 1 ? [...delays][0] : undefined;
 }
 
-async function waitForApi(plan: LatencyProxyPlan, exited: () => boolean, logFile: string, timeoutMs: number) {
+async function waitForApi(
+  plan: LatencyProxyPlan,
+  proxy: DetachedProcess,
+  logFile: string,
+  timeoutMs: number,
+) {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (exited()) break;
+  while (Date.now() < deadline && proxy.ended() === undefined) {
     try {
       if ((await api(plan, "GET", "/version")).ok) return;
     } catch {
@@ -134,9 +137,12 @@ async function waitForApi(plan: LatencyProxyPlan, exited: () => boolean, logFile
   const log = fs.existsSync(logFile)
     ? fs.readFileSync(logFile, "utf8").trim().split("\n").slice(-10).join("\n")
     : "";
-  throw new Error(
-    `the latency proxy of ${plan.region} ${exited() ? "exited during start-up" : `did not answer on ${plan.apiUrl} within ${timeoutMs} ms`}:\n${log}`,
-  );
+  const ended = proxy.ended();
+  const why =
+    ended !== undefined
+      ? `${ended} during start-up`
+      : `did not answer on ${plan.apiUrl} within ${timeoutMs} ms`;
+  throw new Error(`the latency proxy of ${plan.region} ${why}:\n${log}`);
 }
 
 /**
@@ -166,30 +172,23 @@ export async function startLatencyProxy(
   await stopLatencyProxy(dir);
   await addRegionAddress(plan, plan.address);
 
-  const output = fs.openSync(files.logFile, "w");
-  const [command, ...args] = [
-    ...namespaceLauncher(plan.namespace),
-    binary,
-    "-host",
-    plan.address,
-    "-port",
-    String(new URL(plan.apiUrl).port),
-    "-config",
-    files.configFile,
-  ];
-  const child = childProcess.spawn(command, args, {
-    detached: true,
-    stdio: ["ignore", output, output],
+  const child = spawnDetached(
+    [
+      ...namespaceLauncher(plan.namespace),
+      binary,
+      "-host",
+      plan.address,
+      "-port",
+      String(new URL(plan.apiUrl).port),
+      "-config",
+      files.configFile,
+    ],
+    files.logFile,
     // Its default, debug, logs every API request.
-    env: { ...process.env, LOG_LEVEL: "info" },
-  });
-  fs.closeSync(output);
-  let exited = false;
-  child.on("exit", () => (exited = true));
-  child.on("error", () => (exited = true));
-  child.unref();
+    { ...process.env, LOG_LEVEL: "info" },
+  );
   try {
-    await waitForApi(plan, () => exited, files.logFile, timeoutMs);
+    await waitForApi(plan, child, files.logFile, timeoutMs);
     await applyLatency(plan);
     if ((await observedLatency(plan)) !== plan.latencyMs) {
       throw new Error(
@@ -200,7 +199,7 @@ export async function startLatencyProxy(
     await stopLatencyProxy(dir);
     throw e;
   }
-  return child.pid as number;
+  return child.pid;
 }
 
 export const stopLatencyProxy = (dir: string): Promise<void> =>

@@ -27,7 +27,7 @@ export interface LocalClusterArgs {
   healthTimeoutMs?: number;
 }
 
-const DEFAULT_START_TIMEOUT_MS = 30_000;
+export const DEFAULT_START_TIMEOUT_MS = 30_000;
 const DEFAULT_HEALTH_TIMEOUT_MS = 60_000;
 
 /** `nats-global:local:Cluster`: a cluster's servers as nats-server processes on loopback. */

@@ -2,13 +2,12 @@
  * Control of detached nats-server processes. Only Node built-ins: these functions are serialized
  * into the dynamic provider by Pulumi's closure serializer and run in the provider process.
  */
-import * as childProcess from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { NatsServerConfig } from "../../model/serverConfig";
 import { writeFinalConfig } from "./configFiles";
 import { healthProblem } from "./health";
-import { livePids, stopProcess } from "./procfs";
+import { livePids, spawnDetached, stopProcess } from "./procfs";
 
 export interface ServerFilesLayout {
   dir: string;
@@ -99,26 +98,16 @@ export async function startServer(request: StartRequest): Promise<number> {
   // ports: this one replaces it.
   await stopServer(request.dir, STOP_GRACE_MS);
 
-  const output = fs.openSync(files.consoleFile, "w");
-  const [command, ...args] = [...(request.launcher ?? []), request.binary, "-c", files.configFile];
-  const child = childProcess.spawn(command, args, {
-    detached: true,
-    stdio: ["ignore", output, output],
-  });
-  fs.closeSync(output);
-  let exited = false;
-  child.on("exit", () => (exited = true));
-  let spawnError: Error | undefined;
-  child.on("error", (e) => (spawnError = e));
-  child.unref();
-
+  const child = spawnDetached(
+    [...(request.launcher ?? []), request.binary, "-c", files.configFile],
+    files.consoleFile,
+  );
   const deadline = Date.now() + request.timeoutMs;
   while (Date.now() < deadline) {
-    if (spawnError !== undefined) throw new Error(`could not start ${command}: ${spawnError.message}`);
-    if (exited) {
-      throw new Error(`nats-server exited during start-up:\n${serverErrorText(files)}`);
-    }
-    if ((await healthProblem(request.monitorUrl, true)) === undefined) return child.pid as number;
+    const ended = child.ended();
+    if (ended !== undefined)
+      throw new Error(`nats-server ${ended} during start-up:\n${serverErrorText(files)}`);
+    if ((await healthProblem(request.monitorUrl, true)) === undefined) return child.pid;
     await sleep(100);
   }
   await stopServer(request.dir, 5000);
