@@ -55,7 +55,7 @@ export = async () => {
         virtualStreams: given,
         generation: app.generation,
       });
-      return pulumi.all([region, user.creds]);
+      return pulumi.all([region, user.credentials]);
     });
     return pulumi.all([app.name, pulumi.all(byRegion).apply((e) => Object.fromEntries(e))]);
   });
@@ -65,7 +65,7 @@ export = async () => {
       .all(virtualStreams.map((vs) => vs.appConfig))
       .apply((configs) => Object.fromEntries(configs.map((c, i) => [virtualStreams[i].plan.name, c]))),
     credentials: superCluster.appCredentials,
-    // Per application and region, the content of a `.creds` file: a secret.
+    // Per application and region, the content of a `.creds` file and the CA to trust: a secret.
     users: pulumi.secret(pulumi.all(users).apply((entries) => Object.fromEntries(entries))),
     // What `npm run partition` and `npm run heal` cut and mend (with network: namespaces).
     ...(superCluster.network ? { network: superCluster.network } : {}),

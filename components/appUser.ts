@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { AppCredentials } from "./jetstream/clientAuth";
 import { regionPermissions } from "./model/security/permissions";
 import { problemList } from "./model/validation";
 import { planned } from "./specErrors";
@@ -18,10 +19,12 @@ export interface AppUserArgs {
 /**
  * `nats-global:index:AppUser`: the credentials of one application in one region (operator mode),
  * allowed exactly what it needs for its virtual streams there: publishing where the region writes,
- * consuming and inspecting the region's read streams, acking, its inbox. `creds` is a secret.
+ * consuming and inspecting the region's read streams, acking, its inbox. `creds` is a secret;
+ * `credentials` adds the CA to trust, as `connectionAuth` takes them.
  */
 export class AppUser extends pulumi.ComponentResource {
   readonly creds: pulumi.Output<string>;
+  readonly credentials: pulumi.Output<AppCredentials>;
   readonly publicKey: pulumi.Output<string>;
 
   constructor(name: string, args: AppUserArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -46,6 +49,11 @@ export class AppUser extends pulumi.ComponentResource {
       generation: args.generation,
     });
     this.creds = user.creds;
+    this.credentials = pulumi.secret(
+      pulumi
+        .all([user.creds, args.superCluster.tlsCa])
+        .apply(([creds, ca]) => ({ creds, ...(ca !== undefined ? { ca } : {}) })),
+    );
     this.publicKey = user.publicKey;
     this.registerOutputs({ publicKey: this.publicKey });
   }

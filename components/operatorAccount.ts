@@ -3,6 +3,7 @@ import { NKeyPair } from "./credentials/nkeyPair";
 import { credsOf, OperatorIdentity } from "./credentials/operatorIdentity";
 import { SignedJwt } from "./credentials/signedJwt";
 import type { AccountTarget } from "./jetstream/accountClaims";
+import type { ConnectionSpec } from "./jetstream/connection";
 import { AccountPartResource } from "./jetstream/accountPartProvider";
 import { UserRevocation } from "./jetstream/userRevocationProvider";
 import { MappingTable } from "./model/mappings";
@@ -12,8 +13,8 @@ import { UserPermissions } from "./model/security/permissions";
 
 /** What changing the application account needs from the super-cluster whose servers hold it. */
 export interface AccountHost {
-  /** Every client URL of the super-cluster: pushes and lookups may go through any server. */
-  clientUrls: pulumi.Output<string[]>;
+  /** Every client URL of the super-cluster (pushes and lookups may go through any server), and its CA. */
+  reach: pulumi.Output<Pick<ConnectionSpec, "servers" | "tls">>;
   /** How many servers must hold a change. */
   serverCount: number;
   /** Changes wait for these (the servers). */
@@ -35,12 +36,12 @@ export class OperatorAccount {
     private readonly host: AccountHost,
   ) {
     this.target = pulumi
-      .all([host.clientUrls, identity.systemCreds, identity.operatorSeed, identity.appAccount.publicKey])
-      .apply(([servers, credentials, operatorSeed, publicKey]) => ({
+      .all([host.reach, identity.systemCreds, identity.operatorSeed, identity.appAccount.publicKey])
+      .apply(([reach, credentials, operatorSeed, publicKey]) => ({
         name: identity.appAccount.name,
         publicKey,
         operatorSeed,
-        connection: { servers, credentials },
+        connection: { ...reach, credentials },
         servers: host.serverCount,
       }));
   }

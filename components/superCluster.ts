@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { GeneratedPassword } from "./credentials/generatedPassword";
 import { allServers, planSuperCluster, ServerPlan, SuperClusterPlan } from "./model/plan";
-import { loopbackAddressing } from "./model/endpoints";
+import { Addressing, loopbackAddressing } from "./model/endpoints";
+import { ServerTlsPems } from "./model/security/tls";
 import { Duration } from "./model/durations";
 import { latencyMilliseconds, planLatencyProxies, proxiedAddressing } from "./model/latencyProxy";
 import { LatencyProxy } from "./platforms/local/latencyProxyProvider";
@@ -35,6 +36,7 @@ import { AccountMappings } from "./platforms/local/mappingsProvider";
 import { Stream, StreamArgs } from "./jetstream/stream";
 import { subjectsOverlap } from "./model/subjects";
 import { DataDir } from "./platforms/local/dataDirProvider";
+import { createServerTls, ServerTls, TlsArgs } from "./serverTls";
 
 export interface CredentialsArgs {
   user?: string;
@@ -77,6 +79,11 @@ export interface SecurityArgs {
    * memoryStore and fileStore in bytes, streams, consumers; unlimited when left out.
    */
   accountLimits?: Record<string, TierLimits>;
+  /**
+   * TLS on client, route and gateway links, with certificates from a CA of the stack's or yours.
+   * On by default in operator mode, off in static mode; `false` turns it off.
+   */
+  tls?: TlsArgs | false;
 }
 
 export interface SuperClusterArgs extends TopologySpec {
@@ -114,6 +121,8 @@ export class SuperCluster extends pulumi.ComponentResource {
    * user and password, or in operator mode an unrestricted user's `.creds`.
    */
   readonly appCredentials: pulumi.Output<AppCredentials>;
+  /** With TLS on: the CA certificate (PEM, public) that clients verify the servers against. */
+  readonly tlsCa: pulumi.Output<string> | undefined;
   /** Operator mode: the application account, as the program changes it. */
   private readonly account: OperatorAccount | undefined;
   private readonly localClusters: LocalCluster[];
@@ -137,10 +146,6 @@ export class SuperCluster extends pulumi.ComponentResource {
     const staticAuth = operator === undefined ? this.authPlan(name, args) : undefined;
     const auth: pulumi.Output<AuthPlan | OperatorAuth> =
       operator?.auth ?? (staticAuth as pulumi.Output<AuthPlan>);
-    this.appCredentials = pulumi.secret(
-      operator?.adminCreds.apply((creds): AppCredentials => ({ creds })) ??
-        (staticAuth as pulumi.Output<AuthPlan>).apply((a): AppCredentials => a.app),
-    );
     const dataDir = args.local
       ? new DataDir(`${name}-data`, { path: args.local.dataDir }, { parent: this })
       : undefined;
@@ -172,6 +177,16 @@ export class SuperCluster extends pulumi.ComponentResource {
             dependsOn: networkResource,
           })
         : [];
+    const tls = this.serverTls(name, args, addressing);
+    this.tlsCa = tls?.caPem;
+    const presented: pulumi.Output<AppCredentials> =
+      operator?.adminCreds.apply((creds) => ({ creds })) ??
+      (staticAuth as pulumi.Output<AuthPlan>).apply((a) => a.app);
+    this.appCredentials = pulumi.secret(
+      pulumi
+        .all([presented, this.tlsCa])
+        .apply(([who, ca]) => ({ ...who, ...(ca !== undefined ? { ca } : {}) })),
+    );
     const launcher =
       network && ((server: ServerPlan) => namespaceLauncher(regionLink(network, server.region).namespace));
     this.localClusters = this.plan.clusters.map(
@@ -184,6 +199,7 @@ export class SuperCluster extends pulumi.ComponentResource {
             addressing,
             launcher,
             auth,
+            tls: tls && ((server: ServerPlan) => tls.pems.get(server.name) as pulumi.Output<ServerTlsPems>),
             dataDir: (dataDir as DataDir).path,
             natsServerBinary: binary,
             limits,
@@ -212,7 +228,10 @@ export class SuperCluster extends pulumi.ComponentResource {
       );
     if (operator !== undefined) {
       this.account = new OperatorAccount(operator, {
-        clientUrls: this.clusters.apply((c) => Object.values(c).flatMap((info) => info.clientUrls)),
+        reach: pulumi.all([this.clusters, this.tlsCa]).apply(([clusters, ca]) => ({
+          servers: Object.values(clusters).flatMap((info) => info.clientUrls),
+          ...(ca !== undefined ? { tls: { ca } } : {}),
+        })),
         serverCount: allServers(this.plan).length,
         dependsOn: this.localClusters,
         resident: this.residentOptions(),
@@ -275,6 +294,7 @@ export class SuperCluster extends pulumi.ComponentResource {
     return pulumi.all([this.clusters, this.appCredentials]).apply(([clusters, app]) => ({
       servers: clusters[cluster].clientUrls,
       ...("creds" in app ? { credentials: app.creds } : { user: app.user, password: app.password }),
+      ...(app.ca !== undefined ? { tls: { ca: app.ca } } : {}),
     }));
   }
 
@@ -341,6 +361,13 @@ export class SuperCluster extends pulumi.ComponentResource {
       );
     }
     return this.account.user(name, permissions, opts);
+  }
+
+  /** Certificates for every server, when TLS is on: by default in operator mode. */
+  private serverTls(name: string, args: SuperClusterArgs, addressing: Addressing): ServerTls | undefined {
+    const tls = args.security?.tls;
+    if (tls === false || (tls === undefined && args.security?.mode !== "operator")) return undefined;
+    return planned(() => createServerTls(name, tls ?? {}, allServers(this.plan), addressing, this));
   }
 
   private authPlan(name: string, args: SuperClusterArgs): pulumi.Output<AuthPlan> {

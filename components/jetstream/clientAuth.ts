@@ -1,16 +1,20 @@
 import type { ConnectionOptions } from "@nats-io/nats-core";
 import type { UserCredentials } from "../model/serverConfig";
 
-/** Static mode: a user and password. Operator mode: the content of a user's `.creds` file. */
-export type AppCredentials = UserCredentials | { creds: string };
+/**
+ * What a client presents and trusts: in static mode a user and password, in operator mode the
+ * content of a user's `.creds` file; with TLS on, the CA certificate (PEM) the servers' come from.
+ */
+export type AppCredentials = (UserCredentials | { creds: string }) & { ca?: string };
 
-/** The nats.js connect options that present `credentials` (the stack output `credentials`). */
+/** The nats.js connect options for `credentials` (the stack outputs `credentials` and `users`). */
 export function connectionAuth(
   credentials: AppCredentials,
-): Pick<ConnectionOptions, "user" | "pass" | "authenticator"> {
+): Pick<ConnectionOptions, "user" | "pass" | "authenticator" | "tls"> {
+  const tls = credentials.ca !== undefined ? { tls: { ca: credentials.ca } } : {};
   if ("creds" in credentials) {
     const core = require("@nats-io/nats-core") as typeof import("@nats-io/nats-core");
-    return { authenticator: core.credsAuthenticator(new TextEncoder().encode(credentials.creds)) };
+    return { authenticator: core.credsAuthenticator(new TextEncoder().encode(credentials.creds)), ...tls };
   }
-  return { user: credentials.user, pass: credentials.password };
+  return { user: credentials.user, pass: credentials.password, ...tls };
 }

@@ -53,4 +53,9 @@ export const gatewayAddress = (e: Endpoint): HostPort =>
 export const hostPort = (a: HostPort): string => `${a.host}:${a.port}`;
 export const routeUrl = (e: Endpoint): string => `nats-route://${hostPort(routeAddress(e))}`;
 export const gatewayUrl = (e: Endpoint): string => `nats://${hostPort(gatewayAddress(e))}`;
-export const monitorUrl = (e: Endpoint): string => `http://${e.host}:${e.monitor}`;
+export const isLoopback = (host: string): boolean =>
+  host.startsWith("127.") || host === "::1" || host === "localhost";
+/** With TLS, monitoring stays plain HTTP only where nothing but this machine reaches it. */
+export const monitorOverHttps = (e: Endpoint, tls: boolean): boolean => tls && !isLoopback(e.bind);
+export const monitorUrl = (e: Endpoint, tls = false): string =>
+  `${monitorOverHttps(e, tls) ? "https" : "http"}://${e.host}:${e.monitor}`;

@@ -1,5 +1,6 @@
-import { Addressing, gatewayUrl, hostPort, routeUrl } from "./endpoints";
+import { Addressing, gatewayUrl, hostPort, monitorOverHttps, routeUrl } from "./endpoints";
 import { ServerPlan, SuperClusterPlan } from "./plan";
+import { TlsBlock, tlsBlock, TlsFiles } from "./security/tls";
 
 export const APP_ACCOUNT = "APP";
 export const SYSTEM_ACCOUNT = "SYS";
@@ -62,13 +63,19 @@ export interface ServerFiles {
   pidFile?: string;
   /** Operator mode: where the server keeps the account JWTs it resolves (default storeDir/jwt). */
   resolverDir?: string;
+  /** With TLS: the CA, certificate and key the server presents and checks peers against. */
+  tls?: TlsFiles;
 }
 
 /** nats-server's configuration, in the JSON form the server accepts; keys as the server spells them. */
 export interface NatsServerConfig {
   server_name: string;
   listen: string;
-  http: string;
+  /** Monitoring over plain HTTP, on loopback only when TLS is on; else over HTTPS. */
+  http?: string;
+  https?: string;
+  /** Client connections: TLS required, clients verify the server against the CA. */
+  tls?: TlsBlock;
   server_tags: string[];
   log_file?: string;
   pid_file?: string;
@@ -85,11 +92,12 @@ export interface NatsServerConfig {
     max_file_store: number;
     unique_tag: string;
   };
-  cluster: { name: string; listen: string; advertise?: string; routes: string[] };
+  cluster: { name: string; listen: string; advertise?: string; routes: string[]; tls?: TlsBlock };
   gateway: {
     name: string;
     listen: string;
     advertise?: string;
+    tls?: TlsBlock;
     gateways: { name: string; urls: string[] }[];
   };
   /** Static mode: accounts and their users. */
@@ -128,7 +136,7 @@ export function renderServerConfig(server: ServerPlan, inputs: RenderInputs): Na
   const config: NatsServerConfig = {
     server_name: server.name,
     listen: `${self.bind}:${self.client}`,
-    http: `${self.bind}:${self.monitor}`,
+    [monitorOverHttps(self, files.tls !== undefined) ? "https" : "http"]: `${self.bind}:${self.monitor}`,
     server_tags: server.tags,
     jetstream: {
       store_dir: files.storeDir,
@@ -156,6 +164,12 @@ export function renderServerConfig(server: ServerPlan, inputs: RenderInputs): Na
   };
   if (self.advertise?.cluster !== undefined) config.cluster.advertise = hostPort(self.advertise.cluster);
   if (self.advertise?.gateway !== undefined) config.gateway.advertise = hostPort(self.advertise.gateway);
+  if (files.tls !== undefined) {
+    config.tls = tlsBlock(files.tls, false);
+    // Mutual TLS: a route or gateway peer proves it holds a certificate from the same CA.
+    config.cluster.tls = tlsBlock(files.tls, true);
+    config.gateway.tls = tlsBlock(files.tls, true);
+  }
   if (files.logFile !== undefined) config.log_file = files.logFile;
   if (files.pidFile !== undefined) config.pid_file = files.pidFile;
   return config;

@@ -1,13 +1,19 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
+import * as childProcess from "child_process";
 import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
 import * as path from "path";
-import { connectionAuth } from "../../components/jetstream/clientAuth";
-import { eventually } from "../support/monitor";
+import * as tls from "tls";
+import { AppCredentials, connectionAuth } from "../../components/jetstream/clientAuth";
+import { createCertificateAuthority, issueServerCertificate } from "../../components/credentials/x509";
+import { eventually, monitor } from "../support/monitor";
 import { killAll, natsServerPids } from "../support/processes";
 import { TestStack } from "../support/stackRunner";
 import { seedTopology } from "../support/topologies";
+import { tool } from "../support/tools";
 
 jest.setTimeout(900_000);
 
@@ -24,7 +30,48 @@ const BASE = {
   ],
 };
 
-type Users = Record<string, Record<string, string>>;
+/** After the revocation and mapping tests: audit removed, baz added. */
+const GROWN = {
+  ...BASE,
+  applications: [BASE.applications[0]],
+  virtualStreams: [...BASE.virtualStreams, { name: "baz", consistency: "eventual" }],
+};
+/** A server outside the stack, on ports past the stack's 12 servers of each kind. */
+const ROGUE_PORTS = { client: 25290, cluster: 25390, gateway: 25490, monitor: 25590 };
+
+interface Varz {
+  start: string;
+  config_load_time: string;
+  tls_required?: boolean;
+  tls_cert_not_after?: string;
+  cluster: { tls_cert_not_after?: string; tls_verify?: boolean };
+  gateway: { tls_cert_not_after?: string; tls_verify?: boolean };
+}
+
+/** Opens a TLS connection to a route or gateway port presenting `cert`; resolves with its local port once closed. */
+function presentCertificate(
+  port: number,
+  caPem: string,
+  cert: { certPem: string; keyPem: string },
+): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({
+      host: "127.0.0.1",
+      port,
+      servername: "localhost",
+      ca: caPem,
+      cert: cert.certPem,
+      key: cert.keyPem,
+    });
+    let localPort = 0;
+    socket.on("connect", () => (localPort = socket.localPort ?? 0));
+    socket.on("error", () => undefined);
+    socket.on("close", () => resolve(localPort));
+    setTimeout(() => socket.destroy(), 10_000);
+  });
+}
+
+type Users = Record<string, Record<string, AppCredentials>>;
 interface Cluster {
   clientUrls: string[];
   monitorUrls: string[];
@@ -45,7 +92,7 @@ describe("operator mode: per-region users, revocation and mappings as account JW
     const nc = await connect({
       servers: clusters[cluster].clientUrls,
       reconnect,
-      ...connectionAuth({ creds: users[app][region] }),
+      ...connectionAuth(users[app][region]),
     });
     connections.push(nc);
     return nc;
@@ -137,7 +184,7 @@ describe("operator mode: per-region users, revocation and mappings as account JW
       const refused = await connect({
         servers: server,
         reconnect: false,
-        ...connectionAuth({ creds: audit.west }),
+        ...connectionAuth(audit.west),
       }).then(
         (nc) => nc.close().then(() => "connected"),
         (e: Error) => e.message,
@@ -155,16 +202,12 @@ describe("operator mode: per-region users, revocation and mappings as account JW
 
   it("changes mappings on every server by a pushed account JWT: no restart, no file", async () => {
     const pidsBefore = natsServerPids(stack.dataDir).sort();
-    const grown = new TestStack("e2e-security", {
-      ...BASE,
-      applications: [BASE.applications[0]],
-      virtualStreams: [...BASE.virtualStreams, { name: "baz", consistency: "eventual" }],
-    });
+    const grown = new TestStack("e2e-security", GROWN);
     const started = Date.now();
     const up = await grown.run("up", 300_000);
     const upMs = Date.now() - started;
     expect({ code: up.code, output: up.code === 0 ? "" : up.output }).toEqual({ code: 0, output: "" });
-    const admin = stack.outputs(true).credentials as { creds: string };
+    const admin = stack.outputs(true).credentials as AppCredentials;
     for (const region of REGIONS) {
       const nc = await connect({ servers: clusters[region].clientUrls, ...connectionAuth(admin) });
       connections.push(nc);
@@ -180,5 +223,156 @@ describe("operator mode: per-region users, revocation and mappings as account JW
       .readdirSync(stack.dataDir, { recursive: true, encoding: "utf8" })
       .filter((f) => f.split(path.sep).includes("mappings"));
     expect(mappingFiles).toEqual([]);
+  });
+
+  it("refuses, in the server's own words, a client that does not speak TLS", async () => {
+    const { localPort, info } = await new Promise<{ localPort: number; info: string }>((resolve, reject) => {
+      const socket = net.connect(25222, "127.0.0.1");
+      let localPort = 0;
+      socket.on("connect", () => (localPort = socket.localPort ?? 0));
+      let received = "";
+      socket.on("data", (data) => {
+        received += data.toString();
+        if (received.includes("\r\n")) socket.write('CONNECT {"verbose":true}\r\nPING\r\n');
+      });
+      socket.on("error", reject);
+      socket.on("close", () => resolve({ localPort, info: received }));
+      setTimeout(() => socket.destroy(new Error("the server kept a plain-text client for 10 s")), 10_000);
+    });
+    expect(info).toMatch(/"tls_required":true/);
+    const closed = await eventually("the server's record of the refused connection", async () => {
+      const connz = await monitor<{ connections: { port: number; reason?: string }[] }>(
+        clusters.west.monitorUrls[0],
+        "connz?state=closed&limit=1024",
+      );
+      return connz.connections.find((c) => c.port === localPort);
+    });
+    expect(closed.reason).toBe("TLS Handshake Failure");
+  });
+
+  it("refuses a route and a gateway whose certificate another CA signed", async () => {
+    const stackCa = (stack.outputs(true).credentials as AppCredentials).ca as string;
+    const foreignCa = await createCertificateAuthority("foreign CA", 3_600_000);
+    const names = { ipAddresses: ["127.0.0.1"], dnsNames: ["localhost"] };
+    const rogueCert = await issueServerCertificate(foreignCa, "rogue", names, 3_600_000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-rogue-"));
+    const file = (name: string, text: string) => {
+      fs.writeFileSync(path.join(dir, name), text, { mode: 0o600 });
+      return path.join(dir, name);
+    };
+    // It trusts the stack's CA, so that only the stack's verdict on its certificate is tested.
+    const rogueTls = {
+      ca_file: file("ca.pem", stackCa),
+      cert_file: file("cert.pem", rogueCert.certPem),
+      key_file: file("key.pem", rogueCert.keyPem),
+      verify: true,
+      timeout: 10,
+    };
+    const westLog = path.join(stack.dataDir, "west-1", "nats-server.log");
+    const logBefore = fs.readFileSync(westLog, "utf8").length;
+    const config = {
+      server_name: "rogue",
+      listen: `127.0.0.1:${ROGUE_PORTS.client}`,
+      http: `127.0.0.1:${ROGUE_PORTS.monitor}`,
+      // A cluster of its own (a gateway must carry its cluster's name) whose route dials west-1.
+      cluster: {
+        name: "rogue",
+        listen: `127.0.0.1:${ROGUE_PORTS.cluster}`,
+        routes: ["nats-route://127.0.0.1:25322"],
+        tls: rogueTls,
+      },
+      gateway: {
+        name: "rogue",
+        listen: `127.0.0.1:${ROGUE_PORTS.gateway}`,
+        gateways: [{ name: "west", urls: ["nats://127.0.0.1:25422"] }],
+        tls: rogueTls,
+      },
+    };
+    const rogue = childProcess.spawn(
+      tool("nats-server"),
+      ["-c", file("rogue.json", JSON.stringify(config))],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let rogueOutput = "";
+    rogue.stdout.on("data", (d) => (rogueOutput += d));
+    rogue.stderr.on("data", (d) => (rogueOutput += d));
+    try {
+      // A server offers only a certificate that the peer's CA list names: the rogue's goes unsent.
+      const refusals = await eventually("west-1's refusals of the rogue route and gateway", async () => {
+        if (rogue.exitCode !== null) throw new Error(`the rogue server exited: ${rogueOutput}`);
+        const lines = fs.readFileSync(westLog, "utf8").slice(logBefore).split("\n");
+        const route = lines.find((l) => /TLS route handshake error/.test(l));
+        const gateway = lines.find((l) => /TLS gateway handshake error/.test(l));
+        return route && gateway ? { route, gateway } : undefined;
+      });
+      expect(refusals.route).toMatch(/client didn't provide a certificate/);
+      expect(refusals.gateway).toMatch(/client didn't provide a certificate/);
+      const rogueMonitor = `http://127.0.0.1:${ROGUE_PORTS.monitor}`;
+      expect((await monitor<{ num_routes: number }>(rogueMonitor, "routez")).num_routes).toBe(0);
+      const westMonitor = clusters.west.monitorUrls[0];
+      const westRoutes = await monitor<{ routes: { remote_name: string }[] }>(westMonitor, "routez");
+      expect(westRoutes.routes.map((r) => r.remote_name)).not.toContain("rogue");
+      const westGateways = await monitor<{ inbound_gateways: Record<string, unknown> }>(
+        westMonitor,
+        "gatewayz",
+      );
+      expect(Object.keys(westGateways.inbound_gateways)).not.toContain("rogue");
+      // Presented anyway, the certificate is refused for its issuer.
+      for (const [kind, port] of [
+        ["route", 25322],
+        ["gateway", 25422],
+      ] as const) {
+        const localPort = await presentCertificate(port, stackCa, rogueCert);
+        const refusal = await eventually(`west-1's refusal of the ${kind} certificate`, async () =>
+          fs
+            .readFileSync(westLog, "utf8")
+            .slice(logBefore)
+            .split("\n")
+            .find((l) => l.includes(`:${localPort} `) && l.includes(`TLS ${kind} handshake error`)),
+        );
+        expect(refusal).toMatch(/certificate signed by unknown authority \(CN=rogue/);
+      }
+    } finally {
+      rogue.kill("SIGKILL");
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("renews every server's certificates by reload when their validity changes: no restart, links stay up", async () => {
+    const monitors = Object.values(clusters).flatMap((c) => c.monitorUrls);
+    const varz = () => Promise.all(monitors.map((url) => monitor<Varz>(url, "varz")));
+    const before = await varz();
+    const pidsBefore = natsServerPids(stack.dataDir).sort();
+    const renewed = new TestStack("e2e-security", { ...GROWN, security: { tls: { validity: "1000h" } } });
+    const started = Date.now();
+    const up = await renewed.run("up", 300_000);
+    expect({ code: up.code, output: up.code === 0 ? "" : up.output }).toEqual({ code: 0, output: "" });
+    const after = await varz();
+    const expected = started + 1000 * 3_600_000;
+    after.forEach((server, i) => {
+      expect(server.start).toBe(before[i].start);
+      expect(server.config_load_time).not.toBe(before[i].config_load_time);
+      expect(server.cluster.tls_verify).toBe(true);
+      expect(server.gateway.tls_verify).toBe(true);
+      for (const notAfter of [
+        server.tls_cert_not_after,
+        server.cluster.tls_cert_not_after,
+        server.gateway.tls_cert_not_after,
+      ]) {
+        // Within the minute the up took, give or take the certificate's whole seconds.
+        expect(Math.abs(Date.parse(notAfter as string) - expected)).toBeLessThan(120_000);
+      }
+    });
+    expect(natsServerPids(stack.dataDir).sort()).toEqual(pidsBefore);
+    // New connections are made with the new certificates: a client still trusts the same CA.
+    const nc = await userConnection("orders", "east");
+    expect((await jetstream(nc).publish("foo.renewed", "after renewal")).stream).toBe("foo-write-east");
+    for (const url of monitors) {
+      await eventually(`${url} healthy after the renewal`, async () =>
+        (await fetch(`${url}/healthz`)).ok ? true : undefined,
+      );
+    }
   });
 });

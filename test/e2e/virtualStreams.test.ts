@@ -42,7 +42,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
   let clients: RegionClients;
   let apps: AppConfigs;
   let credentials: AppCredentials;
-  let users: Record<string, Record<string, string>>;
+  let users: Record<string, Record<string, AppCredentials>>;
   const connections: Awaited<ReturnType<typeof connect>>[] = [];
 
   const client = (region: string) => clients.client(region);
@@ -145,7 +145,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
 
   it("works with the nats CLI as the client, with each region's user: req, stream info, consumers", () => {
     const nats = (region: string, ...args: string[]) => {
-      const auth = natsCliAuth({ creds: users.app[region] });
+      const auth = natsCliAuth(users.app[region]);
       const result = spawnSync(
         tool("nats"),
         [`--server=${apps.foo[region].clientUrls.join(",")}`, ...auth, ...args],

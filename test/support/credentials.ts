@@ -11,21 +11,26 @@ export function secretOf(credentials: AppCredentials): string {
   return seed;
 }
 
-const credsFiles = new Map<string, string>();
+const privateFiles = new Map<string, string>();
 
-/**
- * The nats CLI's flags for `credentials`; a `.creds` file is written once per content to a private
- * temporary folder, removed when the test process exits.
- */
-export function natsCliAuth(credentials: AppCredentials): string[] {
-  if (!("creds" in credentials)) return [`--user=${credentials.user}`, `--password=${credentials.password}`];
-  let file = credsFiles.get(credentials.creds);
+/** A file holding `text`, written once per content to a private folder removed when the test process exits. */
+function privateFile(name: string, text: string): string {
+  let file = privateFiles.get(text);
   if (file === undefined) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-creds-"));
     process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
-    file = path.join(dir, "user.creds");
-    fs.writeFileSync(file, credentials.creds, { mode: 0o600 });
-    credsFiles.set(credentials.creds, file);
+    file = path.join(dir, name);
+    fs.writeFileSync(file, text, { mode: 0o600 });
+    privateFiles.set(text, file);
   }
-  return [`--creds=${file}`];
+  return file;
+}
+
+/** The nats CLI's flags for `credentials`: the user, and with TLS the CA it verifies servers against. */
+export function natsCliAuth(credentials: AppCredentials): string[] {
+  const trust = credentials.ca !== undefined ? [`--tlsca=${privateFile("ca.pem", credentials.ca)}`] : [];
+  if (!("creds" in credentials)) {
+    return [`--user=${credentials.user}`, `--password=${credentials.password}`, ...trust];
+  }
+  return [`--creds=${privateFile("user.creds", credentials.creds)}`, ...trust];
 }

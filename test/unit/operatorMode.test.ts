@@ -6,8 +6,14 @@ import { AppUser } from "../../components/appUser";
 import { recordingMocks, unwrapSecret } from "../support/mocks";
 import { seedTopology } from "../support/topologies";
 
-// Every dynamic resource reports the same key, seed and JWT: enough to follow them into configs.
-const mocks = recordingMocks({ publicKey: "AKEY", seed: "SAMOCKSEED", jwt: "eyJ.mock.jwt" });
+// Every dynamic resource reports the same key, seed, JWT and PEMs: enough to follow them into configs.
+const mocks = recordingMocks({
+  publicKey: "AKEY",
+  seed: "SAMOCKSEED",
+  jwt: "eyJ.mock.jwt",
+  certPem: "MOCK CERT",
+  keyPem: "MOCK KEY",
+});
 const local = { dataDir: "/tmp/nats-global-unit", natsServerBinary: "/usr/bin/true" };
 
 function outputOf<T>(output: pulumi.Output<T>): Promise<T> {
@@ -44,9 +50,12 @@ describe("SuperCluster in operator mode", () => {
   it("signs the application account's users with its key and connects the stack's resources with creds", async () => {
     const sc = operatorCluster();
     const credentials = await outputOf(sc.appCredentials);
-    expect(credentials).toEqual({ creds: expect.stringContaining("SAMOCKSEED") });
+    expect(credentials).toEqual({ creds: expect.stringContaining("SAMOCKSEED"), ca: "MOCK CERT" });
     const connection = await outputOf(sc.connection("west"));
-    expect(connection).toMatchObject({ credentials: expect.stringContaining("eyJ.mock.jwt") });
+    expect(connection).toMatchObject({
+      credentials: expect.stringContaining("eyJ.mock.jwt"),
+      tls: { ca: "MOCK CERT" },
+    });
     expect(connection).not.toHaveProperty("password");
   });
 

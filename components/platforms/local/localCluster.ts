@@ -4,11 +4,13 @@ import * as path from "path";
 import { Addressing, clientUrl, monitorUrl } from "../../model/endpoints";
 import { ServerPlan, SuperClusterPlan } from "../../model/plan";
 import { AuthPlan, JetStreamLimits, OperatorAuth, renderServerConfig } from "../../model/serverConfig";
+import { ServerTlsPems } from "../../model/security/tls";
 import { ProvisionedServers } from "../provisioned";
 import { waitHealthy } from "./health";
 import { serverFiles } from "./processes";
 import { MappedServer } from "./mappingsProvider";
 import { LocalServer } from "./serverProvider";
+import { tlsFilePaths } from "./tlsFiles";
 
 export interface LocalClusterArgs {
   plan: SuperClusterPlan;
@@ -19,6 +21,8 @@ export interface LocalClusterArgs {
   /** Argv a server runs under (its region's namespace), if any. */
   launcher?: (server: ServerPlan) => string[];
   auth: pulumi.Input<AuthPlan | OperatorAuth>;
+  /** With TLS on: each server's CA, certificate and key. */
+  tls?: (server: ServerPlan) => pulumi.Output<ServerTlsPems>;
   /** The stack's data directory (absolute); each server gets a folder in it. */
   dataDir: pulumi.Input<string>;
   natsServerBinary: string;
@@ -50,7 +54,11 @@ export class LocalCluster extends pulumi.ComponentResource implements Provisione
         return renderServerConfig(server, {
           plan: args.plan,
           addressing,
-          files: { storeDir: files.storeDir, logFile: files.logFile },
+          files: {
+            storeDir: files.storeDir,
+            logFile: files.logFile,
+            ...(args.tls !== undefined ? { tls: tlsFilePaths(serverDir) } : {}),
+          },
           auth,
           limits: args.limits,
         });
@@ -65,6 +73,7 @@ export class LocalCluster extends pulumi.ComponentResource implements Provisione
           monitorUrl: monitorUrl(endpoint),
           startTimeoutMs: args.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
           launcher: args.launcher?.(server),
+          tls: args.tls?.(server),
         },
         { parent: this },
       );

@@ -5,9 +5,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { NatsServerConfig } from "../../model/serverConfig";
+import { ServerTlsPems } from "../../model/security/tls";
 import { writeFinalConfig } from "./configFiles";
 import { healthProblem } from "./health";
 import { livePids, spawnDetached, stopProcess } from "./procfs";
+import { writeTlsFiles } from "./tlsFiles";
 
 export interface ServerFilesLayout {
   dir: string;
@@ -43,6 +45,8 @@ export interface StartRequest {
    * the server in place, so that the pid is the server's own.
    */
   launcher?: string[];
+  /** The CA, certificate and key the config's `tls` blocks name, written before the config is checked. */
+  tls?: ServerTlsPems;
 }
 
 /** How long a server may take to shut down cleanly before it is killed. */
@@ -93,6 +97,7 @@ export async function startServer(request: StartRequest): Promise<number> {
       `nats-server binary not found at ${request.binary}: run \`npm run setup\` to install the pinned toolchain`,
     );
   }
+  if (request.tls !== undefined) writeTlsFiles(request.dir, request.tls);
   writeFinalConfig(request.binary, request.dir, request.config);
   // A server left running on this config (by an `up` that was killed, or started by hand) holds its
   // ports: this one replaces it.

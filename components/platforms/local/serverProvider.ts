@@ -1,6 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { NatsServerConfig } from "../../model/serverConfig";
-import { removeServerFiles, serverPid, startServer, STOP_GRACE_MS, stopServer } from "./processes";
+import { ServerTlsPems } from "../../model/security/tls";
+import {
+  reloadServer,
+  removeServerFiles,
+  serverPid,
+  startServer,
+  STOP_GRACE_MS,
+  stopServer,
+} from "./processes";
+import { writeTlsFiles } from "./tlsFiles";
 
 /** What the provider needs to run one server; `config` is the server's rendered configuration. */
 export interface LocalServerInputs {
@@ -12,6 +21,8 @@ export interface LocalServerInputs {
   startTimeoutMs: number;
   /** Argv the server runs under, such as its region's `ip netns exec <namespace>`. */
   launcher?: string[];
+  /** The PEM files the config's `tls` blocks name. New ones are picked up by a reload, not a restart. */
+  tls?: ServerTlsPems;
   /**
    * Desired: always true. `pulumi refresh` records false when it finds the process gone, so the
    * next preview shows `running: false => true` and the update starts the server again.
@@ -26,6 +37,16 @@ export interface LocalServerState extends LocalServerInputs {
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+/** What the running process was started with: a change of any of them needs a new process. */
+const RESTART_KEYS: (keyof LocalServerInputs)[] = [
+  "serverName",
+  "binary",
+  "config",
+  "monitorUrl",
+  "running",
+  "launcher",
+];
+
 async function start(inputs: LocalServerInputs): Promise<LocalServerState> {
   const pid = await startServer({
     binary: inputs.binary,
@@ -34,6 +55,7 @@ async function start(inputs: LocalServerInputs): Promise<LocalServerState> {
     monitorUrl: inputs.monitorUrl,
     timeoutMs: inputs.startTimeoutMs,
     launcher: inputs.launcher,
+    tls: inputs.tls,
   });
   return { ...inputs, pid, running: true };
 }
@@ -56,13 +78,20 @@ export const localServerProvider: pulumi.dynamic.ResourceProvider<LocalServerInp
   async diff(_id, olds, news) {
     // Moving the directory would leave two servers on the same ports: stop the old one first.
     const replaces = olds.dir === news.dir ? [] : ["dir"];
-    const changed = (["serverName", "binary", "config", "monitorUrl", "running", "launcher"] as const).filter(
-      (key) => !sameJson(olds[key], news[key]),
-    );
+    const changed = RESTART_KEYS.filter((key) => !sameJson(olds[key], news[key]));
+    if (!sameJson(olds.tls, news.tls)) changed.push("tls");
     return { changes: replaces.length + changed.length > 0, replaces, deleteBeforeReplace: true };
   },
 
   async update(_id, olds, news) {
+    const restart = RESTART_KEYS.some((key) => !sameJson(olds[key], news[key]));
+    const pid = serverPid(news.dir);
+    if (!restart && news.tls !== undefined && pid !== undefined) {
+      // Renewed certificates: connections stay up, new ones present and check the new files.
+      writeTlsFiles(news.dir, news.tls);
+      await reloadServer(news.dir, news.monitorUrl, news.startTimeoutMs);
+      return { outs: { ...news, pid, running: true } };
+    }
     await stopServer(olds.dir, STOP_GRACE_MS);
     return { outs: await start(news) };
   },
@@ -89,7 +118,7 @@ export class LocalServer extends pulumi.dynamic.Resource {
       localServerProvider,
       name,
       { ...args, running: true, pid: undefined },
-      { ...opts, additionalSecretOutputs: ["config"] },
+      { ...opts, additionalSecretOutputs: ["config", "tls"] },
       "local",
       "Server",
     );
