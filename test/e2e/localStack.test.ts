@@ -97,19 +97,35 @@ describe("the local stack through the real Pulumi CLI", () => {
     expect([...leaders][0]).toMatch(/^(west|central|east|stretch)-\d$/);
   });
 
-  it("keeps every seed out of plaintext state, plain outputs and the CLI's output", () => {
+  it("keeps every seed and private key out of plaintext state, outputs, the CLI's output and server logs", async () => {
     // Operator mode: the operator's, the accounts' and the users' NKey seeds, as only a secret
     // export shows them (an NKey seed is 58 base32 characters: S, the key's kind, 56 more).
     const exported = stack.pulumi(["stack", "export", "--show-secrets", "-s", stack.name]).output;
     const seeds = [...new Set([...exported.matchAll(/S[OAU][A-Z2-7]{56}/g)].map((m) => m[0]))];
     expect(seeds.length).toBeGreaterThanOrEqual(5);
     expect(seeds).toContain(secretOf(credentials));
-    const leaks = (text: string) => seeds.filter((seed) => text.includes(seed)).length;
+    // TLS: the CA's and every server's private key, by the longest base64 line of each.
+    const keys = [...exported.matchAll(/-----BEGIN PRIVATE KEY-----(.*?)-----END PRIVATE KEY-----/g)].map(
+      (m) => m[1].split("\\n").reduce((a, b) => (b.length > a.length ? b : a), ""),
+    );
+    const distinctKeys = [...new Set(keys)];
+    expect(distinctKeys.length).toBe(13);
+    const secrets = [...seeds, ...distinctKeys];
+    const leaks = (text: string) => secrets.filter((secret) => text.includes(secret)).length;
     expect(leaks(JSON.stringify(stack.outputs()))).toBe(0);
     expect(leaks(upOutput)).toBe(0);
+    const preview = await stack.run("preview");
+    expect(preview.code).toBe(0);
+    expect(leaks(preview.output)).toBe(0);
+    const textFiles = (dir: string, keep: (file: string) => boolean) =>
+      fs
+        .readdirSync(dir, { recursive: true, encoding: "utf8" })
+        .map((f) => path.join(dir, f))
+        .filter((f) => fs.statSync(f).isFile() && keep(f));
     const stateDir = path.join(PROJECT_DIR, ".pulumi-state", "backend");
-    const stateFiles = fs.readdirSync(stateDir, { recursive: true, encoding: "utf8" });
-    for (const file of stateFiles.map((f) => path.join(stateDir, f)).filter((f) => fs.statSync(f).isFile())) {
+    const logs = textFiles(stack.dataDir, (f) => f.endsWith(".log"));
+    expect(logs.length).toBeGreaterThanOrEqual(12);
+    for (const file of [...textFiles(stateDir, () => true), ...logs]) {
       expect({ file, leaks: leaks(fs.readFileSync(file, "utf8")) }).toEqual({ file, leaks: 0 });
     }
   });

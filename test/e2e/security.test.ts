@@ -8,6 +8,9 @@ import * as os from "os";
 import * as path from "path";
 import * as tls from "tls";
 import { AppCredentials, connectionAuth } from "../../components/jetstream/clientAuth";
+import { changeAccountPart } from "../../components/jetstream/accountClaims";
+import type { AccountPartInputs } from "../../components/jetstream/accountPartProvider";
+import { closeAllSessions } from "../../components/jetstream/connection";
 import { createCertificateAuthority, issueServerCertificate } from "../../components/credentials/x509";
 import { eventually, monitor } from "../support/monitor";
 import { killAll, natsServerPids } from "../support/processes";
@@ -36,6 +39,8 @@ const GROWN = {
   applications: [BASE.applications[0]],
   virtualStreams: [...BASE.virtualStreams, { name: "baz", consistency: "eventual" }],
 };
+/** After the certificate renewal test. */
+const RENEWED = { ...GROWN, security: { tls: { validity: "1000h" } } };
 /** A server outside the stack, on ports past the stack's 12 servers of each kind. */
 const ROGUE_PORTS = { client: 25290, cluster: 25390, gateway: 25490, monitor: 25590 };
 
@@ -123,6 +128,7 @@ describe("operator mode: per-region users, revocation and mappings as account JW
 
   afterAll(async () => {
     await Promise.all(connections.map((nc) => nc.close().catch(() => undefined)));
+    await closeAllSessions();
     await stack.remove();
     killAll(natsServerPids(stack.dataDir));
   });
@@ -345,7 +351,7 @@ describe("operator mode: per-region users, revocation and mappings as account JW
     const varz = () => Promise.all(monitors.map((url) => monitor<Varz>(url, "varz")));
     const before = await varz();
     const pidsBefore = natsServerPids(stack.dataDir).sort();
-    const renewed = new TestStack("e2e-security", { ...GROWN, security: { tls: { validity: "1000h" } } });
+    const renewed = new TestStack("e2e-security", RENEWED);
     const started = Date.now();
     const up = await renewed.run("up", 300_000);
     expect({ code: up.code, output: up.code === 0 ? "" : up.output }).toEqual({ code: 0, output: "" });
@@ -374,5 +380,35 @@ describe("operator mode: per-region users, revocation and mappings as account JW
         (await fetch(`${url}/healthz`)).ok ? true : undefined,
       );
     }
+  });
+
+  it("shows a mapping changed by hand as drift on refresh, and puts it back on the next up", async () => {
+    const state = JSON.parse(
+      stack.pulumi(["stack", "export", "--show-secrets", "-s", stack.name]).output,
+    ) as {
+      deployment: { resources: { urn: string; outputs?: Record<string, unknown> }[] };
+    };
+    const outputs = state.deployment.resources.find((r) =>
+      r.urn.endsWith("AccountPart::foo-mappings"),
+    )?.outputs;
+    // An exported secret is `{ <signature>, plaintext: <its JSON> }`.
+    const revealed = (value: unknown) => {
+      const plaintext = (value as { plaintext?: string }).plaintext;
+      return plaintext === undefined ? value : JSON.parse(plaintext);
+    };
+    const foo = { target: revealed(outputs?.target), part: revealed(outputs?.part) } as AccountPartInputs;
+    // What an operator with the operator key might push by hand: foo's publishes led elsewhere.
+    await changeAccountPart(foo.target, foo.part, {
+      mappings: { "foo.>": [{ subject: "foo.hand.>", weight: 100 }] },
+    });
+    const latest = new TestStack("e2e-security", RENEWED);
+    const refresh = await latest.run("refresh");
+    expect(refresh.code).toBe(0);
+    expect(refresh.output).toMatch(/AccountPart foo-mappings updated .*\[diff: ~part\]/);
+    const up = await latest.run("up");
+    expect({ code: up.code, output: up.code === 0 ? "" : up.output }).toEqual({ code: 0, output: "" });
+    expect(up.output).toMatch(/AccountPart foo-mappings updated/);
+    const nc = await userConnection("orders", "west");
+    expect((await jetstream(nc).publish("foo.mended", "after up")).stream).toBe("foo-write-west");
   });
 });

@@ -15,6 +15,8 @@ import {
   renderServerConfig,
 } from "../../components/model/serverConfig";
 import { createNKey, signJwt } from "../../components/credentials/jwt";
+import { createCertificateAuthority, issueServerCertificate } from "../../components/credentials/x509";
+import { serverAltNames } from "../../components/model/security/tls";
 import { accountClaims, operatorClaims } from "../../components/model/security/claims";
 import { TopologySpec } from "../../components/model/topology";
 import { seedTopology } from "../support/topologies";
@@ -150,6 +152,48 @@ describe("rendered server configs", () => {
       files: { storeDir: path.join(dir, "forged") },
     });
     expect(serverCheck(config, dir).status).not.toBe(0);
+  });
+
+  it("pass nats-server -t with TLS on every link and the certificates the stack issues; refused with a wrong key", async () => {
+    const plan = planSuperCluster(seedTopology());
+    const loopback = loopbackAddressing(plan);
+    // A platform whose servers bind every interface: monitoring then goes over HTTPS.
+    const everywhere: Addressing = (server) => ({ ...loopback(server), host: "10.0.0.5", bind: "0.0.0.0" });
+    const ca = await createCertificateAuthority("test CA", 3_600_000);
+    const [server] = allServers(plan);
+    for (const addressing of [loopback, everywhere]) {
+      const certificate = await issueServerCertificate(
+        ca,
+        server.name,
+        serverAltNames(addressing(server)),
+        3_600_000,
+      );
+      const tlsDir = path.join(dir, "tls", addressing === loopback ? "loopback" : "everywhere");
+      fs.mkdirSync(tlsDir, { recursive: true });
+      const tls = {
+        caFile: path.join(tlsDir, "ca.pem"),
+        certFile: path.join(tlsDir, "cert.pem"),
+        keyFile: path.join(tlsDir, "key.pem"),
+      };
+      fs.writeFileSync(tls.caFile, ca.certPem);
+      fs.writeFileSync(tls.certFile, certificate.certPem);
+      fs.writeFileSync(tls.keyFile, certificate.keyPem);
+      const config = renderServerConfig(server, {
+        plan,
+        addressing,
+        auth,
+        files: { storeDir: path.join(dir, server.name), tls },
+      });
+      expect(config.gateway.tls?.verify).toBe(true);
+      expect(config.cluster.tls?.verify).toBe(true);
+      expect(config.https === undefined).toBe(addressing === loopback);
+      expectAccepted(config, dir);
+      fs.writeFileSync(tls.keyFile, ca.keyPem);
+      expect(serverCheck(config, dir)).toEqual({
+        status: 1,
+        output: expect.stringMatching(/private key does not match public key/),
+      });
+    }
   });
 
   it("pass nats-server -t when they advertise their gateways and stretch routes at latency proxies", () => {

@@ -85,6 +85,8 @@ export class TestStack {
     const result = spawnSync("bash", [path.join(PROJECT_DIR, "scripts", "with-env.sh"), "pulumi", ...args], {
       cwd: PROJECT_DIR,
       encoding: "utf8",
+      // A stack export runs past the 1 MiB default, which would cut it short without a word.
+      maxBuffer: 256 * 1024 * 1024,
     });
     return { code: result.status, output: `${result.stdout}${result.stderr}` };
   }
