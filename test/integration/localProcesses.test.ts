@@ -24,11 +24,11 @@ describe("local nats-server processes", () => {
   beforeEach(() => (root = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-proc-"))));
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  function request(overrides: Partial<StartRequest> = {}): StartRequest {
+  function request(overrides: Partial<StartRequest> = {}, folder?: string): StartRequest {
     const plan = planSuperCluster({ regions: [{ name: "solo", servers: 1 }], ports: PORTS });
     const server = plan.clusters[0].servers[0];
     const addressing = loopbackAddressing(plan);
-    const dir = path.join(root, server.name);
+    const dir = path.join(root, folder ?? server.name);
     const files = serverFiles(dir);
     const config = renderServerConfig(server, {
       plan,
@@ -70,6 +70,19 @@ describe("local nats-server processes", () => {
       expect(natsServerPids(req.dir)).toEqual([]);
     } finally {
       blocker.close();
+    }
+  });
+
+  it("fails with the server's own words when another nats-server answers on its ports, and leaves that one alone", async () => {
+    const first = request();
+    const firstPid = await startServer(first);
+    try {
+      const second = request({}, "another-stack");
+      await expect(startServer(second)).rejects.toThrow(/exited during start-up:[^]*address already in use/);
+      expect(natsServerPids(second.dir)).toEqual([]);
+      expect(serverPid(first.dir)).toBe(firstPid);
+    } finally {
+      await stopServer(first.dir, 5000);
     }
   });
 

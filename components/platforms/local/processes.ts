@@ -69,6 +69,21 @@ export function serverPid(dir: string): number | undefined {
   return livePids("nats-server", (arg) => arg === configFile)[0];
 }
 
+const fileSize = (file: string): number => (fs.existsSync(file) ? fs.statSync(file).size : 0);
+
+/** Whether `text` was written to `file` past `offset`: the log of this start, not of earlier ones. */
+function loggedSince(file: string, offset: number, text: string): boolean {
+  if (fileSize(file) <= offset) return false;
+  const fd = fs.openSync(file, "r");
+  try {
+    const buffer = Buffer.alloc(fileSize(file) - offset);
+    fs.readSync(fd, buffer, 0, buffer.length, offset);
+    return buffer.toString("utf8").includes(text);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 function tail(file: string, lines: number): string {
   try {
     return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
@@ -103,6 +118,8 @@ export async function startServer(request: StartRequest): Promise<number> {
   // ports: this one replaces it.
   await stopServer(request.dir, STOP_GRACE_MS);
 
+  const logFile = request.config.log_file ?? files.logFile;
+  const logOffset = fileSize(logFile);
   const child = spawnDetached(
     [...(request.launcher ?? []), request.binary, "-c", files.configFile],
     files.consoleFile,
@@ -112,7 +129,11 @@ export async function startServer(request: StartRequest): Promise<number> {
     const ended = child.ended();
     if (ended !== undefined)
       throw new Error(`nats-server ${ended} during start-up:\n${serverErrorText(files)}`);
-    if ((await healthProblem(request.monitorUrl, true)) === undefined) return child.pid;
+    // Its own log says so: a server that still holds the ports (another stack's) answers health
+    // checks too, while this one fails to bind them and exits.
+    if (loggedSince(logFile, logOffset, "Server is ready")) {
+      if ((await healthProblem(request.monitorUrl, true)) === undefined) return child.pid;
+    }
     await sleep(100);
   }
   await stopServer(request.dir, 5000);
