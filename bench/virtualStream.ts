@@ -780,6 +780,9 @@ routes) passes a latency proxy (toxiproxy) that delays each direction by **${LAT
 (R3) that sources every write stream and drops the region token (\`foo.west.x\` → \`foo.x\`). A publish
 on \`foo.x\` by a client of west is mapped by west's cluster-scoped mapping to \`foo.west.x\` and stored in
 \`foo-write-west\` (every PubAck is checked for it).
+The stack runs in operator mode with TLS on every link (this repository's default): client, route
+and gateway connections all speak TLS, routes and gateways mutual TLS, and the clients below connect
+as the stack's admin user, with its creds and CA.
 
 One process (nats.js 3.4, \`@nats-io/transport-node\`) does all the client work, with one connection
 to west for publishing, one to west for the floor's consumer and one to east:
