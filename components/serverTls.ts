@@ -31,8 +31,8 @@ export interface ServerTls {
   pems: Map<string, pulumi.Output<ServerTlsPems>>;
 }
 
-/** The validity in ms; fails naming the field when it is not a duration of an hour or more. */
-export function checkedValidityMs(args: TlsArgs): number {
+/** The validity in ms, after checking every field of `args`; fails naming each bad one. */
+function checkedTlsArgs(args: TlsArgs): number {
   const problems = problemList();
   const ms = certificateValidityMs(
     args.validity ?? DEFAULT_CERTIFICATE_VALIDITY,
@@ -70,7 +70,7 @@ export function createServerTls(
   addressing: Addressing,
   parent: pulumi.Resource,
 ): ServerTls {
-  const validForMs = checkedValidityMs(args);
+  const validForMs = checkedTlsArgs(args);
   const ca =
     args.ca !== undefined
       ? givenCa(args.ca)

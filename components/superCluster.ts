@@ -2,7 +2,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { GeneratedPassword } from "./credentials/generatedPassword";
 import { allServers, planSuperCluster, ServerPlan, SuperClusterPlan } from "./model/plan";
 import { Addressing, loopbackAddressing } from "./model/endpoints";
-import { ServerTlsPems } from "./model/security/tls";
 import { Duration } from "./model/durations";
 import { latencyMilliseconds, planLatencyProxies, proxiedAddressing } from "./model/latencyProxy";
 import { LatencyProxy } from "./platforms/local/latencyProxyProvider";
@@ -199,7 +198,7 @@ export class SuperCluster extends pulumi.ComponentResource {
             addressing,
             launcher,
             auth,
-            tls: tls && ((server: ServerPlan) => tls.pems.get(server.name) as pulumi.Output<ServerTlsPems>),
+            tls: tls?.pems,
             dataDir: (dataDir as DataDir).path,
             natsServerBinary: binary,
             limits,

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { renewalDue } from "../model/security/tls";
-import { certificateFacts, issueServerCertificate } from "./x509";
+import { certificateExpiry, issueServerCertificate } from "./x509";
 
 export interface ServerCertificateInputs {
   commonName: string;
@@ -24,8 +24,7 @@ async function issue(inputs: ServerCertificateInputs): Promise<ServerCertificate
   const names = { ipAddresses: inputs.ipAddresses, dnsNames: inputs.dnsNames };
   const ca = { certPem: inputs.caCertPem, keyPem: inputs.caKeyPem };
   const issued = await issueServerCertificate(ca, inputs.commonName, names, inputs.validForMs);
-  const { notAfter } = certificateFacts(issued.certPem, inputs.caCertPem);
-  return { ...inputs, ...issued, notAfter: notAfter.toISOString() };
+  return { ...inputs, ...issued, notAfter: certificateExpiry(issued.certPem).toISOString() };
 }
 
 /**

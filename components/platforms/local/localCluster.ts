@@ -21,8 +21,8 @@ export interface LocalClusterArgs {
   /** Argv a server runs under (its region's namespace), if any. */
   launcher?: (server: ServerPlan) => string[];
   auth: pulumi.Input<AuthPlan | OperatorAuth>;
-  /** With TLS on: each server's CA, certificate and key. */
-  tls?: (server: ServerPlan) => pulumi.Output<ServerTlsPems>;
+  /** With TLS on: by server name, its CA, certificate and key. */
+  tls?: Map<string, pulumi.Output<ServerTlsPems>>;
   /** The stack's data directory (absolute); each server gets a folder in it. */
   dataDir: pulumi.Input<string>;
   natsServerBinary: string;
@@ -70,15 +70,15 @@ export class LocalCluster extends pulumi.ComponentResource implements Provisione
           binary: args.natsServerBinary,
           dir,
           config,
-          monitorUrl: monitorUrl(endpoint),
+          monitorUrl: monitorUrl(endpoint, args.tls !== undefined),
           startTimeoutMs: args.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
           launcher: args.launcher?.(server),
-          tls: args.tls?.(server),
+          tls: args.tls?.get(server.name),
         },
         { parent: this },
       );
     });
-    const monitorUrls = args.servers.map((s) => monitorUrl(addressing(s)));
+    const monitorUrls = args.servers.map((s) => monitorUrl(addressing(s), args.tls !== undefined));
     const healthy = pulumi.all(servers.map((s) => s.id)).apply(async () => {
       // Ready means usable: JetStream has a meta leader, which needs the other clusters up as well.
       if (!pulumi.runtime.isDryRun())

@@ -73,10 +73,11 @@ const fileSize = (file: string): number => (fs.existsSync(file) ? fs.statSync(fi
 
 /** Whether `text` was written to `file` past `offset`: the log of this start, not of earlier ones. */
 function loggedSince(file: string, offset: number, text: string): boolean {
-  if (fileSize(file) <= offset) return false;
+  const size = fileSize(file);
+  if (size <= offset) return false;
   const fd = fs.openSync(file, "r");
   try {
-    const buffer = Buffer.alloc(fileSize(file) - offset);
+    const buffer = Buffer.alloc(size - offset);
     fs.readSync(fd, buffer, 0, buffer.length, offset);
     return buffer.toString("utf8").includes(text);
   } finally {

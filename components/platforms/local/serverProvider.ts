@@ -47,6 +47,9 @@ const RESTART_KEYS: (keyof LocalServerInputs)[] = [
   "launcher",
 ];
 
+const changedRestartKeys = (olds: LocalServerInputs, news: LocalServerInputs) =>
+  RESTART_KEYS.filter((key) => !sameJson(olds[key], news[key]));
+
 async function start(inputs: LocalServerInputs): Promise<LocalServerState> {
   const pid = await startServer({
     binary: inputs.binary,
@@ -78,13 +81,13 @@ export const localServerProvider: pulumi.dynamic.ResourceProvider<LocalServerInp
   async diff(_id, olds, news) {
     // Moving the directory would leave two servers on the same ports: stop the old one first.
     const replaces = olds.dir === news.dir ? [] : ["dir"];
-    const changed = RESTART_KEYS.filter((key) => !sameJson(olds[key], news[key]));
+    const changed = changedRestartKeys(olds, news);
     if (!sameJson(olds.tls, news.tls)) changed.push("tls");
     return { changes: replaces.length + changed.length > 0, replaces, deleteBeforeReplace: true };
   },
 
   async update(_id, olds, news) {
-    const restart = RESTART_KEYS.some((key) => !sameJson(olds[key], news[key]));
+    const restart = changedRestartKeys(olds, news).length > 0;
     const pid = serverPid(news.dir);
     if (!restart && news.tls !== undefined && pid !== undefined) {
       // Renewed certificates: connections stay up, new ones present and check the new files.
