@@ -6,7 +6,7 @@
  */
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import * as path from "path";
-import { removeStaleLocks } from "./staleLocks";
+import { removeEmptyCheckpointAttributes, removeStaleLocks } from "./staleLocks";
 
 const COMMANDS = ["up", "down", "preview", "refresh"] as const;
 type Command = (typeof COMMANDS)[number];
@@ -14,6 +14,9 @@ type Command = (typeof COMMANDS)[number];
 const root = path.resolve(__dirname, "..");
 
 async function main(command: Command, stackName: string): Promise<void> {
+  for (const file of removeEmptyCheckpointAttributes(process.env.PULUMI_BACKEND_URL, stackName)) {
+    console.log(`removed ${file}: a pulumi command killed while saving left it empty`);
+  }
   const stack = await LocalWorkspace.createOrSelectStack(
     { projectName: "nats-global", stackName, program: async () => require(path.join(root, "index"))() },
     { workDir: root },
