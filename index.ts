@@ -22,11 +22,11 @@ export = async () => {
   const superCluster = new SuperCluster("nats", {
     regions: config.requireObject<RegionSpec[]>("regions"),
     stretch: config.getObject<StretchSpec>("stretch"),
-    ports: config.getObject<Partial<PortBases>>("ports"),
     // Operator mode unless the stack says otherwise: the production shape, tested end to end.
     security: { mode: "operator", ...config.getObject<SecurityArgs>("security") },
     local: {
       dataDir: config.get("dataDir") ?? path.join(__dirname, ".data", pulumi.getStack()),
+      ports: config.getObject<Partial<PortBases>>("ports"),
       network: config.get<"loopback" | "namespaces">("network"),
       networkOctet: config.getNumber("networkOctet"),
       latency: config.get("latency"),

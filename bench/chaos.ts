@@ -32,7 +32,8 @@ const STACK = "bench-chaos";
 const REGIONS = ["west", "central", "east"];
 const VIRTUALS = ["foo", "ord"];
 const CONFIG = {
-  ...seedTopology({ client: 16722, cluster: 16822, gateway: 16922, monitor: 17022 }),
+  ...seedTopology(),
+  ports: { client: 16722, cluster: 16822, gateway: 16922, monitor: 17022 },
   network: "namespaces",
   networkOctet: 93,
   virtualStreams: [

@@ -67,7 +67,8 @@ const CATCHUP_TIMEOUT_MS = 300_000;
 
 const STACK = "bench-virtual";
 const CONFIG = {
-  ...seedTopology({ client: 16222, cluster: 16322, gateway: 16422, monitor: 16522 }),
+  ...seedTopology(),
+  ports: { client: 16222, cluster: 16322, gateway: 16422, monitor: 16522 },
   network: "namespaces",
   networkOctet: 96,
   latency: `${LATENCY_MS}ms`,

@@ -1,20 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { GeneratedPassword } from "./credentials/generatedPassword";
 import { allServers, planSuperCluster, ServerPlan, SuperClusterPlan } from "./model/plan";
-import { Addressing, loopbackAddressing } from "./model/endpoints";
-import { Duration } from "./model/durations";
-import { latencyMilliseconds, planLatencyProxies, proxiedAddressing } from "./model/latencyProxy";
-import { LatencyProxy } from "./platforms/local/latencyProxyProvider";
+import { Addressing } from "./model/endpoints";
+import { RegionNetworkPlan } from "./model/regionNetwork";
 import {
-  networkIdentity,
-  planRegionNetwork,
-  regionAddressing,
-  regionLink,
-  RegionNetworkPlan,
-} from "./model/regionNetwork";
-import { namespaceLauncher } from "./platforms/local/regionNetwork";
-import { RegionNetwork } from "./platforms/local/regionNetworkProvider";
-import { AuthPlan, DEFAULT_JETSTREAM_LIMITS, JetStreamLimits, OperatorAuth } from "./model/serverConfig";
+  AuthPlan,
+  DEFAULT_JETSTREAM_LIMITS,
+  JetStreamLimits,
+  NatsServerConfig,
+  OperatorAuth,
+  renderServerConfig,
+} from "./model/serverConfig";
 import { TierLimits } from "./model/security/claims";
 import { OperatorAccount } from "./operatorAccount";
 import { UserPermissions } from "./model/security/permissions";
@@ -25,44 +21,21 @@ import { problemList } from "./model/validation";
 import { planned } from "./specErrors";
 import type { ConnectionSpec } from "./jetstream/connection";
 import { MappingTable } from "./model/mappings";
-import {
-  DEFAULT_START_TIMEOUT_MS,
-  LocalCluster,
-  resolveBinary,
-  resolveNatsServerBinary,
-} from "./platforms/local/localCluster";
 import { AccountMappings } from "./platforms/local/mappingsProvider";
 import { Stream, StreamArgs } from "./jetstream/stream";
 import { subjectsOverlap } from "./model/subjects";
-import { DataDir } from "./platforms/local/dataDirProvider";
 import { createServerTls, ServerTls, TlsArgs } from "./serverTls";
+import { PlatformDriver, serverGroups } from "./platforms/driver";
+import { ProvisionedServers } from "./platforms/provisioned";
+import { checkLocalArgs, LocalPlatformArgs } from "./platforms/local/args";
+import { LocalPlatform } from "./platforms/local/localPlatform";
+
+export type { LocalPlatformArgs } from "./platforms/local/args";
 
 export interface CredentialsArgs {
   user?: string;
   /** Generated and kept in state when left out. Always treated as a secret. */
   password?: pulumi.Input<string>;
-}
-
-export interface LocalPlatformArgs {
-  /** Absolute directory for the config, store and log of every local server of this stack. */
-  dataDir: string;
-  /**
-   * `loopback` (default): every server on 127.0.0.1. `namespaces`: each region in a network
-   * namespace of its own, on its own 127.x address, so that `partition` cuts real links; needs root.
-   */
-  network?: "loopback" | "namespaces";
-  /** `namespaces` only: the second octet of the stack's 127.<octet>.0.0/16 (default from dataDir). */
-  networkOctet?: number;
-  /**
-   * `namespaces` only: a delay added to each direction of every link between regions (gateways and
-   * the stretch cluster's routes), e.g. "40ms", by a proxy (toxiproxy) in each region's namespace.
-   */
-  latency?: Duration;
-  /** Default: `TOXIPROXY_BIN`, the project's `.tools/bin/toxiproxy-server`, then PATH. */
-  toxiproxyBinary?: string;
-  /** Default: `NATS_SERVER_BIN`, the project's `.tools/bin/nats-server`, then PATH. */
-  natsServerBinary?: string;
-  startTimeoutMs?: number;
 }
 
 /** How clients prove who they are and what accounts exist. */
@@ -124,18 +97,15 @@ export class SuperCluster extends pulumi.ComponentResource {
   readonly tlsCa: pulumi.Output<string> | undefined;
   /** Operator mode: the application account, as the program changes it. */
   private readonly account: OperatorAccount | undefined;
-  private readonly localClusters: LocalCluster[];
-  /**
-   * Deleted exactly when every server and its store go: the streams and mappings on those servers
-   * are deleted with it, without a call to servers that may be down (`deletedWith`).
-   */
-  private readonly servingData: pulumi.Resource | undefined;
-  private readonly binary: string;
+  /** The resources that run each group of servers. */
+  private readonly provisioned: (pulumi.ComponentResource & ProvisionedServers)[];
+  /** The local platform, when any server runs on this machine. */
+  private readonly local: LocalPlatform | undefined;
   private readonly claimed: { owner: string; subjects: string[] }[] = [];
 
   constructor(name: string, args: SuperClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nats-global:index:SuperCluster", name, {}, opts);
-    this.plan = planned(() => planSuperCluster(args));
+    this.plan = planned(() => planSuperCluster(args, args.local?.ports));
     planned(() => checkPlatforms(args));
 
     const operator =
@@ -145,37 +115,14 @@ export class SuperCluster extends pulumi.ComponentResource {
     const staticAuth = operator === undefined ? this.authPlan(name, args) : undefined;
     const auth: pulumi.Output<AuthPlan | OperatorAuth> =
       operator?.auth ?? (staticAuth as pulumi.Output<AuthPlan>);
-    const dataDir = args.local
-      ? new DataDir(`${name}-data`, { path: args.local.dataDir }, { parent: this })
-      : undefined;
-    const binary = args.local?.natsServerBinary ?? (dataDir ? resolveNatsServerBinary() : "");
     const limits = { ...DEFAULT_JETSTREAM_LIMITS, ...(args.jetstream ?? {}) };
 
-    this.binary = binary;
-    this.servingData = dataDir;
-    const local = args.local;
-    const network =
-      local?.network === "namespaces" ? planned(() => planLocalNetwork(this.plan, local)) : undefined;
-    this.network = network;
-    const networkResource =
-      network &&
-      new RegionNetwork(`${name}-network`, { plan: network }, { parent: this, dependsOn: dataDir });
-    const latencyMs =
-      local?.latency === undefined
-        ? undefined
-        : planned(() => latencyMilliseconds(local.latency as Duration, "local.latency"));
-    const addressing = !network
-      ? loopbackAddressing(this.plan)
-      : latencyMs === undefined
-        ? regionAddressing(this.plan, network)
-        : proxiedAddressing(this.plan, network);
-    const proxies =
-      network && latencyMs !== undefined
-        ? this.latencyProxies(name, network, latencyMs, local as LocalPlatformArgs, {
-            dataDir: (dataDir as DataDir).path,
-            dependsOn: networkResource,
-          })
-        : [];
+    const local = args.local && new LocalPlatform(name, args.local, this.plan, this);
+    this.local = local;
+    this.network = local?.network;
+    const drivers = new Map<string, PlatformDriver>(local ? [["local", local]] : []);
+    const driverOf = (server: ServerPlan): PlatformDriver => drivers.get(server.platform) as PlatformDriver;
+    const addressing: Addressing = (server) => driverOf(server).endpoint(server);
     const tls = this.serverTls(name, args, addressing);
     this.tlsCa = tls?.caPem;
     const presented: pulumi.Output<AppCredentials> =
@@ -186,43 +133,36 @@ export class SuperCluster extends pulumi.ComponentResource {
         .all([presented, this.tlsCa])
         .apply(([who, ca]) => ({ ...who, ...(ca !== undefined ? { ca } : {}) })),
     );
-    const launcher =
-      network && ((server: ServerPlan) => namespaceLauncher(regionLink(network, server.region).namespace));
-    this.localClusters = this.plan.clusters.map(
-      (cluster) =>
-        new LocalCluster(
-          `${name}-${cluster.name}`,
-          {
-            plan: this.plan,
-            servers: cluster.servers,
-            addressing,
-            launcher,
-            auth,
-            tls: tls?.pems,
-            dataDir: (dataDir as DataDir).path,
-            natsServerBinary: binary,
-            limits,
-            startTimeoutMs: args.local?.startTimeoutMs,
-          },
-          {
-            parent: this,
-            dependsOn: [dataDir, networkResource, ...proxies].filter((r) => r !== undefined),
-          },
-        ),
-    );
+    const render = (server: ServerPlan): pulumi.Output<NatsServerConfig> =>
+      pulumi
+        .all([auth, driverOf(server).files(server, tls !== undefined)])
+        .apply(([resolved, files]) =>
+          renderServerConfig(server, { plan: this.plan, addressing, files, auth: resolved, limits }),
+        );
+    const groups = serverGroups(this.plan.clusters).map((group) => ({
+      group,
+      servers: driverOf(group.servers[0]).provision(group, {
+        configs: new Map(group.servers.map((server) => [server.name, render(server)])),
+        tls: tls?.pems,
+      }),
+    }));
+    this.provisioned = groups.map((g) => g.servers);
     this.clusters = pulumi
-      .all(this.localClusters.map((servers) => pulumi.all([servers.clientUrls, servers.monitorUrls])))
+      .all(groups.map(({ servers }) => pulumi.all([servers.clientUrls, servers.monitorUrls])))
       .apply((urls) =>
         Object.fromEntries(
-          this.plan.clusters.map((cluster, i) => [
-            cluster.name,
-            {
-              clientUrls: urls[i][0],
-              monitorUrls: urls[i][1],
-              ...(cluster.region !== undefined ? { region: cluster.region } : {}),
-              stretch: cluster.stretch,
-            },
-          ]),
+          this.plan.clusters.map((cluster) => {
+            const mine = urls.filter((_, i) => groups[i].group.cluster === cluster);
+            return [
+              cluster.name,
+              {
+                clientUrls: mine.flatMap(([client]) => client),
+                monitorUrls: mine.flatMap(([, monitor]) => monitor),
+                ...(cluster.region !== undefined ? { region: cluster.region } : {}),
+                stretch: cluster.stretch,
+              },
+            ];
+          }),
         ),
       );
     if (operator !== undefined) {
@@ -232,13 +172,13 @@ export class SuperCluster extends pulumi.ComponentResource {
           ...(ca !== undefined ? { tls: { ca } } : {}),
         })),
         serverCount: allServers(this.plan).length,
-        dependsOn: this.localClusters,
+        dependsOn: this.provisioned,
         resident: this.residentOptions(),
       });
       this.account.limits(`${name}-app-limits`, args.security?.accountLimits ?? {}, this);
     }
     this.incarnations = pulumi
-      .all(this.localClusters.map((c) => c.incarnations))
+      .all(this.provisioned.map((c) => c.incarnations))
       .apply((lists) => lists.flat());
     this.registerOutputs({ clusters: this.clusters, appCredentials: this.appCredentials });
   }
@@ -285,7 +225,9 @@ export class SuperCluster extends pulumi.ComponentResource {
 
   /** Options for a resource that lives on these servers: it goes when they go. */
   residentOptions(): Pick<pulumi.CustomResourceOptions, "deletedWith"> {
-    return { deletedWith: this.servingData };
+    // The local data directory goes exactly when every local server and its store go: the streams
+    // and mappings on them are deleted with it, without a call to servers that may be down.
+    return { deletedWith: this.local?.dataDir };
   }
 
   /** How a client reaches JetStream through `cluster`, as the application account's user. */
@@ -309,39 +251,16 @@ export class SuperCluster extends pulumi.ComponentResource {
     opts: { parent?: pulumi.Resource; dependsOn?: pulumi.Resource[] } = {},
   ): pulumi.CustomResource {
     if (this.account !== undefined) return this.account.mappings(name, owner, mappings, opts);
-    const servers = pulumi.all(this.localClusters.map((c) => c.mappedServers)).apply((lists) => lists.flat());
+    // Static mode runs only on the local platform (checkPlatforms): mappings go by config file.
+    const local = this.local as LocalPlatform;
     return new AccountMappings(
       name,
-      { owner, binary: this.binary, servers, mappings },
+      { owner, binary: local.binary, servers: local.mappedServers(), mappings },
       {
         parent: opts.parent,
-        dependsOn: [...this.localClusters, ...(opts.dependsOn ?? [])],
+        dependsOn: [...this.provisioned, ...(opts.dependsOn ?? [])],
         ...this.residentOptions(),
       },
-    );
-  }
-
-  /** One latency proxy per region, in front of the links that proxiedAddressing advertises. */
-  private latencyProxies(
-    name: string,
-    network: RegionNetworkPlan,
-    latencyMs: number,
-    local: LocalPlatformArgs,
-    where: { dataDir: pulumi.Output<string>; dependsOn: pulumi.Resource | undefined },
-  ): LatencyProxy[] {
-    const binary = local.toxiproxyBinary ?? resolveBinary("toxiproxy-server", "TOXIPROXY_BIN");
-    return planLatencyProxies(this.plan, network, latencyMs).map(
-      (plan) =>
-        new LatencyProxy(
-          `${name}-latency-${plan.region}`,
-          {
-            plan,
-            binary,
-            dir: pulumi.interpolate`${where.dataDir}/latency-${plan.region}`,
-            startTimeoutMs: local.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
-          },
-          { parent: this, dependsOn: where.dependsOn },
-        ),
     );
   }
 
@@ -394,31 +313,6 @@ function checkPlatforms(args: SuperClusterArgs): void {
       problems.add(`regions[${i}].platform`, `platform "${platform}" is not available yet; use "local"`);
     }
   });
-  const network = args.local?.network;
-  if (network !== undefined && network !== "loopback" && network !== "namespaces") {
-    problems.add("local.network", `must be "loopback" or "namespaces" (got ${JSON.stringify(network)})`);
-  }
-  if (args.local?.latency !== undefined && network !== "namespaces") {
-    problems.add(
-      "local.latency",
-      'delays the links between region namespaces: set local.network to "namespaces", or drop latency',
-    );
-  }
-  if (args.regions.some((r) => (r.platform ?? "local") === "local") && args.local === undefined) {
-    problems.add(
-      "local.dataDir",
-      "local servers need a data directory: set local.dataDir to an absolute path",
-    );
-  }
+  checkLocalArgs(args.regions, args.local, problems);
   problems.throwIfAny("super-cluster");
-}
-
-/** The stack's region namespaces: names and addresses unique to its data directory on this machine. */
-function planLocalNetwork(plan: SuperClusterPlan, local: LocalPlatformArgs): RegionNetworkPlan {
-  const identity = networkIdentity(local.dataDir);
-  return planRegionNetwork({
-    prefix: identity.prefix,
-    octet: local.networkOctet ?? identity.octet,
-    regions: plan.clusters.filter((c) => !c.stretch).map((c) => c.name),
-  });
 }

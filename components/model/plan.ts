@@ -14,6 +14,7 @@ import { integerProblem, ProblemList, problemList } from "./validation";
 
 export const MAX_SERVERS_PER_REGION = 15;
 export const MIN_STRETCH_REGIONS = 3;
+const PORTS_FIELD = "local.ports";
 
 export interface ServerPlan {
   name: string;
@@ -37,15 +38,19 @@ export interface ClusterPlan {
 
 export interface SuperClusterPlan {
   clusters: ClusterPlan[];
+  /** The port bases of the servers on the `local` platform (`local.ports`). */
   ports: PortBases;
 }
 
-/** Validates a topology and plans its clusters and servers; throws InvalidSpecError naming every bad field. */
-export function planSuperCluster(spec: TopologySpec): SuperClusterPlan {
+/**
+ * Validates a topology and plans its clusters and servers, with the port bases of its local
+ * servers; throws InvalidSpecError naming every bad field.
+ */
+export function planSuperCluster(spec: TopologySpec, localPorts: Partial<PortBases> = {}): SuperClusterPlan {
   const problems = problemList();
   checkRegions(spec, problems);
   checkStretch(spec, problems);
-  const ports = { ...DEFAULT_PORT_BASES, ...(spec.ports ?? {}) };
+  const ports = { ...DEFAULT_PORT_BASES, ...localPorts };
   checkPortBases(ports, problems);
   problems.throwIfAny("topology");
 
@@ -142,7 +147,7 @@ function checkStretch(spec: TopologySpec, problems: ProblemList): void {
 
 function checkPortBases(ports: PortBases, problems: ProblemList): void {
   for (const kind of Object.keys(ports) as (keyof PortBases)[]) {
-    problems.check(`ports.${kind}`, integerProblem(ports[kind], 1, 65535));
+    problems.check(`${PORTS_FIELD}.${kind}`, integerProblem(ports[kind], 1, 65535));
   }
 }
 
@@ -209,7 +214,7 @@ function checkPortCollisions(clusters: ClusterPlan[], ports: PortBases, problems
     const last = ports[kind] + count - 1;
     if (last > 65535) {
       problems.add(
-        `ports.${kind}`,
+        `${PORTS_FIELD}.${kind}`,
         `${count} local servers need ports ${ports[kind]}..${last}, past 65535: lower it`,
       );
     }
@@ -219,8 +224,8 @@ function checkPortCollisions(clusters: ClusterPlan[], ports: PortBases, problems
       const [ka, kb] = [kinds[a], kinds[b]];
       if (Math.abs(ports[ka] - ports[kb]) < count) {
         problems.add(
-          `ports.${kb}`,
-          `ports ${ports[kb]}..${ports[kb] + count - 1} clash with ports.${ka} ` +
+          `${PORTS_FIELD}.${kb}`,
+          `ports ${ports[kb]}..${ports[kb] + count - 1} clash with ${PORTS_FIELD}.${ka} ` +
             `(${ports[ka]}..${ports[ka] + count - 1}) for ${count} local servers: ` +
             `keep the bases at least ${count} apart`,
         );

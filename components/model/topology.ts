@@ -37,8 +37,6 @@ export interface PortBases {
 export interface TopologySpec {
   regions: RegionSpec[];
   stretch?: StretchSpec;
-  /** Loopback port plan for the `local` platform. */
-  ports?: Partial<PortBases>;
 }
 
 export const DEFAULT_SERVERS_PER_REGION = 3;

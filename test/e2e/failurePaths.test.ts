@@ -15,7 +15,8 @@ jest.setTimeout(900_000);
 
 const REGIONS = ["west", "central", "east"];
 const CONFIG = {
-  ...seedTopology({ client: 18222, cluster: 18322, gateway: 18422, monitor: 18522 }),
+  ...seedTopology(),
+  ports: { client: 18222, cluster: 18322, gateway: 18422, monitor: 18522 },
   virtualStreams: [{ name: "foo", consistency: "eventual" }],
 };
 

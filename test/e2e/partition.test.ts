@@ -20,7 +20,8 @@ const VIRTUAL_STREAMS = [
   { name: "hom", consistency: "home", homeRegion: "central" },
 ];
 const CONFIG = {
-  ...seedTopology({ client: 17222, cluster: 17322, gateway: 17422, monitor: 17522 }),
+  ...seedTopology(),
+  ports: { client: 17222, cluster: 17322, gateway: 17422, monitor: 17522 },
   network: "namespaces",
   networkOctet: 92,
   latency: `${LATENCY_MS}ms`,

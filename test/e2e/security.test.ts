@@ -22,7 +22,8 @@ jest.setTimeout(900_000);
 
 const REGIONS = ["west", "central", "east"];
 const BASE = {
-  ...seedTopology({ client: 25222, cluster: 25322, gateway: 25422, monitor: 25522 }),
+  ...seedTopology(),
+  ports: { client: 25222, cluster: 25322, gateway: 25422, monitor: 25522 },
   virtualStreams: [
     { name: "foo", consistency: "eventual" },
     { name: "bar", consistency: "ordered" },

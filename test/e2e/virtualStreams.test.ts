@@ -31,7 +31,8 @@ const VIRTUAL_STREAMS: Record<string, unknown>[] = [
   { name: "hom", consistency: "home", homeRegion: "central" },
 ];
 const CONFIG = {
-  ...seedTopology({ client: 20222, cluster: 21222, gateway: 22222, monitor: 23222 }),
+  ...seedTopology(),
+  ports: { client: 20222, cluster: 21222, gateway: 22222, monitor: 23222 },
   virtualStreams: VIRTUAL_STREAMS,
   // The walkthrough's nats CLI runs as an application's user of the region it talks to.
   applications: [{ name: "app", virtualStreams: ["foo"] }],

@@ -48,7 +48,7 @@ describe("account JWT parts, pushed to a server in operator mode", () => {
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-claims-"));
-    const plan = planSuperCluster({ regions: [{ name: "solo", servers: 1 }], ports: PORTS });
+    const plan = planSuperCluster({ regions: [{ name: "solo", servers: 1 }] }, PORTS);
     const server = plan.clusters[0].servers[0];
     const addressing = loopbackAddressing(plan);
     const files = serverFiles(path.join(dir, server.name));

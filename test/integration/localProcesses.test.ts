@@ -25,7 +25,7 @@ describe("local nats-server processes", () => {
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
   function request(overrides: Partial<StartRequest> = {}, folder?: string): StartRequest {
-    const plan = planSuperCluster({ regions: [{ name: "solo", servers: 1 }], ports: PORTS });
+    const plan = planSuperCluster({ regions: [{ name: "solo", servers: 1 }] }, PORTS);
     const server = plan.clusters[0].servers[0];
     const addressing = loopbackAddressing(plan);
     const dir = path.join(root, folder ?? server.name);

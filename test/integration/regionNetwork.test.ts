@@ -31,7 +31,7 @@ import { tool } from "../support/tools";
 // Below 32768 and apart from the other suites' ports; octet 78 leaves the default 77 to a local stack.
 const PORTS = { client: 15222, cluster: 15322, gateway: 15422, monitor: 15522 };
 const network = planRegionNetwork({ prefix: "ngitest", regions: ["west", "central", "east"], octet: 78 });
-const superCluster = planSuperCluster(seedTopology(PORTS));
+const superCluster = planSuperCluster(seedTopology(), PORTS);
 const addressing = regionAddressing(superCluster, network);
 const clusterNames = superCluster.clusters.map((c) => c.name);
 const serversOf = (...regions: string[]) =>

@@ -93,7 +93,6 @@ describe("rendered server configs", () => {
           { name: "r5" },
         ],
         stretch: { name: "global", regions: ["r1", "r2", "r3", "r4", "r5"] },
-        ports: { client: 20000, cluster: 21000, gateway: 22000, monitor: 23000 },
       },
     ],
   ])("pass nats-server -t for %s", (_, spec) => {

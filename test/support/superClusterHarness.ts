@@ -31,7 +31,7 @@ export class SuperClusterHarness {
   private readonly running = new Map<string, Running>();
 
   constructor(ports: PortBases, spec: TopologySpec = seedTopology()) {
-    this.plan = planSuperCluster({ ...spec, ports });
+    this.plan = planSuperCluster(spec, ports);
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-harness-"));
   }
 

@@ -1,11 +1,11 @@
 import { allServers, planSuperCluster } from "../../components/model/plan";
-import { TopologySpec } from "../../components/model/topology";
+import { PortBases, TopologySpec } from "../../components/model/topology";
 import { InvalidSpecError } from "../../components/model/validation";
 import { seedTopology } from "../support/topologies";
 
-function problemsOf(spec: TopologySpec): { field: string; message: string }[] {
+function problemsOf(spec: TopologySpec, ports?: Partial<PortBases>): { field: string; message: string }[] {
   try {
-    planSuperCluster(spec);
+    planSuperCluster(spec, ports);
   } catch (e) {
     if (e instanceof InvalidSpecError) return e.problems;
     throw e;
@@ -108,23 +108,25 @@ describe("planSuperCluster", () => {
     [
       "clashing ports",
       { regions: [{ name: "a" }, { name: "b" }], ports: { client: 5000, cluster: 5003 } },
-      "ports.cluster",
-      /clash with ports.client/,
+      "local.ports.cluster",
+      /clash with local.ports.client/,
     ],
     [
       "ports past 65535",
       { regions: [{ name: "a" }], ports: { monitor: 65534 } },
-      "ports.monitor",
+      "local.ports.monitor",
       /past 65535/,
     ],
     [
       "a port that is not a number",
       { regions: [{ name: "a" }], ports: { client: -1 } },
-      "ports.client",
+      "local.ports.client",
       /integer/,
     ],
   ])("rejects %s, naming the field", (_, spec, field, message) => {
-    const problems = problemsOf(spec as TopologySpec);
+    // A topology with the local platform's port bases beside it, as SuperClusterArgs has them.
+    const { ports, ...topology } = spec as TopologySpec & { ports?: Partial<PortBases> };
+    const problems = problemsOf(topology, ports);
     const problem = problems.find((p) => p.field === field);
     expect(problem).toBeDefined();
     expect(problem?.message).toMatch(message);
@@ -141,10 +143,10 @@ describe("planSuperCluster", () => {
   });
 
   it("accepts ports that do not meet even when bases are close", () => {
-    const plan = planSuperCluster({
-      regions: [{ name: "a", servers: 1 }],
-      ports: { client: 5000, cluster: 5001, gateway: 5002, monitor: 5003 },
-    });
+    const plan = planSuperCluster(
+      { regions: [{ name: "a", servers: 1 }] },
+      { client: 5000, cluster: 5001, gateway: 5002, monitor: 5003 },
+    );
     expect(plan.ports).toEqual({ client: 5000, cluster: 5001, gateway: 5002, monitor: 5003 });
   });
 });

@@ -84,9 +84,12 @@ describe("planRegionNetwork", () => {
 });
 
 describe("regionAddressing", () => {
-  const superCluster = planSuperCluster(
-    seedTopology({ client: 4000, cluster: 5000, gateway: 6000, monitor: 7000 }),
-  );
+  const superCluster = planSuperCluster(seedTopology(), {
+    client: 4000,
+    cluster: 5000,
+    gateway: 6000,
+    monitor: 7000,
+  });
   const network = planRegionNetwork(SEED);
 
   it("binds every server to its region's address, stretch servers to their host region's", () => {

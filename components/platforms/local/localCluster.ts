@@ -1,32 +1,33 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { Addressing, clientUrl, monitorUrl } from "../../model/endpoints";
-import { ServerPlan, SuperClusterPlan } from "../../model/plan";
-import { AuthPlan, JetStreamLimits, OperatorAuth, renderServerConfig } from "../../model/serverConfig";
+import { clientUrl, Endpoint, monitorUrl } from "../../model/endpoints";
+import { ServerPlan } from "../../model/plan";
+import { NatsServerConfig } from "../../model/serverConfig";
 import { ServerTlsPems } from "../../model/security/tls";
 import { ProvisionedServers } from "../provisioned";
 import { waitHealthy } from "./health";
-import { serverFiles } from "./processes";
 import { MappedServer } from "./mappingsProvider";
 import { LocalServer } from "./serverProvider";
-import { tlsFilePaths } from "./tlsFiles";
+
+/** One server of the cluster: what it is, where it is, and what it runs. */
+export interface LocalServerSpec {
+  plan: ServerPlan;
+  endpoint: Endpoint;
+  /** Its folder in the stack's data directory. */
+  dir: pulumi.Output<string>;
+  /** Its complete config, as model/ rendered it. */
+  config: pulumi.Output<NatsServerConfig>;
+  /** Argv it runs under (its region's namespace), if any. */
+  launcher?: string[];
+  /** With TLS on: its CA, certificate and key. */
+  tls?: pulumi.Output<ServerTlsPems>;
+}
 
 export interface LocalClusterArgs {
-  plan: SuperClusterPlan;
   /** The servers of one cluster that run on this machine. */
-  servers: ServerPlan[];
-  /** Where every server of the plan listens: on loopback, or on its region's namespace address. */
-  addressing: Addressing;
-  /** Argv a server runs under (its region's namespace), if any. */
-  launcher?: (server: ServerPlan) => string[];
-  auth: pulumi.Input<AuthPlan | OperatorAuth>;
-  /** With TLS on: by server name, its CA, certificate and key. */
-  tls?: Map<string, pulumi.Output<ServerTlsPems>>;
-  /** The stack's data directory (absolute); each server gets a folder in it. */
-  dataDir: pulumi.Input<string>;
+  servers: LocalServerSpec[];
   natsServerBinary: string;
-  limits?: JetStreamLimits;
   startTimeoutMs?: number;
   healthTimeoutMs?: number;
 }
@@ -45,46 +46,30 @@ export class LocalCluster extends pulumi.ComponentResource implements Provisione
 
   constructor(name: string, args: LocalClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nats-global:local:Cluster", name, {}, opts);
-    const addressing = args.addressing;
-    const servers = args.servers.map((server) => {
-      const endpoint = addressing(server);
-      const dir = pulumi.output(args.dataDir).apply((root) => path.join(root, server.name));
-      const config = pulumi.all([args.auth, dir]).apply(([auth, serverDir]) => {
-        const files = serverFiles(serverDir);
-        return renderServerConfig(server, {
-          plan: args.plan,
-          addressing,
-          files: {
-            storeDir: files.storeDir,
-            logFile: files.logFile,
-            ...(args.tls !== undefined ? { tls: tlsFilePaths(serverDir) } : {}),
+    const monitorUrls = args.servers.map((s) => monitorUrl(s.endpoint, s.tls !== undefined));
+    const servers = args.servers.map(
+      (server, i) =>
+        new LocalServer(
+          `${name}-${server.plan.name}`,
+          {
+            serverName: server.plan.name,
+            binary: args.natsServerBinary,
+            dir: server.dir,
+            config: server.config,
+            monitorUrl: monitorUrls[i],
+            startTimeoutMs: args.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+            launcher: server.launcher,
+            tls: server.tls,
           },
-          auth,
-          limits: args.limits,
-        });
-      });
-      return new LocalServer(
-        `${name}-${server.name}`,
-        {
-          serverName: server.name,
-          binary: args.natsServerBinary,
-          dir,
-          config,
-          monitorUrl: monitorUrl(endpoint, args.tls !== undefined),
-          startTimeoutMs: args.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
-          launcher: args.launcher?.(server),
-          tls: args.tls?.get(server.name),
-        },
-        { parent: this },
-      );
-    });
-    const monitorUrls = args.servers.map((s) => monitorUrl(addressing(s), args.tls !== undefined));
+          { parent: this },
+        ),
+    );
     const healthy = pulumi.all(servers.map((s) => s.id)).apply(async () => {
       // Ready means usable: JetStream has a meta leader, which needs the other clusters up as well.
       if (!pulumi.runtime.isDryRun())
         await waitHealthy(monitorUrls, args.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS);
     });
-    this.clientUrls = healthy.apply(() => args.servers.map((s) => clientUrl(addressing(s))));
+    this.clientUrls = healthy.apply(() => args.servers.map((s) => clientUrl(s.endpoint)));
     this.monitorUrls = healthy.apply(() => monitorUrls);
     this.incarnations = pulumi.all(servers.map((s) => pulumi.interpolate`${s.serverName}:${s.pid}`));
     this.mappedServers = pulumi

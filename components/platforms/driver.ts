@@ -1,0 +1,51 @@
+/*
+ * The contract between SuperCluster and a platform (local, k8s, aws, gcp). A platform never renders
+ * server config: it says where its servers will be, model/ renders every config from that, and the
+ * platform runs the servers of one group from their configs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Endpoint } from "../model/endpoints";
+import { ClusterPlan, ServerPlan } from "../model/plan";
+import { NatsServerConfig, ServerFiles } from "../model/serverConfig";
+import { ServerTlsPems } from "../model/security/tls";
+import { Platform } from "../model/topology";
+import { ProvisionedServers } from "./provisioned";
+
+/** The servers of one cluster on one platform: the unit a platform provisions. */
+export interface ServerGroup {
+  cluster: ClusterPlan;
+  platform: Platform;
+  servers: ServerPlan[];
+}
+
+export interface GroupInputs {
+  /** By server name, its complete config, rendered by model/ from every platform's endpoints. */
+  configs: Map<string, pulumi.Output<NatsServerConfig>>;
+  /** With TLS on: by server name, the CA, certificate and key it presents. */
+  tls?: Map<string, pulumi.Output<ServerTlsPems>>;
+}
+
+export interface PlatformDriver {
+  readonly platform: Platform;
+  /**
+   * Where a server of this platform is reached, what it binds and what it advertises, before it
+   * exists: the other clusters' configs list its gateway from this.
+   */
+  endpoint(server: ServerPlan): Endpoint;
+  /** Where a server of this platform keeps its store, log and TLS files, as its config names them. */
+  files(server: ServerPlan, tls: boolean): pulumi.Input<ServerFiles>;
+  /** The resources that run one group's servers from their rendered configs. */
+  provision(group: ServerGroup, inputs: GroupInputs): pulumi.ComponentResource & ProvisionedServers;
+}
+
+/** The plan's servers grouped by cluster, then by platform, in plan order. */
+export function serverGroups(clusters: ClusterPlan[]): ServerGroup[] {
+  return clusters.flatMap((cluster) => {
+    const platforms = [...new Set(cluster.servers.map((s) => s.platform))];
+    return platforms.map((platform) => ({
+      cluster,
+      platform,
+      servers: cluster.servers.filter((s) => s.platform === platform),
+    }));
+  });
+}

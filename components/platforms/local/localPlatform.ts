@@ -1,0 +1,150 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { Addressing, Endpoint, loopbackAddressing } from "../../model/endpoints";
+import { latencyMilliseconds, planLatencyProxies, proxiedAddressing } from "../../model/latencyProxy";
+import { ServerPlan, SuperClusterPlan } from "../../model/plan";
+import {
+  networkIdentity,
+  planRegionNetwork,
+  regionAddressing,
+  regionLink,
+  RegionNetworkPlan,
+} from "../../model/regionNetwork";
+import { NatsServerConfig, ServerFiles } from "../../model/serverConfig";
+import { planned } from "../../specErrors";
+import { GroupInputs, PlatformDriver, ServerGroup } from "../driver";
+import { LocalPlatformArgs } from "./args";
+import { DataDir } from "./dataDirProvider";
+import { LatencyProxy } from "./latencyProxyProvider";
+import {
+  DEFAULT_START_TIMEOUT_MS,
+  LocalCluster,
+  resolveBinary,
+  resolveNatsServerBinary,
+} from "./localCluster";
+import { MappedServer } from "./mappingsProvider";
+import { serverFiles } from "./processes";
+import { namespaceLauncher } from "./regionNetwork";
+import { RegionNetwork } from "./regionNetworkProvider";
+import { tlsFilePaths } from "./tlsFiles";
+
+/**
+ * The `local` platform: servers as processes on this machine, in one data directory, on loopback or
+ * in a network namespace per region. Its resources are children of the super-cluster (`parent`).
+ */
+export class LocalPlatform implements PlatformDriver {
+  readonly platform = "local" as const;
+  /** The stack's data directory: every local server and its store go with it. */
+  readonly dataDir: DataDir;
+  /** The region namespaces, with `network: "namespaces"`. */
+  readonly network: RegionNetworkPlan | undefined;
+  readonly binary: string;
+  private readonly addressing: Addressing;
+  private readonly launcher: ((server: ServerPlan) => string[]) | undefined;
+  private readonly ready: pulumi.Resource[];
+  private readonly clusters: LocalCluster[] = [];
+
+  constructor(
+    private readonly name: string,
+    private readonly args: LocalPlatformArgs,
+    private readonly plan: SuperClusterPlan,
+    private readonly parent: pulumi.ComponentResource,
+  ) {
+    this.dataDir = new DataDir(`${name}-data`, { path: args.dataDir }, { parent });
+    this.binary = args.natsServerBinary ?? resolveNatsServerBinary();
+    const network = args.network === "namespaces" ? planned(() => planLocalNetwork(plan, args)) : undefined;
+    this.network = network;
+    const networkResource =
+      network && new RegionNetwork(`${name}-network`, { plan: network }, { parent, dependsOn: this.dataDir });
+    const latencyMs =
+      args.latency === undefined
+        ? undefined
+        : planned(() => latencyMilliseconds(args.latency as string, "local.latency"));
+    this.addressing = !network
+      ? loopbackAddressing(plan)
+      : latencyMs === undefined
+        ? regionAddressing(plan, network)
+        : proxiedAddressing(plan, network);
+    const proxies =
+      network && latencyMs !== undefined ? this.latencyProxies(network, latencyMs, networkResource) : [];
+    this.launcher = network && ((server) => namespaceLauncher(regionLink(network, server.region).namespace));
+    this.ready = [this.dataDir, networkResource, ...proxies].filter((r) => r !== undefined);
+  }
+
+  endpoint(server: ServerPlan): Endpoint {
+    return this.addressing(server);
+  }
+
+  files(server: ServerPlan, tls: boolean): pulumi.Output<ServerFiles> {
+    return this.serverDir(server).apply((dir) => {
+      const layout = serverFiles(dir);
+      return {
+        storeDir: layout.storeDir,
+        logFile: layout.logFile,
+        ...(tls ? { tls: tlsFilePaths(dir) } : {}),
+      };
+    });
+  }
+
+  provision(group: ServerGroup, inputs: GroupInputs): LocalCluster {
+    const cluster = new LocalCluster(
+      `${this.name}-${group.cluster.name}`,
+      {
+        servers: group.servers.map((server) => ({
+          plan: server,
+          endpoint: this.addressing(server),
+          dir: this.serverDir(server),
+          config: inputs.configs.get(server.name) as pulumi.Output<NatsServerConfig>,
+          launcher: this.launcher?.(server),
+          tls: inputs.tls?.get(server.name),
+        })),
+        natsServerBinary: this.binary,
+        startTimeoutMs: this.args.startTimeoutMs,
+      },
+      { parent: this.parent, dependsOn: this.ready },
+    );
+    this.clusters.push(cluster);
+    return cluster;
+  }
+
+  /** Static mode: where account mappings go, once every local server is up. */
+  mappedServers(): pulumi.Output<MappedServer[]> {
+    return pulumi.all(this.clusters.map((c) => c.mappedServers)).apply((lists) => lists.flat());
+  }
+
+  private serverDir(server: ServerPlan): pulumi.Output<string> {
+    return this.dataDir.path.apply((root) => path.join(root, server.name));
+  }
+
+  /** One latency proxy per region, in front of the links that proxiedAddressing advertises. */
+  private latencyProxies(
+    network: RegionNetworkPlan,
+    latencyMs: number,
+    dependsOn: pulumi.Resource | undefined,
+  ): LatencyProxy[] {
+    const binary = this.args.toxiproxyBinary ?? resolveBinary("toxiproxy-server", "TOXIPROXY_BIN");
+    return planLatencyProxies(this.plan, network, latencyMs).map(
+      (plan) =>
+        new LatencyProxy(
+          `${this.name}-latency-${plan.region}`,
+          {
+            plan,
+            binary,
+            dir: pulumi.interpolate`${this.dataDir.path}/latency-${plan.region}`,
+            startTimeoutMs: this.args.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+          },
+          { parent: this.parent, dependsOn },
+        ),
+    );
+  }
+}
+
+/** The stack's region namespaces: names and addresses unique to its data directory on this machine. */
+function planLocalNetwork(plan: SuperClusterPlan, local: LocalPlatformArgs): RegionNetworkPlan {
+  const identity = networkIdentity(local.dataDir);
+  return planRegionNetwork({
+    prefix: identity.prefix,
+    octet: local.networkOctet ?? identity.octet,
+    regions: plan.clusters.filter((c) => !c.stretch).map((c) => c.name),
+  });
+}
