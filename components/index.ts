@@ -1,11 +1,8 @@
 export { SuperCluster } from "./superCluster";
-export type {
-  ClusterInfo,
-  CredentialsArgs,
-  LocalPlatformArgs,
-  SecurityArgs,
-  SuperClusterArgs,
-} from "./superCluster";
+export type { ClusterInfo, CredentialsArgs, SecurityArgs, SuperClusterArgs } from "./superCluster";
+export type { RegionArgs } from "./platforms/checks";
+export type { LocalPlatformArgs } from "./platforms/local/args";
+export type { KubernetesExposure, KubernetesRegionArgs } from "./platforms/kubernetes/args";
 export { connectionAuth } from "./jetstream/clientAuth";
 export type { AppCredentials } from "./jetstream/clientAuth";
 export type { TierLimits } from "./model/security/claims";

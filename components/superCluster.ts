@@ -27,10 +27,10 @@ import { subjectsOverlap } from "./model/subjects";
 import { createServerTls, ServerTls, TlsArgs } from "./serverTls";
 import { PlatformDriver, serverGroups } from "./platforms/driver";
 import { ProvisionedServers } from "./platforms/provisioned";
-import { checkLocalArgs, LocalPlatformArgs } from "./platforms/local/args";
+import { checkPlatforms, RegionArgs } from "./platforms/checks";
+import type { KubernetesRegionArgs } from "./platforms/kubernetes/args";
+import type { LocalPlatformArgs } from "./platforms/local/args";
 import { LocalPlatform } from "./platforms/local/localPlatform";
-
-export type { LocalPlatformArgs } from "./platforms/local/args";
 
 export interface CredentialsArgs {
   user?: string;
@@ -59,6 +59,8 @@ export interface SecurityArgs {
 }
 
 export interface SuperClusterArgs extends TopologySpec {
+  /** The regions, each with the args of its platform (`k8s` for Kubernetes). */
+  regions: RegionArgs[];
   /** Static mode: users of the application account (JetStream enabled) and of the system account. */
   auth?: { app?: CredentialsArgs; system?: CredentialsArgs };
   security?: SecurityArgs;
@@ -74,8 +76,6 @@ export interface ClusterInfo {
   region?: string;
   stretch: boolean;
 }
-
-const IMPLEMENTED_PLATFORMS = ["local"];
 
 /**
  * `nats-global:index:SuperCluster`: a NATS cluster per region, an optional stretch cluster with one
@@ -106,7 +106,7 @@ export class SuperCluster extends pulumi.ComponentResource {
   constructor(name: string, args: SuperClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nats-global:index:SuperCluster", name, {}, opts);
     this.plan = planned(() => planSuperCluster(args, args.local?.ports));
-    planned(() => checkPlatforms(args));
+    planned(() => checkPlatforms(args, this.plan));
 
     const operator =
       args.security?.mode === "operator"
@@ -121,6 +121,8 @@ export class SuperCluster extends pulumi.ComponentResource {
     this.local = local;
     this.network = local?.network;
     const drivers = new Map<string, PlatformDriver>(local ? [["local", local]] : []);
+    const kubernetes = kubernetesRegions(args.regions);
+    if (kubernetes.size > 0) drivers.set("k8s", loadKubernetesPlatform(name, kubernetes, this));
     const driverOf = (server: ServerPlan): PlatformDriver => drivers.get(server.platform) as PlatformDriver;
     const addressing: Addressing = (server) => driverOf(server).endpoint(server);
     const tls = this.serverTls(name, args, addressing);
@@ -305,14 +307,27 @@ export class SuperCluster extends pulumi.ComponentResource {
   }
 }
 
-function checkPlatforms(args: SuperClusterArgs): void {
-  const problems = problemList();
-  args.regions.forEach((region, i) => {
-    const platform = region.platform ?? "local";
-    if (!IMPLEMENTED_PLATFORMS.includes(platform)) {
-      problems.add(`regions[${i}].platform`, `platform "${platform}" is not available yet; use "local"`);
-    }
-  });
-  checkLocalArgs(args.regions, args.local, problems);
-  problems.throwIfAny("super-cluster");
+/** The regions that run on Kubernetes, with their args (checked by checkPlatforms). */
+function kubernetesRegions(regions: RegionArgs[]): Map<string, KubernetesRegionArgs> {
+  return new Map(
+    regions.filter((r) => r.platform === "k8s").map((r) => [r.name, r.k8s as KubernetesRegionArgs]),
+  );
+}
+
+/** The k8s driver, loaded only when a region needs it: @pulumi/kubernetes is an optional peer. */
+function loadKubernetesPlatform(
+  name: string,
+  regions: Map<string, KubernetesRegionArgs>,
+  parent: pulumi.ComponentResource,
+): PlatformDriver {
+  let driver: typeof import("./platforms/kubernetes/kubernetesPlatform");
+  try {
+    driver = require("./platforms/kubernetes/kubernetesPlatform");
+  } catch (e) {
+    if ((e as { code?: string }).code !== "MODULE_NOT_FOUND") throw e;
+    throw new pulumi.RunError(
+      `regions on k8s need the @pulumi/kubernetes package: npm install @pulumi/kubernetes (${(e as Error).message})`,
+    );
+  }
+  return new driver.KubernetesPlatform(name, regions, parent);
 }

@@ -15,10 +15,12 @@ export interface Endpoint {
   gateway: number;
   monitor: number;
   /**
-   * Where its route and gateway peers reach it instead of host (a proxy, a load balancer). The
-   * server advertises these, so that the addresses it gossips lead there too.
+   * Where its clients, route and gateway peers reach it instead of host (a proxy, a load balancer,
+   * a pod's DNS name). The server advertises these, so that the addresses it gossips lead there too.
    */
-  advertise?: { cluster?: HostPort; gateway?: HostPort };
+  advertise?: { client?: HostPort; cluster?: HostPort; gateway?: HostPort };
+  /** Other names it is reached by (a Service's DNS name): its certificate carries them too. */
+  names?: string[];
 }
 
 /** Resolves the endpoint of any server of the plan; each platform supplies one. */

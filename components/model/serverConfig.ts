@@ -71,6 +71,8 @@ export interface ServerFiles {
 export interface NatsServerConfig {
   server_name: string;
   listen: string;
+  /** Where clients reach it, when not at `listen`: what it tells clients of the cluster's servers. */
+  client_advertise?: string;
   /** Monitoring over plain HTTP, on loopback only when TLS is on; else over HTTPS. */
   http?: string;
   https?: string;
@@ -85,6 +87,9 @@ export interface NatsServerConfig {
    * after ping_interval × ping_max to × (ping_max + 1), 30 to 45 s with the server's defaults.
    */
   ping_interval?: string;
+  /** How long a server told to stop (lame duck mode) takes to move its clients away, after the grace period. */
+  lame_duck_duration?: string;
+  lame_duck_grace_period?: string;
   ping_max?: number;
   jetstream: {
     store_dir: string;
@@ -162,6 +167,7 @@ export function renderServerConfig(server: ServerPlan, inputs: RenderInputs): Na
     },
     ...(isOperatorAuth(auth) ? renderOperator(auth, files) : renderStatic(auth)),
   };
+  if (self.advertise?.client !== undefined) config.client_advertise = hostPort(self.advertise.client);
   if (self.advertise?.cluster !== undefined) config.cluster.advertise = hostPort(self.advertise.cluster);
   if (self.advertise?.gateway !== undefined) config.gateway.advertise = hostPort(self.advertise.gateway);
   if (files.tls !== undefined) {
@@ -202,5 +208,17 @@ function renderOperator(
       timeout: RESOLVER_TIMEOUT,
     },
     resolver_preload: { ...operator.preload },
+  };
+}
+
+/** Lame duck mode of a server stopped by its platform: clients move away over 30 s, after 10 s. */
+export const LAME_DUCK = { durationS: 30, gracePeriodS: 10 };
+
+/** `config` for a platform that stops servers with the lame-duck signal (Kubernetes, VMs). */
+export function withLameDuck(config: NatsServerConfig): NatsServerConfig {
+  return {
+    ...config,
+    lame_duck_duration: `${LAME_DUCK.durationS}s`,
+    lame_duck_grace_period: `${LAME_DUCK.gracePeriodS}s`,
   };
 }

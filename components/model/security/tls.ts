@@ -56,8 +56,10 @@ export function serverAltNames(endpoint: Endpoint): { ipAddresses: string[]; dns
   const hosts = [
     endpoint.host,
     endpoint.bind,
+    endpoint.advertise?.client?.host,
     endpoint.advertise?.cluster?.host,
     endpoint.advertise?.gateway?.host,
+    ...(endpoint.names ?? []),
   ]
     .filter((h): h is string => h !== undefined && h !== "0.0.0.0" && h !== "::")
     .filter((h, i, all) => all.indexOf(h) === i);

@@ -1,0 +1,68 @@
+/*
+ * The platform checks of a super-cluster, at preview and before anything is created: each
+ * platform's own args, and the rules of mixing platforms. Pure.
+ */
+import { SuperClusterPlan } from "../model/plan";
+import { RegionSpec } from "../model/topology";
+import { problemList } from "../model/validation";
+import { checkKubernetesRegion, KubernetesRegionArgs } from "./kubernetes/args";
+import { checkLocalArgs, LocalPlatformArgs } from "./local/args";
+
+/** A region, with the args of the platform it runs on. */
+export interface RegionArgs extends RegionSpec {
+  /** With `platform: "k8s"`: the region's Kubernetes cluster and how its servers are exposed. */
+  k8s?: KubernetesRegionArgs;
+}
+
+export interface PlatformsSpec {
+  regions: RegionArgs[];
+  local?: LocalPlatformArgs;
+  security?: { mode?: string; tls?: unknown };
+}
+
+const IMPLEMENTED = ["local", "k8s"];
+
+export function checkPlatforms(spec: PlatformsSpec, plan: SuperClusterPlan): void {
+  const problems = problemList();
+  const platformOf = (region: RegionArgs) => region.platform ?? "local";
+  const remote = spec.regions.filter((r) => platformOf(r) !== "local");
+  spec.regions.forEach((region, i) => {
+    const at = `regions[${i}]`;
+    const platform = platformOf(region);
+    if (!IMPLEMENTED.includes(platform)) {
+      problems.add(`${at}.platform`, `platform "${platform}" is not available yet; use "local" or "k8s"`);
+    }
+    if (platform === "local" && remote.length > 0) {
+      problems.add(
+        `${at}.platform`,
+        `local servers listen on this machine's loopback, which servers on ${remote[0].platform} cannot ` +
+          `reach through gateways: run every region on local, or none`,
+      );
+    }
+    if (platform === "k8s") {
+      const hosted = plan.clusters.flatMap((c) => c.servers).filter((s) => s.region === region.name);
+      checkKubernetesRegion(
+        region,
+        at,
+        hosted.map((s) => s.name),
+        problems,
+      );
+    }
+  });
+  if (remote.length > 0) {
+    if (spec.security?.mode !== "operator") {
+      problems.add(
+        "security.mode",
+        `servers on ${remote[0].platform} take accounts and mappings as signed JWTs pushed over NATS: set security.mode to "operator"`,
+      );
+    }
+    if (spec.security?.tls === false) {
+      problems.add(
+        "security.tls",
+        `links between clouds cross networks you do not own: keep TLS on for ${remote[0].platform}`,
+      );
+    }
+  }
+  checkLocalArgs(spec.regions, spec.local, problems);
+  problems.throwIfAny("super-cluster");
+}

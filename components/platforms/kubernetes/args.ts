@@ -1,0 +1,158 @@
+/*
+ * What a region on Kubernetes needs, and its checks. Pure: loaded without @pulumi/kubernetes, so
+ * that bad input is named at preview whether or not the package is installed.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { PortBases } from "../../model/topology";
+import { ProblemList } from "../../model/validation";
+
+/** How the servers of other regions and clouds reach this region's servers. */
+export interface KubernetesExposure {
+  /**
+   * The DNS name or IP each server is reached at from outside its Kubernetes cluster: a template
+   * with `{server}` (e.g. "{server}.nats.example.com", with a DNS record per load balancer, for
+   * instance by external-dns from `annotations`), or one address per server name. Clients verify
+   * the servers' certificates against these names: prefer DNS names to IPs.
+   */
+  host: string | Record<string, string>;
+  /** Annotations of each server's LoadBalancer Service (the cloud's load balancer type, external-dns). */
+  annotations?: Record<string, string>;
+  /** Source CIDRs the load balancers admit (default: everyone; TLS and credentials still apply). */
+  sourceRanges?: string[];
+}
+
+export interface KubernetesRegionArgs {
+  /** The Kubernetes cluster of the region: a `@pulumi/kubernetes` Provider, or a kubeconfig. */
+  provider?: pulumi.ProviderResource;
+  kubeconfig?: pulumi.Input<string>;
+  /** Namespace of the NATS objects (default "nats"), created unless `createNamespace` is false. */
+  namespace?: string;
+  createNamespace?: boolean;
+  /** Each server gets a LoadBalancer Service for its client and gateway ports (and routes, if stretch). */
+  expose: KubernetesExposure;
+  /** The JetStream volume of each server (default 10Gi of the cluster's default storage class). */
+  storage?: { size?: string; storageClass?: string };
+  /** Requests and limits of each server's nats container (default 2 CPU and 4Gi). */
+  resources?: { cpu?: string; memory?: string };
+  /** Container ports (default 4222, 6222, 7222, 8222); 1024 or above, since servers run as non-root. */
+  ports?: Partial<PortBases>;
+}
+
+export const K8S_DEFAULTS = {
+  namespace: "nats",
+  storageSize: "10Gi",
+  cpu: "2",
+  memory: "4Gi",
+  ports: { client: 4222, cluster: 6222, gateway: 7222, monitor: 8222 } as PortBases,
+};
+
+/** Where a region's Kubernetes args are read from. */
+export interface KubernetesRegion {
+  name: string;
+  platform?: string;
+  zones?: string[];
+  k8s?: KubernetesRegionArgs;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A Kubernetes quantity such as 10Gi, 500m, 2. */
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|Pi|M|G|T|P)?$/;
+
+/**
+ * Adds a problem for each bad field of a Kubernetes region, `at` its path (`regions[i]`).
+ * `serverNames` are the servers the region hosts, its stretch server included.
+ */
+export function checkKubernetesRegion(
+  region: KubernetesRegion,
+  at: string,
+  serverNames: string[],
+  problems: ProblemList,
+): void {
+  const k8s = region.k8s;
+  if (k8s === undefined) {
+    problems.add(
+      `${at}.k8s`,
+      "a region on k8s needs its cluster: set k8s.provider or k8s.kubeconfig, and k8s.expose",
+    );
+    return;
+  }
+  if ((k8s.provider === undefined) === (k8s.kubeconfig === undefined)) {
+    problems.add(
+      `${at}.k8s.provider`,
+      "give exactly one of k8s.provider (a kubernetes.Provider) and k8s.kubeconfig",
+    );
+  }
+  for (const name of serverNames) {
+    if (!DNS_LABEL.test(name)) {
+      problems.add(
+        `${at}.name`,
+        `server "${name}" is not a Kubernetes name: on k8s, region and stretch names use lowercase letters, digits and '-'`,
+      );
+    }
+  }
+  if (k8s.namespace !== undefined && !DNS_LABEL.test(k8s.namespace)) {
+    problems.add(
+      `${at}.k8s.namespace`,
+      `"${k8s.namespace}" is not a namespace name: lowercase letters, digits and '-'`,
+    );
+  }
+  if (region.zones === undefined) {
+    problems.add(
+      `${at}.zones`,
+      "name the cluster's zones (its nodes' topology.kubernetes.io/zone, e.g. us-east-1a): each server is pinned to one",
+    );
+  }
+  checkExposure(k8s.expose, `${at}.k8s.expose`, serverNames, problems);
+  for (const [field, value] of [
+    ["storage.size", k8s.storage?.size],
+    ["resources.cpu", k8s.resources?.cpu],
+    ["resources.memory", k8s.resources?.memory],
+  ] as const) {
+    if (value !== undefined && !QUANTITY.test(value)) {
+      problems.add(`${at}.k8s.${field}`, `"${value}" is not a Kubernetes quantity (e.g. 10Gi, 500m, 2)`);
+    }
+  }
+  const ports = { ...K8S_DEFAULTS.ports, ...(k8s.ports ?? {}) };
+  for (const [kind, port] of Object.entries(ports)) {
+    if (typeof port !== "number" || !Number.isInteger(port) || port < 1024 || port > 65535) {
+      problems.add(
+        `${at}.k8s.ports.${kind}`,
+        `must be an integer from 1024 to 65535 (got ${JSON.stringify(port)}): servers run as non-root`,
+      );
+    }
+  }
+  if (new Set(Object.values(ports)).size !== Object.keys(ports).length) {
+    problems.add(`${at}.k8s.ports`, "client, cluster, gateway and monitor ports must differ");
+  }
+}
+
+function checkExposure(
+  expose: KubernetesExposure | undefined,
+  at: string,
+  serverNames: string[],
+  problems: ProblemList,
+): void {
+  if (expose?.host === undefined) {
+    problems.add(
+      `${at}.host`,
+      'other regions reach each server at its own address: give a template such as "{server}.nats.example.com", or an address per server',
+    );
+    return;
+  }
+  if (typeof expose.host === "string") {
+    if (!expose.host.includes("{server}") && serverNames.length > 1) {
+      problems.add(
+        `${at}.host`,
+        `"${expose.host}" would give every server the same address: put {server} in it`,
+      );
+    }
+    return;
+  }
+  const missing = serverNames.filter((s) => typeof (expose.host as Record<string, string>)[s] !== "string");
+  if (missing.length > 0) problems.add(`${at}.host`, `no address for ${missing.join(", ")}`);
+}
+
+/** The address a server of a Kubernetes region is reached at from outside its cluster. */
+export function externalHost(expose: KubernetesExposure, server: string): string {
+  return typeof expose.host === "string" ? expose.host.split("{server}").join(server) : expose.host[server];
+}

@@ -1,0 +1,184 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import { clientUrl, Endpoint, monitorUrl } from "../../model/endpoints";
+import { ServerPlan } from "../../model/plan";
+import { NatsServerConfig, ServerFiles, withLameDuck } from "../../model/serverConfig";
+import { GroupInputs, PlatformDriver, ServerGroup } from "../driver";
+import { ProvisionedServers } from "../provisioned";
+import { KubernetesRegionArgs } from "./args";
+import { kubernetesEndpoint, kubernetesFiles, namespaceOf, podDns } from "./layout";
+import {
+  clientServiceManifest,
+  configSecretManifest,
+  disruptionBudgetManifest,
+  externalServiceManifest,
+  headlessServiceManifest,
+  namespaceManifest,
+  statefulSetManifest,
+} from "./manifests";
+
+/** A region's Kubernetes cluster: how to reach it, and the namespace the servers go in. */
+interface RegionTarget {
+  provider: pulumi.ProviderResource;
+  namespace: pulumi.Resource | undefined;
+}
+
+/**
+ * The `k8s` platform: each region's servers in that region's Kubernetes cluster. Several regions
+ * may share one cluster (give them the same provider); a stretch cluster's servers each run in
+ * their own region's cluster.
+ */
+export class KubernetesPlatform implements PlatformDriver {
+  readonly platform = "k8s" as const;
+  private readonly targets = new Map<string, RegionTarget>();
+
+  constructor(
+    private readonly name: string,
+    /** Region name → its Kubernetes args. */
+    private readonly regions: Map<string, KubernetesRegionArgs>,
+    private readonly parent: pulumi.ComponentResource,
+  ) {}
+
+  endpoint(server: ServerPlan): Endpoint {
+    return kubernetesEndpoint(server, this.argsOf(server.region));
+  }
+
+  files(_server: ServerPlan, tls: boolean): ServerFiles {
+    return kubernetesFiles(tls);
+  }
+
+  provision(group: ServerGroup, inputs: GroupInputs): KubernetesCluster {
+    return new KubernetesCluster(
+      `${this.name}-${group.cluster.name}-k8s`,
+      { group, inputs, regions: this.regions, target: (region) => this.target(region) },
+      { parent: this.parent },
+    );
+  }
+
+  private argsOf(region: string): KubernetesRegionArgs {
+    const args = this.regions.get(region);
+    if (args === undefined) throw new Error(`region ${region} has no k8s args`);
+    return args;
+  }
+
+  /** The provider and namespace of a region, made once however many clusters it hosts. */
+  private target(region: string): RegionTarget {
+    const known = this.targets.get(region);
+    if (known !== undefined) return known;
+    const args = this.argsOf(region);
+    const provider =
+      args.provider ??
+      new k8s.Provider(
+        `${this.name}-${region}-k8s`,
+        { kubeconfig: args.kubeconfig, namespace: namespaceOf(args) },
+        { parent: this.parent },
+      );
+    const namespace =
+      args.createNamespace === false
+        ? undefined
+        : new k8s.core.v1.Namespace(
+            `${this.name}-${region}-namespace`,
+            namespaceManifest(namespaceOf(args)),
+            {
+              parent: this.parent,
+              provider,
+            },
+          );
+    const target = { provider, namespace };
+    this.targets.set(region, target);
+    return target;
+  }
+}
+
+interface KubernetesClusterArgs {
+  group: ServerGroup;
+  inputs: GroupInputs;
+  regions: Map<string, KubernetesRegionArgs>;
+  target: (region: string) => RegionTarget;
+}
+
+/**
+ * `nats-global:k8s:Cluster`: a cluster's servers on Kubernetes, in each region's cluster. Servers
+ * change one at a time: each StatefulSet waits for the one before it to be ready again.
+ */
+export class KubernetesCluster extends pulumi.ComponentResource implements ProvisionedServers {
+  readonly clientUrls: pulumi.Output<string[]>;
+  readonly monitorUrls: pulumi.Output<string[]>;
+  readonly incarnations: pulumi.Output<string[]>;
+
+  constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("nats-global:k8s:Cluster", name, {}, opts);
+    const { group, inputs } = args;
+    const tls = inputs.tls !== undefined;
+    const cluster = group.cluster.name;
+    const regions = [...new Set(group.servers.map((s) => s.region))];
+    for (const region of regions) {
+      const regionArgs = args.regions.get(region) as KubernetesRegionArgs;
+      const { provider, namespace } = args.target(region);
+      const options = { parent: this, provider, dependsOn: namespace ? [namespace] : [] };
+      new k8s.core.v1.Service(
+        `${name}-${region}-headless`,
+        headlessServiceManifest(cluster, regionArgs, tls),
+        options,
+      );
+      new k8s.core.v1.Service(
+        `${name}-${region}-client`,
+        clientServiceManifest(cluster, regionArgs, tls),
+        options,
+      );
+      new k8s.policy.v1.PodDisruptionBudget(
+        `${name}-${region}-pdb`,
+        disruptionBudgetManifest(cluster, regionArgs),
+        options,
+      );
+    }
+    let previous: pulumi.Resource | undefined;
+    const hashes = group.servers.map((server) => {
+      const regionArgs = args.regions.get(server.region) as KubernetesRegionArgs;
+      const { provider, namespace } = args.target(server.region);
+      const options = { parent: this, provider, dependsOn: namespace ? [namespace] : [] };
+      const config = (inputs.configs.get(server.name) as pulumi.Output<NatsServerConfig>).apply((c) =>
+        JSON.stringify(withLameDuck(c), null, 2),
+      );
+      const pems = inputs.tls?.get(server.name);
+      const secret = new k8s.core.v1.Secret(
+        `${name}-${server.name}-config`,
+        configSecretManifest(server, regionArgs, {
+          config,
+          ...(pems !== undefined ? { ca: pems.caPem, cert: pems.certPem, key: pems.keyPem } : {}),
+        }),
+        options,
+      );
+      new k8s.core.v1.Service(
+        `${name}-${server.name}-external`,
+        externalServiceManifest(server, regionArgs, tls),
+        options,
+      );
+      const configHash = config.apply((text) => createHash("sha256").update(text).digest("hex"));
+      const statefulSet = new k8s.apps.v1.StatefulSet(
+        `${name}-${server.name}`,
+        statefulSetManifest(server, regionArgs, { tls, configHash }),
+        { ...options, dependsOn: [...options.dependsOn, secret, ...(previous ? [previous] : [])] },
+      );
+      previous = statefulSet;
+      return configHash;
+    });
+    const endpoints = group.servers.map((server) =>
+      kubernetesEndpoint(server, args.regions.get(server.region) as KubernetesRegionArgs),
+    );
+    this.clientUrls = pulumi.output(endpoints.map((e) => clientUrl(e)));
+    this.monitorUrls = pulumi.output(
+      group.servers.map((server, i) =>
+        monitorUrl(
+          { ...endpoints[i], host: podDns(server, args.regions.get(server.region) as KubernetesRegionArgs) },
+          tls,
+        ),
+      ),
+    );
+    this.incarnations = pulumi
+      .all(hashes)
+      .apply((list) => list.map((hash, i) => `${group.servers[i].name}:${hash}`));
+    this.registerOutputs({ clientUrls: this.clientUrls, monitorUrls: this.monitorUrls });
+  }
+}

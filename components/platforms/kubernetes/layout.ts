@@ -1,0 +1,78 @@
+/*
+ * Where a server on Kubernetes is, by name, before anything exists: its pod's DNS name, its
+ * Services, its files in the container, and the endpoint model/ renders its config from. Pure.
+ */
+import { Endpoint } from "../../model/endpoints";
+import { ServerPlan } from "../../model/plan";
+import { ServerFiles } from "../../model/serverConfig";
+import { PortBases } from "../../model/topology";
+import { externalHost, K8S_DEFAULTS, KubernetesRegionArgs } from "./args";
+
+export const CONFIG_DIR = "/etc/nats-config";
+export const CONFIG_FILE = `${CONFIG_DIR}/nats.conf`;
+export const PID_DIR = "/var/run/nats";
+export const PID_FILE = `${PID_DIR}/nats.pid`;
+export const DATA_DIR = "/data";
+
+/** Each server is a StatefulSet of one, named after it: its pod is `<server>-0`. */
+export const podName = (server: string): string => `${server}-0`;
+/** The headless Service of a cluster's servers in one Kubernetes cluster: their pods' DNS names. */
+export const headlessServiceName = (cluster: string): string => `${cluster}-headless`;
+/** Each server's LoadBalancer Service: how other regions reach it. */
+export const externalServiceName = (server: string): string => `${server}-external`;
+
+export const namespaceOf = (k8s: KubernetesRegionArgs): string => k8s.namespace ?? K8S_DEFAULTS.namespace;
+export const portsOf = (k8s: KubernetesRegionArgs): PortBases => ({
+  ...K8S_DEFAULTS.ports,
+  ...(k8s.ports ?? {}),
+});
+
+/** The pod's stable DNS name inside its Kubernetes cluster. */
+export function podDns(server: ServerPlan, k8s: KubernetesRegionArgs): string {
+  return `${podName(server.name)}.${headlessServiceName(server.cluster)}.${namespaceOf(k8s)}.svc.cluster.local`;
+}
+
+/** The cluster's client Service, for applications inside the same Kubernetes cluster. */
+export function clientServiceDns(cluster: string, k8s: KubernetesRegionArgs): string {
+  return `${cluster}.${namespaceOf(k8s)}.svc.cluster.local`;
+}
+
+/**
+ * A server on Kubernetes binds every interface of its pod. Everything outside its Kubernetes
+ * cluster (clients, the other clusters' gateways, a stretch cluster's routes) reaches it through its
+ * own load balancer at its external host; a regional cluster's routes stay inside, on the pods' DNS
+ * names. It advertises exactly these, never a pod IP that the other side cannot reach.
+ */
+export function kubernetesEndpoint(server: ServerPlan, k8s: KubernetesRegionArgs): Endpoint {
+  const ports = portsOf(k8s);
+  const external = externalHost(k8s.expose, server.name);
+  const inside = podDns(server, k8s);
+  return {
+    host: external,
+    bind: "0.0.0.0",
+    ...ports,
+    advertise: {
+      client: { host: external, port: ports.client },
+      cluster: { host: server.stretch ? external : inside, port: ports.cluster },
+      gateway: { host: external, port: ports.gateway },
+    },
+    names: [inside, clientServiceDns(server.cluster, k8s)],
+  };
+}
+
+/** The files of a server in its container: config and PEMs from its Secret, the store on its volume. */
+export function kubernetesFiles(tls: boolean): ServerFiles {
+  return {
+    storeDir: `${DATA_DIR}/jetstream`,
+    pidFile: PID_FILE,
+    ...(tls
+      ? {
+          tls: {
+            caFile: `${CONFIG_DIR}/ca.pem`,
+            certFile: `${CONFIG_DIR}/server.pem`,
+            keyFile: `${CONFIG_DIR}/server-key.pem`,
+          },
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,308 @@
+/*
+ * The Kubernetes objects of NATS servers, as plain manifests: pure, so that tests validate them
+ * against Kubernetes' own OpenAPI schemas. What the NATS Helm chart does for one cluster is the
+ * baseline (probes, lame duck on stop, config reloader, PDB); each server is a StatefulSet of one,
+ * pinned to its planned zone, so that its `az:` tag is where it runs.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import { LAME_DUCK } from "../../model/serverConfig";
+import { ServerPlan } from "../../model/plan";
+import { PortBases } from "../../model/topology";
+import { K8S_DEFAULTS, KubernetesExposure, KubernetesRegionArgs } from "./args";
+import {
+  CONFIG_DIR,
+  CONFIG_FILE,
+  DATA_DIR,
+  externalServiceName,
+  headlessServiceName,
+  namespaceOf,
+  PID_DIR,
+  PID_FILE,
+  portsOf,
+} from "./layout";
+
+export type StatefulSetManifest = k8s.types.input.apps.v1.StatefulSet;
+export type ServiceManifest = k8s.types.input.core.v1.Service;
+export type SecretManifest = k8s.types.input.core.v1.Secret;
+export type PodDisruptionBudgetManifest = k8s.types.input.policy.v1.PodDisruptionBudget;
+export type NamespaceManifest = k8s.types.input.core.v1.Namespace;
+
+/** The nats-server image: the release the project pins (scripts/versions.env). */
+export const NATS_IMAGE = "nats:2.15.2-alpine";
+/** Signals nats-server when its config or certificates change (the Helm chart's reloader). */
+export const RELOADER_IMAGE = "natsio/nats-server-config-reloader:0.23.0";
+/** An unprivileged user: the container runs nothing as root. */
+const RUN_AS = 1000;
+const ZONE_LABEL = "topology.kubernetes.io/zone";
+/** Lame duck, then the server's own shutdown: the chart's rule of grace period + duration + 20 s. */
+const TERMINATION_GRACE_S = LAME_DUCK.gracePeriodS + LAME_DUCK.durationS + 20;
+
+const labels = (cluster: string): Record<string, string> => ({
+  "app.kubernetes.io/name": "nats",
+  "app.kubernetes.io/part-of": "nats-global",
+  "nats-global/cluster": cluster,
+});
+const serverLabels = (server: ServerPlan): Record<string, string> => ({
+  ...labels(server.cluster),
+  "nats-global/server": server.name,
+});
+
+export function namespaceManifest(name: string): NamespaceManifest {
+  return { apiVersion: "v1", kind: "Namespace", metadata: { name } };
+}
+
+const servicePorts = (ports: PortBases, kinds: (keyof PortBases)[], tls: boolean) =>
+  kinds.map((kind) => ({
+    name: kind,
+    port: ports[kind],
+    targetPort: kind,
+    appProtocol: kind === "monitor" ? (tls ? "https" : "http") : tls ? "tls" : "tcp",
+  }));
+
+/**
+ * The pods' DNS names (`<pod>.<cluster>-headless`), published before they are ready: routes form,
+ * and JetStream elects its leaders, before any server can call itself healthy.
+ */
+export function headlessServiceManifest(
+  cluster: string,
+  k8s: KubernetesRegionArgs,
+  tls: boolean,
+): ServiceManifest {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: headlessServiceName(cluster), namespace: namespaceOf(k8s), labels: labels(cluster) },
+    spec: {
+      clusterIP: "None",
+      publishNotReadyAddresses: true,
+      selector: labels(cluster),
+      ports: servicePorts(portsOf(k8s), ["client", "cluster", "gateway", "monitor"], tls),
+    },
+  };
+}
+
+/** The cluster's client port inside its Kubernetes cluster, for applications running there. */
+export function clientServiceManifest(
+  cluster: string,
+  k8s: KubernetesRegionArgs,
+  tls: boolean,
+): ServiceManifest {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: cluster, namespace: namespaceOf(k8s), labels: labels(cluster) },
+    spec: {
+      type: "ClusterIP",
+      selector: labels(cluster),
+      ports: servicePorts(portsOf(k8s), ["client"], tls),
+    },
+  };
+}
+
+/**
+ * One load balancer per server: clients, the other clusters' gateways and (for a stretch server)
+ * its routes reach exactly that server, as its config advertises. Not-ready pods are published
+ * too, since a first start is healthy only once the gateways behind these have formed.
+ */
+export function externalServiceManifest(
+  server: ServerPlan,
+  k8s: KubernetesRegionArgs,
+  tls: boolean,
+): ServiceManifest {
+  const expose: KubernetesExposure = k8s.expose;
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: {
+      name: externalServiceName(server.name),
+      namespace: namespaceOf(k8s),
+      labels: serverLabels(server),
+      ...(expose.annotations !== undefined ? { annotations: expose.annotations } : {}),
+    },
+    spec: {
+      type: "LoadBalancer",
+      // Straight to the node that runs the pod, keeping the peer's address in the server's logs.
+      externalTrafficPolicy: "Local",
+      publishNotReadyAddresses: true,
+      selector: serverLabels(server),
+      ports: servicePorts(
+        portsOf(k8s),
+        server.stretch ? ["client", "cluster", "gateway"] : ["client", "gateway"],
+        tls,
+      ),
+      ...(expose.sourceRanges !== undefined ? { loadBalancerSourceRanges: expose.sourceRanges } : {}),
+    },
+  };
+}
+
+/** The server's config and PEMs: a Secret, since they hold its private key. */
+export function configSecretManifest(
+  server: ServerPlan,
+  k8s: KubernetesRegionArgs,
+  files: {
+    config: pulumi.Input<string>;
+    ca?: pulumi.Input<string>;
+    cert?: pulumi.Input<string>;
+    key?: pulumi.Input<string>;
+  },
+): SecretManifest {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: `${server.name}-config`, namespace: namespaceOf(k8s), labels: serverLabels(server) },
+    type: "Opaque",
+    stringData: {
+      "nats.conf": files.config,
+      ...(files.ca !== undefined ? { "ca.pem": files.ca } : {}),
+      ...(files.cert !== undefined ? { "server.pem": files.cert } : {}),
+      ...(files.key !== undefined ? { "server-key.pem": files.key } : {}),
+    },
+  };
+}
+
+/** At most one server of a cluster in one Kubernetes cluster is evicted at a time (node drains). */
+export function disruptionBudgetManifest(
+  cluster: string,
+  k8s: KubernetesRegionArgs,
+): PodDisruptionBudgetManifest {
+  return {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: { name: cluster, namespace: namespaceOf(k8s), labels: labels(cluster) },
+    spec: { maxUnavailable: 1, selector: { matchLabels: labels(cluster) } },
+  };
+}
+
+const restricted = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ["ALL"] },
+};
+
+/**
+ * One server: a StatefulSet of one pod in the server's zone, with its volume. `configHash` is in
+ * the pod template, so that a config change restarts the server; new certificates do not (the
+ * reloader makes it reload them).
+ */
+export function statefulSetManifest(
+  server: ServerPlan,
+  k8s: KubernetesRegionArgs,
+  options: { tls: boolean; configHash: pulumi.Input<string> },
+): StatefulSetManifest {
+  const ports = portsOf(k8s);
+  const scheme = options.tls ? "HTTPS" : "HTTP";
+  const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
+    httpGet: { path, port: "monitor", scheme },
+    initialDelaySeconds: 10,
+    timeoutSeconds: 5,
+    periodSeconds,
+    failureThreshold,
+  });
+  const cpu = k8s.resources?.cpu ?? K8S_DEFAULTS.cpu;
+  const memory = k8s.resources?.memory ?? K8S_DEFAULTS.memory;
+  const watched = options.tls
+    ? [CONFIG_FILE, `${CONFIG_DIR}/ca.pem`, `${CONFIG_DIR}/server.pem`, `${CONFIG_DIR}/server-key.pem`]
+    : [CONFIG_FILE];
+  return {
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata: { name: server.name, namespace: namespaceOf(k8s), labels: serverLabels(server) },
+    spec: {
+      serviceName: headlessServiceName(server.cluster),
+      replicas: 1,
+      selector: { matchLabels: serverLabels(server) },
+      template: {
+        metadata: {
+          labels: serverLabels(server),
+          annotations: { "nats-global/config-sha256": options.configHash },
+        },
+        spec: {
+          enableServiceLinks: false,
+          // The reloader signals nats-server by the pid in the shared pid file.
+          shareProcessNamespace: true,
+          terminationGracePeriodSeconds: TERMINATION_GRACE_S,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: RUN_AS,
+            runAsGroup: RUN_AS,
+            fsGroup: RUN_AS,
+            seccompProfile: { type: "RuntimeDefault" },
+          },
+          affinity: {
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [
+                  { matchExpressions: [{ key: ZONE_LABEL, operator: "In", values: [server.zone] }] },
+                ],
+              },
+            },
+            // Servers of one cluster that share a zone still go to different nodes where there are some.
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  weight: 100,
+                  podAffinityTerm: {
+                    labelSelector: { matchLabels: labels(server.cluster) },
+                    topologyKey: "kubernetes.io/hostname",
+                  },
+                },
+              ],
+            },
+          },
+          containers: [
+            {
+              name: "nats",
+              image: NATS_IMAGE,
+              args: ["--config", CONFIG_FILE],
+              ports: (["client", "cluster", "gateway", "monitor"] as const).map((kind) => ({
+                name: kind,
+                containerPort: ports[kind],
+              })),
+              resources: { requests: { cpu, memory }, limits: { cpu, memory } },
+              // Started means serving: a first start cannot wait for JetStream's leaders, which need
+              // servers not created yet.
+              startupProbe: probe("/healthz?js-server-only=true", 10, 90),
+              readinessProbe: probe("/healthz?js-server-only=true", 10, 3),
+              livenessProbe: probe("/healthz?js-enabled-only=true", 30, 3),
+              lifecycle: { preStop: { exec: { command: ["nats-server", `-sl=ldm=${PID_FILE}`] } } },
+              securityContext: restricted,
+              volumeMounts: [
+                { name: "config", mountPath: CONFIG_DIR, readOnly: true },
+                { name: "pid", mountPath: PID_DIR },
+                { name: "data", mountPath: DATA_DIR },
+              ],
+            },
+            {
+              name: "reloader",
+              image: RELOADER_IMAGE,
+              args: ["-pid", PID_FILE, ...watched.flatMap((file) => ["-config", file])],
+              resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
+              securityContext: restricted,
+              volumeMounts: [
+                { name: "config", mountPath: CONFIG_DIR, readOnly: true },
+                { name: "pid", mountPath: PID_DIR },
+              ],
+            },
+          ],
+          volumes: [
+            { name: "config", secret: { secretName: `${server.name}-config`, defaultMode: 0o440 } },
+            { name: "pid", emptyDir: {} },
+          ],
+        },
+      },
+      volumeClaimTemplates: [
+        {
+          metadata: { name: "data" },
+          spec: {
+            accessModes: ["ReadWriteOnce"],
+            resources: { requests: { storage: k8s.storage?.size ?? K8S_DEFAULTS.storageSize } },
+            ...(k8s.storage?.storageClass !== undefined
+              ? { storageClassName: k8s.storage.storageClass }
+              : {}),
+          },
+        },
+      ],
+    },
+  };
+}

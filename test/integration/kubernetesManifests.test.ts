@@ -1,0 +1,147 @@
+import Ajv, { ValidateFunction } from "ajv";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { createNKey, signJwt } from "../../components/credentials/jwt";
+import { createCertificateAuthority, issueServerCertificate } from "../../components/credentials/x509";
+import { accountClaims, operatorClaims } from "../../components/model/security/claims";
+import { NatsServerConfig } from "../../components/model/serverConfig";
+import { configsInSecrets, revealed } from "../support/kubernetesTopology";
+import { KubernetesPreview, previewKubernetes } from "../support/kubernetesPreview";
+import { kubernetesSchemaDir } from "../support/kubernetesSchemas";
+import { tool } from "../support/tools";
+
+let preview: KubernetesPreview;
+let dir: string;
+beforeAll(() => {
+  preview = previewKubernetes();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-k8s-"));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** The config as the pod would read it, with its files under `root` instead of the container's paths. */
+function relocated(config: NatsServerConfig, root: string): NatsServerConfig {
+  return JSON.parse(
+    JSON.stringify(config)
+      .split('"/etc/nats-config/')
+      .join(`"${root}/etc/`)
+      .split('"/data/')
+      .join(`"${root}/data/`)
+      .split('"/var/run/nats/')
+      .join(`"${root}/run/`),
+  ) as NatsServerConfig;
+}
+
+describe("the configs the k8s platform renders", () => {
+  it("pass nats-server -t, with real operator JWTs and certificates for the names each server advertises", async () => {
+    // The preview's mocks sign nothing: a real operator and accounts stand in for theirs.
+    const operator = createNKey("operator");
+    const system = createNKey("account");
+    const app = createNKey("account");
+    const ca = await createCertificateAuthority("k8s test CA", 3_600_000);
+    const configs = configsInSecrets(preview.registered);
+    expect(configs.size).toBe(12);
+    for (const [server, rendered] of configs) {
+      const root = path.join(dir, server);
+      fs.mkdirSync(path.join(root, "etc"), { recursive: true });
+      fs.mkdirSync(path.join(root, "run"), { recursive: true });
+      const advertised = [rendered.client_advertise, rendered.cluster.advertise, rendered.gateway.advertise]
+        .filter((a): a is string => a !== undefined)
+        .map((a) => a.split(":")[0]);
+      const certificate = await issueServerCertificate(
+        ca,
+        server,
+        { ipAddresses: [], dnsNames: [...new Set(advertised)] },
+        3_600_000,
+      );
+      fs.writeFileSync(path.join(root, "etc", "ca.pem"), ca.certPem);
+      fs.writeFileSync(path.join(root, "etc", "server.pem"), certificate.certPem);
+      fs.writeFileSync(path.join(root, "etc", "server-key.pem"), certificate.keyPem);
+      const config: NatsServerConfig = {
+        ...relocated(rendered, root),
+        operator: signJwt("nats-global", operator.publicKey, operatorClaims(system.publicKey), operator.seed),
+        system_account: system.publicKey,
+        resolver_preload: {
+          [system.publicKey]: signJwt("SYS", system.publicKey, accountClaims(false), operator.seed),
+          [app.publicKey]: signJwt("APP", app.publicKey, accountClaims({}), operator.seed),
+        },
+      };
+      const file = path.join(root, "nats.conf");
+      fs.writeFileSync(file, JSON.stringify(config));
+      const result = spawnSync(tool("nats-server"), ["-t", "-c", file], { encoding: "utf8" });
+      expect({ server, status: result.status, output: `${result.stdout}${result.stderr}` }).toEqual({
+        server,
+        status: 0,
+        output: expect.stringContaining("configuration file"),
+      });
+    }
+  });
+});
+
+/**
+ * A validator of one Kubernetes kind, from the OpenAPI v3 document of its API group. Strict as the
+ * API server's field validation: a field the schema does not know is an error, not ignored.
+ */
+function validatorFor(ajv: Ajv, document: string, kind: string): ValidateFunction {
+  const spec = JSON.parse(fs.readFileSync(path.join(kubernetesSchemaDir(), document), "utf8")) as {
+    components: { schemas: Record<string, Record<string, unknown>> };
+  };
+  const closed = (schema: unknown): unknown => {
+    if (Array.isArray(schema)) return schema.map(closed);
+    if (schema === null || typeof schema !== "object") return schema;
+    const entries = Object.entries(schema as Record<string, unknown>).map(([k, v]) => [k, closed(v)]);
+    const result = Object.fromEntries(entries) as Record<string, unknown>;
+    if (result.properties !== undefined && result.additionalProperties === undefined) {
+      result.additionalProperties = false;
+    }
+    return result;
+  };
+  const id = `k8s-${document}`;
+  if (ajv.getSchema(id) === undefined) {
+    ajv.addSchema({ $id: id, components: closed(spec.components) } as object, id);
+  }
+  const name = Object.keys(spec.components.schemas).find(
+    (n) => n.endsWith(`.${kind}`) && n.startsWith("io.k8s.api."),
+  );
+  if (name === undefined) throw new Error(`no schema of ${kind} in ${document}`);
+  return ajv.compile({ $ref: `${id}#/components/schemas/${name}` });
+}
+
+describe("the Kubernetes objects of the k8s platform", () => {
+  const kinds: [string, string, string][] = [
+    ["kubernetes:apps/v1:StatefulSet", "apis__apps__v1_openapi.json", "StatefulSet"],
+    ["kubernetes:core/v1:Service", "api__v1_openapi.json", "Service"],
+    ["kubernetes:core/v1:Secret", "api__v1_openapi.json", "Secret"],
+    ["kubernetes:core/v1:Namespace", "api__v1_openapi.json", "Namespace"],
+    ["kubernetes:policy/v1:PodDisruptionBudget", "apis__policy__v1_openapi.json", "PodDisruptionBudget"],
+  ];
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+
+  it.each(kinds)("are valid %s objects of Kubernetes v1.34", (type, document, kind) => {
+    const validate = validatorFor(ajv, document, kind);
+    const objects = preview.registered.filter((r) => r.type === type);
+    expect(objects.length).toBeGreaterThan(0);
+    for (const object of objects) {
+      // Secrets' values reach the API server as plain strings.
+      const manifest = JSON.parse(JSON.stringify(object.inputs, (_, v) => revealed(v)));
+      const valid = validate(manifest);
+      expect({ name: object.name, errors: valid ? [] : validate.errors }).toEqual({
+        name: object.name,
+        errors: [],
+      });
+    }
+  });
+
+  it("are refused when a field is misspelled, so the check above can fail", () => {
+    const validate = validatorFor(ajv, "apis__apps__v1_openapi.json", "StatefulSet");
+    const [sts] = preview.registered.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet");
+    const manifest = JSON.parse(JSON.stringify(sts.inputs));
+    manifest.spec.template.spec.containers[0].readinesProbe =
+      manifest.spec.template.spec.containers[0].readinessProbe;
+    expect(validate(manifest)).toBe(false);
+    manifest.spec.template.spec.containers[0].readinesProbe = undefined;
+    manifest.spec.replicas = "one";
+    expect(validate(JSON.parse(JSON.stringify(manifest)))).toBe(false);
+  });
+});
