@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { AppUser, SuperCluster, VirtualStream } from "./components";
 import type { SecurityArgs } from "./components/superCluster";
-import { PortBases, RegionSpec, StretchSpec } from "./components/model/topology";
+import { PortBases, StretchSpec } from "./components/model/topology";
+import type { RegionArgs } from "./components/platforms/checks";
 import { VirtualStreamSpec } from "./components/model/virtualStream";
 
 /** An application that gets a user per region: `nats-global:applications`. */
@@ -20,7 +21,7 @@ interface ApplicationSpec {
 export = async () => {
   const config = new pulumi.Config();
   const superCluster = new SuperCluster("nats", {
-    regions: config.requireObject<RegionSpec[]>("regions"),
+    regions: config.requireObject<RegionArgs[]>("regions").map((region) => withKubeconfig(config, region)),
     stretch: config.getObject<StretchSpec>("stretch"),
     // Operator mode unless the stack says otherwise: the production shape, tested end to end.
     security: { mode: "operator", ...config.getObject<SecurityArgs>("security") },
@@ -71,3 +72,15 @@ export = async () => {
     ...(superCluster.network ? { network: superCluster.network } : {}),
   };
 };
+
+/**
+ * A Kubernetes region's kubeconfig from the secret config `kubeconfig-<region>`, when the stack
+ * has one (`pulumi config set --secret kubeconfig-west "$(cat west.yaml)"`), so that it is never
+ * in the stack file in plain text.
+ */
+function withKubeconfig(config: pulumi.Config, region: RegionArgs): RegionArgs {
+  const kubeconfig = region.platform === "k8s" ? config.getSecret(`kubeconfig-${region.name}`) : undefined;
+  return kubeconfig === undefined || region.k8s === undefined
+    ? region
+    : { ...region, k8s: { ...region.k8s, kubeconfig } };
+}

@@ -117,7 +117,9 @@ export class SuperCluster extends pulumi.ComponentResource {
       operator?.auth ?? (staticAuth as pulumi.Output<AuthPlan>);
     const limits = { ...DEFAULT_JETSTREAM_LIMITS, ...(args.jetstream ?? {}) };
 
-    const local = args.local && new LocalPlatform(name, args.local, this.plan, this);
+    const runsLocally = allServers(this.plan).some((server) => server.platform === "local");
+    const local =
+      runsLocally && args.local ? new LocalPlatform(name, args.local, this.plan, this) : undefined;
     this.local = local;
     this.network = local?.network;
     const drivers = new Map<string, PlatformDriver>(local ? [["local", local]] : []);

@@ -5,7 +5,7 @@
 import { SuperClusterPlan } from "../model/plan";
 import { RegionSpec } from "../model/topology";
 import { problemList } from "../model/validation";
-import { checkKubernetesRegion, KubernetesRegionArgs } from "./kubernetes/args";
+import { checkKubernetesRegion, checkSharedClusters, KubernetesRegionArgs } from "./kubernetes/args";
 import { checkLocalArgs, LocalPlatformArgs } from "./local/args";
 
 /** A region, with the args of the platform it runs on. */
@@ -63,6 +63,7 @@ export function checkPlatforms(spec: PlatformsSpec, plan: SuperClusterPlan): voi
       );
     }
   }
+  checkSharedClusters(spec.regions, problems);
   checkLocalArgs(spec.regions, spec.local, problems);
   problems.throwIfAny("super-cluster");
 }

@@ -8,14 +8,14 @@ import { createCertificateAuthority, issueServerCertificate } from "../../compon
 import { accountClaims, operatorClaims } from "../../components/model/security/claims";
 import { NatsServerConfig } from "../../components/model/serverConfig";
 import { configsInSecrets, revealed } from "../support/kubernetesTopology";
-import { KubernetesPreview, previewKubernetes } from "../support/kubernetesPreview";
+import { previewStack, StackPreview } from "../support/kubernetesPreview";
 import { kubernetesSchemaDir } from "../support/kubernetesSchemas";
 import { tool } from "../support/tools";
 
-let preview: KubernetesPreview;
+let preview: StackPreview;
 let dir: string;
 beforeAll(() => {
-  preview = previewKubernetes();
+  preview = previewStack("k8s");
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-k8s-"));
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -40,7 +40,7 @@ describe("the configs the k8s platform renders", () => {
     const system = createNKey("account");
     const app = createNKey("account");
     const ca = await createCertificateAuthority("k8s test CA", 3_600_000);
-    const configs = configsInSecrets(preview.registered);
+    const configs = configsInSecrets(preview.resources);
     expect(configs.size).toBe(12);
     for (const [server, rendered] of configs) {
       const root = path.join(dir, server);
@@ -120,7 +120,7 @@ describe("the Kubernetes objects of the k8s platform", () => {
 
   it.each(kinds)("are valid %s objects of Kubernetes v1.34", (type, document, kind) => {
     const validate = validatorFor(ajv, document, kind);
-    const objects = preview.registered.filter((r) => r.type === type);
+    const objects = preview.resources.filter((r) => r.type === type);
     expect(objects.length).toBeGreaterThan(0);
     for (const object of objects) {
       // Secrets' values reach the API server as plain strings.
@@ -135,7 +135,7 @@ describe("the Kubernetes objects of the k8s platform", () => {
 
   it("are refused when a field is misspelled, so the check above can fail", () => {
     const validate = validatorFor(ajv, "apis__apps__v1_openapi.json", "StatefulSet");
-    const [sts] = preview.registered.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet");
+    const [sts] = preview.resources.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet");
     const manifest = JSON.parse(JSON.stringify(sts.inputs));
     manifest.spec.template.spec.containers[0].readinesProbe =
       manifest.spec.template.spec.containers[0].readinessProbe;

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { NatsServerConfig } from "../../components/model/serverConfig";
 import { RegionArgs } from "../../components/platforms/checks";
 import { SuperCluster, SuperClusterArgs } from "../../components/superCluster";
+import { SECRET } from "../../scripts/mockPreview";
 import type { Registered } from "./mocks";
 
 export const K8S_REGION_NAMES = ["west", "central", "east"];
@@ -16,7 +17,7 @@ export function kubernetesRegions(): RegionArgs[] {
       kubeconfig: `kubeconfig of ${name}`,
       expose: {
         host: `{server}.${name}.nats.example.com`,
-        annotations: { "external-dns.alpha.kubernetes.io/hostname": `nats-${name}.example.com` },
+        annotations: { "external-dns.alpha.kubernetes.io/hostname": `{server}.${name}.nats.example.com` },
       },
       storage: { size: "20Gi", storageClass: "fast" },
     },
@@ -51,8 +52,7 @@ export function configsInSecrets(registered: Registered[]): Map<string, NatsServ
   );
 }
 
-/** How kubernetesPreview prints a secret: `{ "<secret>": value }`, a key no Kubernetes field has. */
-export const SECRET = "<secret>";
+/** A value as the mock preview prints it: a secret as `{ "<secret>": value }`. */
 export const revealed = (value: unknown): unknown =>
   value !== null && typeof value === "object" && SECRET in value
     ? (value as Record<string, unknown>)[SECRET]

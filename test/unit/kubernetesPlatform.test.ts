@@ -7,9 +7,9 @@ import {
   kubernetesSuperCluster,
   ofKind,
   revealed,
-  SECRET,
 } from "../support/kubernetesTopology";
-import { KubernetesPreview, previewKubernetes } from "../support/kubernetesPreview";
+import { SECRET } from "../../scripts/mockPreview";
+import { previewStack, StackPreview } from "../support/kubernetesPreview";
 
 const mocks = recordingMocks();
 
@@ -29,14 +29,14 @@ const spec = (r: Registered) => r.inputs.spec as Record<string, any>; // eslint-
 const named = (registered: Registered[], name: string) =>
   registered.filter((r) => (r.inputs.metadata as { name?: string } | undefined)?.name === name);
 
-describe("the k8s platform (under mocks)", () => {
-  let preview: KubernetesPreview;
+describe("the k8s stack (stacks/Pulumi.k8s.yaml) under mocks", () => {
+  let preview: StackPreview;
   beforeAll(() => {
-    preview = previewKubernetes();
+    preview = previewStack("k8s");
   });
 
   it("makes per region a provider and namespace, per cluster and region its Services and PDB, per server a Secret, a load balancer and a StatefulSet", () => {
-    const count = (kind: string) => ofKind(preview.registered, kind).length;
+    const count = (kind: string) => ofKind(preview.resources, kind).length;
     expect(count("pulumi:providers:kubernetes")).toBe(3);
     expect(count("kubernetes:core/v1:Namespace")).toBe(3);
     // west, central, east: one set each; the stretch cluster: one in each of the three clusters.
@@ -44,31 +44,30 @@ describe("the k8s platform (under mocks)", () => {
     expect(count("kubernetes:core/v1:Service")).toBe(6 * 2 + 12);
     expect(count("kubernetes:core/v1:Secret")).toBe(12);
     expect(count("kubernetes:apps/v1:StatefulSet")).toBe(12);
-    expect(ofKind(preview.registered, "nats-global:k8s:Cluster").map((r) => r.name)).toEqual([
+    expect(ofKind(preview.resources, "nats-global:k8s:Cluster").map((r) => r.name)).toEqual([
       "nats-west-k8s",
       "nats-central-k8s",
       "nats-east-k8s",
       "nats-stretch-k8s",
     ]);
-    const pdb = ofKind(preview.registered, "kubernetes:policy/v1:PodDisruptionBudget")[0];
+    const pdb = ofKind(preview.resources, "kubernetes:policy/v1:PodDisruptionBudget")[0];
     expect(spec(pdb).maxUnavailable).toBe(1);
   });
 
   it("pins each server to its planned zone, on its own volume, as a non-root pod that stops in lame duck mode", () => {
     for (const server of SERVERS) {
-      const [sts] = named(ofKind(preview.registered, "kubernetes:apps/v1:StatefulSet"), server);
+      const [sts] = named(ofKind(preview.resources, "kubernetes:apps/v1:StatefulSet"), server);
       const pod = spec(sts).template.spec;
       const zone =
         pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]
           .matchExpressions[0];
-      const config = configsInSecrets(preview.registered).get(server);
+      const config = configsInSecrets(preview.resources).get(server);
       const azTag = config?.server_tags.find((t) => t.startsWith("az:"));
       expect(zone).toEqual({ key: "topology.kubernetes.io/zone", operator: "In", values: [azTag?.slice(3)] });
       expect(spec(sts).replicas).toBe(1);
       expect(spec(sts).volumeClaimTemplates[0].spec).toEqual({
         accessModes: ["ReadWriteOnce"],
         resources: { requests: { storage: "20Gi" } },
-        storageClassName: "fast",
       });
       expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000 });
       const nats = pod.containers.find((c: { name: string }) => c.name === "nats");
@@ -90,7 +89,7 @@ describe("the k8s platform (under mocks)", () => {
 
   it("puts each server behind its own load balancer, opening routes only for stretch servers", () => {
     for (const server of SERVERS) {
-      const [service] = named(ofKind(preview.registered, "kubernetes:core/v1:Service"), `${server}-external`);
+      const [service] = named(ofKind(preview.resources, "kubernetes:core/v1:Service"), `${server}-external`);
       expect(spec(service).type).toBe("LoadBalancer");
       expect(spec(service).selector["nats-global/server"]).toBe(server);
       expect(spec(service).publishNotReadyAddresses).toBe(true);
@@ -101,13 +100,15 @@ describe("the k8s platform (under mocks)", () => {
           : ["client:4222", "gateway:7222"],
       );
       expect((service.inputs.metadata as { annotations: object }).annotations).toEqual({
-        "external-dns.alpha.kubernetes.io/hostname": `nats-${regionOf(server)}.example.com`,
+        // The template's {server}, filled in per server: each load balancer gets its own DNS name.
+        "external-dns.alpha.kubernetes.io/hostname": external(server),
+        "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
       });
     }
   });
 
   it("advertises only addresses the other side reaches: load balancers across clusters, pod DNS names within", () => {
-    const configs = configsInSecrets(preview.registered);
+    const configs = configsInSecrets(preview.resources);
     expect([...configs.keys()].sort()).toEqual([...SERVERS].sort());
     for (const [server, config] of configs) {
       const stretch = server.startsWith("stretch-");
@@ -135,7 +136,7 @@ describe("the k8s platform (under mocks)", () => {
   });
 
   it("reports the load balancers as client URLs and the pods as monitoring URLs", () => {
-    const clusters = preview.clusters;
+    const clusters = preview.outputs.clusters;
     expect(clusters.west.clientUrls).toEqual(
       ["west-1", "west-2", "west-3"].map((s) => `nats://${external(s)}:4222`),
     );
@@ -145,15 +146,16 @@ describe("the k8s platform (under mocks)", () => {
   });
 
   it("keeps each server's private key in its Secret only, as a secret", () => {
-    const [secret] = named(ofKind(preview.registered, "kubernetes:core/v1:Secret"), "west-1-config");
+    const [secret] = named(ofKind(preview.resources, "kubernetes:core/v1:Secret"), "west-1-config");
     // Marked secret as a whole: the state holds it encrypted, previews show [secret].
     expect(Object.keys(secret.inputs.stringData as object)).toEqual([SECRET]);
     const data = revealed(secret.inputs.stringData) as Record<string, unknown>;
-    expect(revealed(data["server-key.pem"])).toBe("KEY PEM");
-    const elsewhere = preview.registered.filter(
+    expect(revealed(data["server-key.pem"])).toBe("MOCK PRIVATE KEY");
+    const elsewhere = preview.resources.filter(
       (r) => r.type.startsWith("kubernetes:") && !r.type.endsWith(":Secret"),
     );
-    for (const resource of elsewhere) expect(JSON.stringify(resource.inputs)).not.toContain("KEY PEM");
+    for (const resource of elsewhere)
+      expect(JSON.stringify(resource.inputs)).not.toContain("MOCK PRIVATE KEY");
   });
 });
 
@@ -205,6 +207,14 @@ describe("k8s input checked at preview", () => {
       "a region name Kubernetes cannot take",
       (r: ReturnType<typeof kubernetesRegions>) => (r[0].name = "West_1"),
       "regions[0].name",
+    ],
+    [
+      "two regions in one cluster and namespace",
+      (r: ReturnType<typeof kubernetesRegions>) => {
+        for (const region of r) region.k8s = { ...region.k8s!, kubeconfig: undefined, context: "shared" };
+        r[2].k8s!.namespace = "nats-east";
+      },
+      "regions[1].k8s.namespace",
     ],
     [
       "a local region beside Kubernetes ones, whose gateways they cannot reach",

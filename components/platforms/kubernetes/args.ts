@@ -15,16 +15,23 @@ export interface KubernetesExposure {
    * the servers' certificates against these names: prefer DNS names to IPs.
    */
   host: string | Record<string, string>;
-  /** Annotations of each server's LoadBalancer Service (the cloud's load balancer type, external-dns). */
+  /**
+   * Annotations of each server's LoadBalancer Service (the cloud's load balancer type, external-dns);
+   * `{server}` in a value becomes the server's name.
+   */
   annotations?: Record<string, string>;
   /** Source CIDRs the load balancers admit (default: everyone; TLS and credentials still apply). */
   sourceRanges?: string[];
 }
 
 export interface KubernetesRegionArgs {
-  /** The Kubernetes cluster of the region: a `@pulumi/kubernetes` Provider, or a kubeconfig. */
+  /**
+   * The Kubernetes cluster of the region: a `@pulumi/kubernetes` Provider; or a kubeconfig (a
+   * secret), a context of it, or both (a context alone: of the kubeconfig in KUBECONFIG or ~/.kube).
+   */
   provider?: pulumi.ProviderResource;
   kubeconfig?: pulumi.Input<string>;
+  context?: string;
   /** Namespace of the NATS objects (default "nats"), created unless `createNamespace` is false. */
   namespace?: string;
   createNamespace?: boolean;
@@ -72,14 +79,15 @@ export function checkKubernetesRegion(
   if (k8s === undefined) {
     problems.add(
       `${at}.k8s`,
-      "a region on k8s needs its cluster: set k8s.provider or k8s.kubeconfig, and k8s.expose",
+      "a region on k8s needs its cluster (k8s.provider, k8s.kubeconfig or k8s.context) and k8s.expose",
     );
     return;
   }
-  if ((k8s.provider === undefined) === (k8s.kubeconfig === undefined)) {
+  const kubeconfigGiven = k8s.kubeconfig !== undefined || k8s.context !== undefined;
+  if ((k8s.provider === undefined) === !kubeconfigGiven) {
     problems.add(
       `${at}.k8s.provider`,
-      "give exactly one of k8s.provider (a kubernetes.Provider) and k8s.kubeconfig",
+      "give either k8s.provider (a kubernetes.Provider) or k8s.kubeconfig and/or k8s.context, not both or neither",
     );
   }
   for (const name of serverNames) {
@@ -152,7 +160,35 @@ function checkExposure(
   if (missing.length > 0) problems.add(`${at}.host`, `no address for ${missing.join(", ")}`);
 }
 
+/** `template` with `{server}` replaced by the server's name. */
+export const forServer = (template: string, server: string): string =>
+  template.split("{server}").join(server);
+
 /** The address a server of a Kubernetes region is reached at from outside its cluster. */
 export function externalHost(expose: KubernetesExposure, server: string): string {
-  return typeof expose.host === "string" ? expose.host.split("{server}").join(server) : expose.host[server];
+  return typeof expose.host === "string" ? forServer(expose.host, server) : expose.host[server];
+}
+
+/**
+ * Regions that share a Kubernetes cluster (one provider, or one context of the ambient kubeconfig)
+ * need namespaces of their own: the stretch cluster's objects of each are named alike.
+ */
+export function checkSharedClusters(regions: KubernetesRegion[], problems: ProblemList): void {
+  const placed: { cluster: unknown; namespace: string; region: string }[] = [];
+  regions.forEach((region, i) => {
+    const k8s = region.k8s;
+    if (region.platform !== "k8s" || k8s === undefined) return;
+    // A kubeconfig's content may be an Output: regions with their own kubeconfig are not compared.
+    const cluster = k8s.provider ?? (k8s.kubeconfig === undefined ? `context ${k8s.context}` : undefined);
+    if (cluster === undefined) return;
+    const namespace = k8s.namespace ?? K8S_DEFAULTS.namespace;
+    const other = placed.find((p) => p.cluster === cluster && p.namespace === namespace);
+    if (other !== undefined) {
+      problems.add(
+        `regions[${i}].k8s.namespace`,
+        `regions ${other.region} and ${region.name} share a Kubernetes cluster and the namespace "${namespace}": give each region its own namespace`,
+      );
+    }
+    placed.push({ cluster, namespace, region: region.name });
+  });
 }

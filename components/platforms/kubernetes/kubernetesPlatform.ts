@@ -25,9 +25,9 @@ interface RegionTarget {
 }
 
 /**
- * The `k8s` platform: each region's servers in that region's Kubernetes cluster. Several regions
- * may share one cluster (give them the same provider); a stretch cluster's servers each run in
- * their own region's cluster.
+ * The `k8s` platform: each region's servers in that region's Kubernetes cluster. Regions may
+ * share one cluster in namespaces of their own; a stretch cluster's servers each run in their own
+ * region's cluster and namespace.
  */
 export class KubernetesPlatform implements PlatformDriver {
   readonly platform = "k8s" as const;
@@ -71,7 +71,7 @@ export class KubernetesPlatform implements PlatformDriver {
       args.provider ??
       new k8s.Provider(
         `${this.name}-${region}-k8s`,
-        { kubeconfig: args.kubeconfig, namespace: namespaceOf(args) },
+        { kubeconfig: args.kubeconfig, context: args.context, namespace: namespaceOf(args) },
         { parent: this.parent },
       );
     const namespace =

@@ -9,7 +9,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { LAME_DUCK } from "../../model/serverConfig";
 import { ServerPlan } from "../../model/plan";
 import { PortBases } from "../../model/topology";
-import { K8S_DEFAULTS, KubernetesExposure, KubernetesRegionArgs } from "./args";
+import { forServer, K8S_DEFAULTS, KubernetesExposure, KubernetesRegionArgs } from "./args";
 import {
   CONFIG_DIR,
   CONFIG_FILE,
@@ -118,7 +118,13 @@ export function externalServiceManifest(
       name: externalServiceName(server.name),
       namespace: namespaceOf(k8s),
       labels: serverLabels(server),
-      ...(expose.annotations !== undefined ? { annotations: expose.annotations } : {}),
+      ...(expose.annotations !== undefined
+        ? {
+            annotations: Object.fromEntries(
+              Object.entries(expose.annotations).map(([k, v]) => [k, forServer(v, server.name)]),
+            ),
+          }
+        : {}),
     },
     spec: {
       type: "LoadBalancer",
