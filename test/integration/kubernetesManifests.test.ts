@@ -3,13 +3,12 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { createNKey, signJwt } from "../../components/credentials/jwt";
 import { createCertificateAuthority, issueServerCertificate } from "../../components/credentials/x509";
-import { accountClaims, operatorClaims } from "../../components/model/security/claims";
 import { NatsServerConfig } from "../../components/model/serverConfig";
 import { configsInSecrets, revealed } from "../support/kubernetesTopology";
 import { previewStack, StackPreview } from "../support/kubernetesPreview";
 import { kubernetesSchemaDir } from "../support/kubernetesSchemas";
+import { operatorAuth } from "../support/operatorAuth";
 import { tool } from "../support/tools";
 
 let preview: StackPreview;
@@ -36,9 +35,7 @@ function relocated(config: NatsServerConfig, root: string): NatsServerConfig {
 describe("the configs the k8s platform renders", () => {
   it("pass nats-server -t, with real operator JWTs and certificates for the names each server advertises", async () => {
     // The preview's mocks sign nothing: a real operator and accounts stand in for theirs.
-    const operator = createNKey("operator");
-    const system = createNKey("account");
-    const app = createNKey("account");
+    const { operator } = operatorAuth();
     const ca = await createCertificateAuthority("k8s test CA", 3_600_000);
     const configs = configsInSecrets(preview.resources);
     expect(configs.size).toBe(12);
@@ -60,12 +57,9 @@ describe("the configs the k8s platform renders", () => {
       fs.writeFileSync(path.join(root, "etc", "server-key.pem"), certificate.keyPem);
       const config: NatsServerConfig = {
         ...relocated(rendered, root),
-        operator: signJwt("nats-global", operator.publicKey, operatorClaims(system.publicKey), operator.seed),
-        system_account: system.publicKey,
-        resolver_preload: {
-          [system.publicKey]: signJwt("SYS", system.publicKey, accountClaims(false), operator.seed),
-          [app.publicKey]: signJwt("APP", app.publicKey, accountClaims({}), operator.seed),
-        },
+        operator: operator.jwt,
+        system_account: operator.systemAccount,
+        resolver_preload: operator.preload,
       };
       const file = path.join(root, "nats.conf");
       fs.writeFileSync(file, JSON.stringify(config));

@@ -8,17 +8,13 @@ import { allServers, planSuperCluster, SuperClusterPlan } from "../../components
 import { planRegionNetwork } from "../../components/model/regionNetwork";
 import { MappingTable, mergeMappingTables, withMappings } from "../../components/model/mappings";
 import { planVirtualStream } from "../../components/model/virtualStream";
-import {
-  AuthPlan,
-  NatsServerConfig,
-  OperatorAuth,
-  renderServerConfig,
-} from "../../components/model/serverConfig";
+import { AuthPlan, NatsServerConfig, renderServerConfig } from "../../components/model/serverConfig";
 import { createNKey, signJwt } from "../../components/credentials/jwt";
 import { createCertificateAuthority, issueServerCertificate } from "../../components/credentials/x509";
 import { serverAltNames } from "../../components/model/security/tls";
-import { accountClaims, operatorClaims } from "../../components/model/security/claims";
+import { operatorClaims } from "../../components/model/security/claims";
 import { TopologySpec } from "../../components/model/topology";
+import { operatorAuth } from "../support/operatorAuth";
 import { seedTopology } from "../support/topologies";
 import { tool } from "../support/tools";
 
@@ -102,24 +98,7 @@ describe("rendered server configs", () => {
   });
 
   it("pass nats-server -t in operator mode, with the operator's JWT and the accounts signed by it", () => {
-    const operator = createNKey("operator");
-    const system = createNKey("account");
-    const app = createNKey("account");
-    const security: OperatorAuth = {
-      operator: {
-        jwt: signJwt("nats-global", operator.publicKey, operatorClaims(system.publicKey), operator.seed),
-        systemAccount: system.publicKey,
-        preload: {
-          [system.publicKey]: signJwt("SYS", system.publicKey, accountClaims(false), operator.seed),
-          [app.publicKey]: signJwt(
-            "APP",
-            app.publicKey,
-            accountClaims({ R3: { fileStore: 1e9 } }),
-            operator.seed,
-          ),
-        },
-      },
-    };
+    const security = operatorAuth({ R3: { fileStore: 1e9 } });
     const plan = planSuperCluster(seedTopology());
     const addressing = loopbackAddressing(plan);
     for (const server of allServers(plan)) {

@@ -7,6 +7,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { LAME_DUCK } from "../../model/serverConfig";
+import { NATS_SERVER_VERSION } from "../natsRelease";
 import { ServerPlan } from "../../model/plan";
 import { PortBases } from "../../model/topology";
 import { forServer, K8S_DEFAULTS, KubernetesExposure, KubernetesRegionArgs } from "./args";
@@ -28,8 +29,8 @@ export type SecretManifest = k8s.types.input.core.v1.Secret;
 export type PodDisruptionBudgetManifest = k8s.types.input.policy.v1.PodDisruptionBudget;
 export type NamespaceManifest = k8s.types.input.core.v1.Namespace;
 
-/** The nats-server image: the release the project pins (scripts/versions.env). */
-export const NATS_IMAGE = "nats:2.15.2-alpine";
+/** The nats-server image of the pinned release. */
+export const NATS_IMAGE = `nats:${NATS_SERVER_VERSION}-alpine`;
 /** Signals nats-server when its config or certificates change (the Helm chart's reloader). */
 export const RELOADER_IMAGE = "natsio/nats-server-config-reloader:0.23.0";
 /** An unprivileged user: the container runs nothing as root. */
