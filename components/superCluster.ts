@@ -29,6 +29,7 @@ import { PlatformDriver, serverGroups } from "./platforms/driver";
 import { ProvisionedServers } from "./platforms/provisioned";
 import { checkPlatforms, RegionArgs } from "./platforms/checks";
 import type { KubernetesRegionArgs } from "./platforms/kubernetes/args";
+import type { AwsRegionArgs } from "./platforms/aws/args";
 import type { LocalPlatformArgs } from "./platforms/local/args";
 import { LocalPlatform } from "./platforms/local/localPlatform";
 
@@ -123,8 +124,25 @@ export class SuperCluster extends pulumi.ComponentResource {
     this.local = local;
     this.network = local?.network;
     const drivers = new Map<string, PlatformDriver>(local ? [["local", local]] : []);
-    const kubernetes = kubernetesRegions(args.regions);
-    if (kubernetes.size > 0) drivers.set("k8s", loadKubernetesPlatform(name, kubernetes, this));
+    const kubernetes = regionsOn("k8s", args.regions, (r) => r.k8s as KubernetesRegionArgs);
+    if (kubernetes.size > 0) {
+      const { KubernetesPlatform } = loadPlatform<typeof import("./platforms/kubernetes/kubernetesPlatform")>(
+        "k8s",
+        () => require("./platforms/kubernetes/kubernetesPlatform"),
+      );
+      drivers.set("k8s", new KubernetesPlatform(name, kubernetes, this));
+    }
+    const onAws = regionsOn("aws", args.regions, (region, i) => ({
+      args: region.aws as AwsRegionArgs,
+      zones: region.zones as string[],
+      octet: VM_FIRST_OCTET + i,
+    }));
+    if (onAws.size > 0) {
+      const { AwsPlatform } = loadPlatform<typeof import("./platforms/aws/awsPlatform")>("aws", () =>
+        require("./platforms/aws/awsPlatform"),
+      );
+      drivers.set("aws", new AwsPlatform(name, onAws, this.plan, this));
+    }
     const driverOf = (server: ServerPlan): PlatformDriver => drivers.get(server.platform) as PlatformDriver;
     const addressing: Addressing = (server) => driverOf(server).endpoint(server);
     const tls = this.serverTls(name, args, addressing);
@@ -143,11 +161,13 @@ export class SuperCluster extends pulumi.ComponentResource {
         .apply(([resolved, files]) =>
           renderServerConfig(server, { plan: this.plan, addressing, files, auth: resolved, limits }),
         );
+    const peers = peerAddresses(allServers(this.plan), driverOf);
     const groups = serverGroups(this.plan.clusters).map((group) => ({
       group,
       servers: driverOf(group.servers[0]).provision(group, {
         configs: new Map(group.servers.map((server) => [server.name, render(server)])),
         tls: tls?.pems,
+        peers,
       }),
     }));
     this.provisioned = groups.map((g) => g.servers);
@@ -309,27 +329,40 @@ export class SuperCluster extends pulumi.ComponentResource {
   }
 }
 
-/** The regions that run on Kubernetes, with their args (checked by checkPlatforms). */
-function kubernetesRegions(regions: RegionArgs[]): Map<string, KubernetesRegionArgs> {
+/** Each region on `platform`, with what its driver needs of it (args checked by checkPlatforms). */
+function regionsOn<T>(
+  platform: string,
+  regions: RegionArgs[],
+  take: (region: RegionArgs, index: number) => T,
+): Map<string, T> {
   return new Map(
-    regions.filter((r) => r.platform === "k8s").map((r) => [r.name, r.k8s as KubernetesRegionArgs]),
+    regions.flatMap((region, i) =>
+      region.platform === platform ? [[region.name, take(region, i)] as const] : [],
+    ),
   );
 }
 
-/** The k8s driver, loaded only when a region needs it: @pulumi/kubernetes is an optional peer. */
-function loadKubernetesPlatform(
-  name: string,
-  regions: Map<string, KubernetesRegionArgs>,
-  parent: pulumi.ComponentResource,
-): PlatformDriver {
-  let driver: typeof import("./platforms/kubernetes/kubernetesPlatform");
+/** Region i of the super-cluster on a VM platform gets the private network 10.<10 + i>.0.0/16. */
+const VM_FIRST_OCTET = 10;
+
+/** A platform's driver, loaded only when a region needs it: its cloud's Pulumi package is an optional peer. */
+function loadPlatform<T>(platform: string, load: () => T): T {
   try {
-    driver = require("./platforms/kubernetes/kubernetesPlatform");
+    return load();
   } catch (e) {
-    if ((e as { code?: string }).code !== "MODULE_NOT_FOUND") throw e;
+    const missing = /Cannot find module '(@pulumi\/[a-z0-9-]+)'/.exec((e as Error).message);
+    if (missing === null) throw e;
     throw new pulumi.RunError(
-      `regions on k8s need the @pulumi/kubernetes package: npm install @pulumi/kubernetes (${(e as Error).message})`,
+      `regions on ${platform} need the ${missing[1]} package: npm install ${missing[1]}`,
     );
   }
-  return new driver.KubernetesPlatform(name, regions, parent);
+}
+
+/** Every server's public IP, when every platform reserves them before its servers exist. */
+function peerAddresses(
+  servers: ServerPlan[],
+  driverOf: (server: ServerPlan) => PlatformDriver,
+): pulumi.Output<string[]> | undefined {
+  const ips = servers.map((server) => driverOf(server).publicIps?.get(server.name));
+  return ips.every((ip) => ip !== undefined) ? pulumi.all(ips as pulumi.Output<string>[]) : undefined;
 }

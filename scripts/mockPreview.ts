@@ -31,6 +31,14 @@ const PROVIDER_OUTPUTS = {
   result: "mock-password",
 };
 
+/** A public address as a cloud would assign it to a static IP resource, from the documentation range. */
+function assignedAddress(type: string, n: number): Record<string, string> {
+  const ip = `198.51.${100 + Math.floor(n / 250)}.${1 + (n % 250)}`;
+  if (type === "aws:ec2/eip:Eip") return { publicIp: ip };
+  if (type === "gcp:compute/address:Address") return { address: ip };
+  return {};
+}
+
 /** Secrets in the wire form mocks see them, made plain JSON at any depth. */
 function revealed(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(revealed);
@@ -72,15 +80,17 @@ export async function previewUnderMocks(
   pulumi.runtime.setMocks(
     {
       newResource: (args) => {
+        const assigned = assignedAddress(args.type, resources.length);
         resources.push({
           type: args.type,
           name: args.name,
           ...(args.provider !== undefined ? { provider: args.provider.split("::")[3] } : {}),
           inputs: revealed(args.inputs) as Record<string, unknown>,
         });
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...PROVIDER_OUTPUTS } };
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...PROVIDER_OUTPUTS, ...assigned } };
       },
-      call: (args) => args.inputs,
+      // Data sources (an image lookup) answer with what they were asked and an id.
+      call: (args) => ({ ...args.inputs, id: `${args.token.split(":").pop()}-mock-id` }),
     },
     "nats-global",
     stack,

@@ -5,6 +5,7 @@
 import { SuperClusterPlan } from "../model/plan";
 import { RegionSpec } from "../model/topology";
 import { problemList } from "../model/validation";
+import { AwsRegionArgs, checkAwsRegion } from "./aws/args";
 import { checkKubernetesRegion, checkSharedClusters, KubernetesRegionArgs } from "./kubernetes/args";
 import { checkLocalArgs, LocalPlatformArgs } from "./local/args";
 
@@ -12,6 +13,8 @@ import { checkLocalArgs, LocalPlatformArgs } from "./local/args";
 export interface RegionArgs extends RegionSpec {
   /** With `platform: "k8s"`: the region's Kubernetes cluster and how its servers are exposed. */
   k8s?: KubernetesRegionArgs;
+  /** With `platform: "aws"`: the AWS region, the servers' public names, instance and volume sizes. */
+  aws?: AwsRegionArgs;
 }
 
 export interface PlatformsSpec {
@@ -20,7 +23,7 @@ export interface PlatformsSpec {
   security?: { mode?: string; tls?: unknown };
 }
 
-const IMPLEMENTED = ["local", "k8s"];
+const IMPLEMENTED = ["local", "k8s", "aws"];
 
 export function checkPlatforms(spec: PlatformsSpec, plan: SuperClusterPlan): void {
   const problems = problemList();
@@ -30,7 +33,10 @@ export function checkPlatforms(spec: PlatformsSpec, plan: SuperClusterPlan): voi
     const at = `regions[${i}]`;
     const platform = platformOf(region);
     if (!IMPLEMENTED.includes(platform)) {
-      problems.add(`${at}.platform`, `platform "${platform}" is not available yet; use "local" or "k8s"`);
+      problems.add(
+        `${at}.platform`,
+        `platform "${platform}" is not available yet; use ${IMPLEMENTED.join(", ")}`,
+      );
     }
     if (platform === "local" && remote.length > 0) {
       problems.add(
@@ -39,15 +45,12 @@ export function checkPlatforms(spec: PlatformsSpec, plan: SuperClusterPlan): voi
           `reach through gateways: run every region on local, or none`,
       );
     }
-    if (platform === "k8s") {
-      const hosted = plan.clusters.flatMap((c) => c.servers).filter((s) => s.region === region.name);
-      checkKubernetesRegion(
-        region,
-        at,
-        hosted.map((s) => s.name),
-        problems,
-      );
-    }
+    const hosted = plan.clusters
+      .flatMap((c) => c.servers)
+      .filter((s) => s.region === region.name)
+      .map((s) => s.name);
+    if (platform === "k8s") checkKubernetesRegion(region, at, hosted, problems);
+    if (platform === "aws") checkAwsRegion(region, at, hosted, problems);
   });
   if (remote.length > 0) {
     if (spec.security?.mode !== "operator") {

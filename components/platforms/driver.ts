@@ -23,6 +23,11 @@ export interface GroupInputs {
   configs: Map<string, pulumi.Output<NatsServerConfig>>;
   /** With TLS on: by server name, the CA, certificate and key it presents. */
   tls?: Map<string, pulumi.Output<ServerTlsPems>>;
+  /**
+   * The public IP of every server of the super-cluster, for firewalls that admit only their peers;
+   * undefined when some platform cannot tell them before its servers exist.
+   */
+  peers?: pulumi.Output<string[]>;
 }
 
 export interface PlatformDriver {
@@ -34,6 +39,8 @@ export interface PlatformDriver {
   endpoint(server: ServerPlan): Endpoint;
   /** Where a server of this platform keeps its store, log and TLS files, as its config names them. */
   files(server: ServerPlan, tls: boolean): pulumi.Input<ServerFiles>;
+  /** Server name → its static public IP, for platforms that reserve one before the server exists. */
+  readonly publicIps?: Map<string, pulumi.Output<string>>;
   /** The resources that run one group's servers from their rendered configs. */
   provision(group: ServerGroup, inputs: GroupInputs): pulumi.ComponentResource & ProvisionedServers;
 }

@@ -20,6 +20,7 @@ import {
 } from "../../components/platforms/local/regionNetwork";
 import { bootScript } from "../../components/platforms/vm/bootScript";
 import { vmEndpoint, vmFiles, vmLayout, VM_PORTS } from "../../components/platforms/vm/layout";
+import { AWS_USER_DATA_LIMIT, compressedUserData } from "../../components/platforms/vm/userData";
 import { eventually } from "../support/monitor";
 import { operatorAuth } from "../support/operatorAuth";
 import { tool } from "../support/tools";
@@ -107,6 +108,8 @@ describe("the VM boot script, run in a network namespace per VM", () => {
         config: JSON.stringify(config, null, 2),
         tls: { ca: ca.certPem, cert: certificate.certPem, key: certificate.keyPem },
       });
+      // With real JWTs and certificates, as EC2 user data: within its limit once gzipped.
+      expect(compressedUserData(script).length).toBeLessThan(AWS_USER_DATA_LIMIT);
       const scriptFile = path.join(root, `${server.name}.sh`);
       fs.writeFileSync(scriptFile, script);
       const result = await runInNamespace(

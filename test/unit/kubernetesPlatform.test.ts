@@ -9,7 +9,7 @@ import {
   revealed,
 } from "../support/kubernetesTopology";
 import { SECRET } from "../../scripts/mockPreview";
-import { previewStack, StackPreview } from "../support/kubernetesPreview";
+import { PREVIEW_TIMEOUT_MS, previewStack, StackPreview } from "../support/stackPreview";
 
 const mocks = recordingMocks();
 
@@ -33,7 +33,7 @@ describe("the k8s stack (stacks/Pulumi.k8s.yaml) under mocks", () => {
   let preview: StackPreview;
   beforeAll(() => {
     preview = previewStack("k8s");
-  });
+  }, PREVIEW_TIMEOUT_MS);
 
   it("makes per region a provider and namespace, per cluster and region its Services and PDB, per server a Secret, a load balancer and a StatefulSet", () => {
     const count = (kind: string) => ofKind(preview.resources, kind).length;

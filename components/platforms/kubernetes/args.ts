@@ -5,6 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { PortBases } from "../../model/topology";
 import { ProblemList } from "../../model/validation";
+import { checkPublicHosts, PublicHosts } from "../publicHosts";
 
 /** How the servers of other regions and clouds reach this region's servers. */
 export interface KubernetesExposure {
@@ -14,7 +15,7 @@ export interface KubernetesExposure {
    * instance by external-dns from `annotations`), or one address per server name. Clients verify
    * the servers' certificates against these names: prefer DNS names to IPs.
    */
-  host: string | Record<string, string>;
+  host: PublicHosts;
   /**
    * Annotations of each server's LoadBalancer Service (the cloud's load balancer type, external-dns);
    * `{server}` in a value becomes the server's name.
@@ -110,7 +111,7 @@ export function checkKubernetesRegion(
       "name the cluster's zones (its nodes' topology.kubernetes.io/zone, e.g. us-east-1a): each server is pinned to one",
     );
   }
-  checkExposure(k8s.expose, `${at}.k8s.expose`, serverNames, problems);
+  checkPublicHosts(k8s.expose?.host, `${at}.k8s.expose.host`, serverNames, problems);
   for (const [field, value] of [
     ["storage.size", k8s.storage?.size],
     ["resources.cpu", k8s.resources?.cpu],
@@ -132,41 +133,6 @@ export function checkKubernetesRegion(
   if (new Set(Object.values(ports)).size !== Object.keys(ports).length) {
     problems.add(`${at}.k8s.ports`, "client, cluster, gateway and monitor ports must differ");
   }
-}
-
-function checkExposure(
-  expose: KubernetesExposure | undefined,
-  at: string,
-  serverNames: string[],
-  problems: ProblemList,
-): void {
-  if (expose?.host === undefined) {
-    problems.add(
-      `${at}.host`,
-      'other regions reach each server at its own address: give a template such as "{server}.nats.example.com", or an address per server',
-    );
-    return;
-  }
-  if (typeof expose.host === "string") {
-    if (!expose.host.includes("{server}") && serverNames.length > 1) {
-      problems.add(
-        `${at}.host`,
-        `"${expose.host}" would give every server the same address: put {server} in it`,
-      );
-    }
-    return;
-  }
-  const missing = serverNames.filter((s) => typeof (expose.host as Record<string, string>)[s] !== "string");
-  if (missing.length > 0) problems.add(`${at}.host`, `no address for ${missing.join(", ")}`);
-}
-
-/** `template` with `{server}` replaced by the server's name. */
-export const forServer = (template: string, server: string): string =>
-  template.split("{server}").join(server);
-
-/** The address a server of a Kubernetes region is reached at from outside its cluster. */
-export function externalHost(expose: KubernetesExposure, server: string): string {
-  return typeof expose.host === "string" ? forServer(expose.host, server) : expose.host[server];
 }
 
 /**

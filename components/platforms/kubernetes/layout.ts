@@ -6,7 +6,8 @@ import { Endpoint } from "../../model/endpoints";
 import { ServerPlan } from "../../model/plan";
 import { ServerFiles } from "../../model/serverConfig";
 import { PortBases } from "../../model/topology";
-import { externalHost, K8S_DEFAULTS, KubernetesRegionArgs } from "./args";
+import { publicHost } from "../publicHosts";
+import { K8S_DEFAULTS, KubernetesRegionArgs } from "./args";
 
 export const CONFIG_DIR = "/etc/nats-config";
 export const CONFIG_FILE = `${CONFIG_DIR}/nats.conf`;
@@ -45,7 +46,7 @@ export function clientServiceDns(cluster: string, k8s: KubernetesRegionArgs): st
  */
 export function kubernetesEndpoint(server: ServerPlan, k8s: KubernetesRegionArgs): Endpoint {
   const ports = portsOf(k8s);
-  const external = externalHost(k8s.expose, server.name);
+  const external = publicHost(k8s.expose.host, server.name);
   const inside = podDns(server, k8s);
   return {
     host: external,

@@ -10,7 +10,8 @@ import { LAME_DUCK } from "../../model/serverConfig";
 import { NATS_SERVER_VERSION } from "../natsRelease";
 import { ServerPlan } from "../../model/plan";
 import { PortBases } from "../../model/topology";
-import { forServer, K8S_DEFAULTS, KubernetesExposure, KubernetesRegionArgs } from "./args";
+import { forServer } from "../publicHosts";
+import { K8S_DEFAULTS, KubernetesExposure, KubernetesRegionArgs } from "./args";
 import {
   CONFIG_DIR,
   CONFIG_FILE,

@@ -15,9 +15,30 @@ export interface BootScriptInputs {
   config: string;
   /** With TLS: the PEMs the config names. */
   tls?: { ca: string; cert: string; key: string };
+  /**
+   * The block device of the server's data volume (attached by the cloud, maybe after boot):
+   * formatted when blank and mounted at the layout's data directory, so the store outlives the VM.
+   */
+  dataDevice?: string;
 }
 
 const RELEASES = "https://github.com/nats-io/nats-server/releases/download";
+/** How long the script waits for the data volume to be attached: 120 checks, 5 s apart. */
+const DEVICE_CHECKS = 120;
+const DEVICE_INTERVAL_S = 5;
+
+/** Waits for the device, formats it when it has no file system, and mounts it at `dir` for good. */
+function mountDataVolume(device: string, dir: string): string {
+  return `device="${device}"
+for _ in $(seq ${DEVICE_CHECKS}); do [[ -e "$device" ]] && break; sleep ${DEVICE_INTERVAL_S}; done
+[[ -e "$device" ]] || { log "data volume $device not attached after ${(DEVICE_CHECKS * DEVICE_INTERVAL_S) / 60} minutes"; exit 1; }
+blkid "$device" >/dev/null || mkfs.ext4 -q -L nats-data "$device"
+mkdir -p "${dir}"
+grep -q " ${dir} " /etc/fstab || echo "$device ${dir} ext4 defaults,nofail 0 2" >>/etc/fstab
+mountpoint -q "${dir}" || mount "${dir}"
+`;
+}
+
 /** systemd waits this long for lame duck mode and the shutdown after it before killing the server. */
 const STOP_TIMEOUT_S = LAME_DUCK.gracePeriodS + LAME_DUCK.durationS + 20;
 
@@ -90,7 +111,7 @@ fi
 if [[ "$user" != root ]] && ! id "$user" >/dev/null 2>&1; then
   useradd --system --home-dir "${layout.dataDir}" --shell /usr/sbin/nologin "$user"
 fi
-install -d -m 0750 -o "$user" "${layout.configDir}" "${layout.dataDir}"
+${inputs.dataDevice !== undefined ? mountDataVolume(inputs.dataDevice, layout.dataDir) : ""}install -d -m 0750 -o "$user" "${layout.configDir}" "${layout.dataDir}"
 ${files.join("\n")}
 
 if [[ -d /run/systemd/system ]]; then

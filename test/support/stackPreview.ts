@@ -3,6 +3,9 @@ import * as path from "path";
 import type { MockedResource } from "../../scripts/mockPreview";
 import type { ClusterInfo } from "../../components/superCluster";
 
+/** How long a test that previews a stack may take: a ts-node process and 100-odd mocked resources. */
+export const PREVIEW_TIMEOUT_MS = 120_000;
+
 export interface StackPreview {
   resources: MockedResource[];
   outputs: { clusters: Record<string, ClusterInfo> } & Record<string, unknown>;

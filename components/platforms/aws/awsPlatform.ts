@@ -1,0 +1,328 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { clientUrl, Endpoint, monitorUrl } from "../../model/endpoints";
+import { ServerPlan, SuperClusterPlan } from "../../model/plan";
+import { NatsServerConfig, ServerFiles, withLameDuck } from "../../model/serverConfig";
+import { GroupInputs, PlatformDriver, ServerGroup } from "../driver";
+import { NATS_SERVER_VERSION } from "../natsRelease";
+import { ProvisionedServers } from "../provisioned";
+import { publicHost } from "../publicHosts";
+import { VM_DEFAULTS } from "../vm/args";
+import { bootScript } from "../vm/bootScript";
+import { vmEndpoint, vmFiles, vmLayout, VM_PORTS } from "../vm/layout";
+import { planVmNetwork, VmNetworkPlan } from "../vm/network";
+import { compressedUserData } from "../vm/userData";
+import { AwsRegionArgs } from "./args";
+
+const DEFAULT_INSTANCE_TYPE = "m6i.large";
+const CANONICAL = "099720109477";
+const UBUNTU_24_04 = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*";
+/** Where the data volume appears on Nitro instances: by its volume id. */
+const nvmeDevice = (volumeId: string) =>
+  `/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volumeId.replace("-", "")}`;
+
+/** A region on AWS, with the args that placed it. */
+export interface AwsRegionPlan {
+  args: AwsRegionArgs;
+  zones: string[];
+  /** Second octet of the region's 10.x.0.0/16. */
+  octet: number;
+}
+
+/** What a region's servers share: the network, the firewall, and the image. */
+interface RegionInfra {
+  provider: pulumi.ProviderResource;
+  network: VmNetworkPlan;
+  subnets: Map<string, aws.ec2.Subnet>;
+  securityGroup: aws.ec2.SecurityGroup;
+  ami: pulumi.Input<string>;
+}
+
+/**
+ * The `aws` platform: per region a VPC with a subnet in each zone and one security group; per
+ * server an EC2 instance at a planned private address, an Elastic IP, and a gp3 volume for its store
+ * that outlives the instance.
+ */
+export class AwsPlatform implements PlatformDriver {
+  readonly platform = "aws" as const;
+  /** Server name → its Elastic IP, made before any server so that firewalls can name their peers. */
+  readonly publicIps = new Map<string, pulumi.Output<string>>();
+  private readonly eips = new Map<string, aws.ec2.Eip>();
+  private readonly infra = new Map<string, RegionInfra>();
+  private readonly networks = new Map<string, VmNetworkPlan>();
+
+  constructor(
+    private readonly name: string,
+    private readonly regions: Map<string, AwsRegionPlan>,
+    plan: SuperClusterPlan,
+    private readonly parent: pulumi.ComponentResource,
+  ) {
+    const servers = plan.clusters.flatMap((c) => c.servers).filter((s) => s.platform === "aws");
+    for (const [region, placed] of regions) {
+      const hosted = servers.filter((s) => s.region === region);
+      this.networks.set(region, planVmNetwork(placed.octet, placed.zones, hosted));
+      const provider = this.providerOf(region);
+      for (const server of hosted) {
+        const eip = new aws.ec2.Eip(
+          `${name}-${server.name}-ip`,
+          { domain: "vpc", tags: { Name: `${name}-${server.name}` } },
+          { parent, provider },
+        );
+        this.eips.set(server.name, eip);
+        this.publicIps.set(server.name, eip.publicIp);
+      }
+    }
+  }
+
+  endpoint(server: ServerPlan): Endpoint {
+    const placed = this.placed(server.region);
+    return vmEndpoint(server, {
+      publicHost: publicHost(placed.args.host, server.name),
+      privateIp: this.networks.get(server.region)?.privateIps.get(server.name) as string,
+    });
+  }
+
+  files(_server: ServerPlan, tls: boolean): ServerFiles {
+    return vmFiles(vmLayout(), tls);
+  }
+
+  provision(group: ServerGroup, inputs: GroupInputs): AwsServers {
+    return new AwsServers(
+      `${this.name}-${group.cluster.name}-aws`,
+      {
+        group,
+        inputs,
+        placed: (region) => this.placed(region),
+        infra: (region) => this.regionInfra(region, inputs.peers),
+        eip: (server) => this.eips.get(server) as aws.ec2.Eip,
+        endpoint: (server) => this.endpoint(server),
+      },
+      { parent: this.parent },
+    );
+  }
+
+  private placed(region: string): AwsRegionPlan {
+    const placed = this.regions.get(region);
+    if (placed === undefined) throw new Error(`region ${region} has no aws args`);
+    return placed;
+  }
+
+  private providerCache = new Map<string, pulumi.ProviderResource>();
+  private providerOf(region: string): pulumi.ProviderResource {
+    const args = this.placed(region).args;
+    if (args.provider !== undefined) return args.provider;
+    const known = this.providerCache.get(region);
+    if (known !== undefined) return known;
+    const provider = new aws.Provider(
+      `${this.name}-${region}-aws`,
+      { region: args.region as aws.Region, ...(args.profile !== undefined ? { profile: args.profile } : {}) },
+      { parent: this.parent },
+    );
+    this.providerCache.set(region, provider);
+    return provider;
+  }
+
+  /** The region's VPC, subnets, security group and image, made once for all its clusters. */
+  private regionInfra(region: string, peers: pulumi.Output<string[]> | undefined): RegionInfra {
+    const known = this.infra.get(region);
+    if (known !== undefined) return known;
+    const { args } = this.placed(region);
+    const network = this.networks.get(region) as VmNetworkPlan;
+    const provider = this.providerOf(region);
+    const opts = { parent: this.parent, provider };
+    const prefix = `${this.name}-${region}`;
+    const tags = (what: string) => ({ Name: `${prefix}-${what}` });
+    const vpc = new aws.ec2.Vpc(
+      `${prefix}-vpc`,
+      { cidrBlock: network.cidr, enableDnsHostnames: true, tags: tags("vpc") },
+      opts,
+    );
+    const gateway = new aws.ec2.InternetGateway(`${prefix}-igw`, { vpcId: vpc.id, tags: tags("igw") }, opts);
+    const routes = new aws.ec2.RouteTable(
+      `${prefix}-routes`,
+      { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }], tags: tags("routes") },
+      opts,
+    );
+    const subnets = new Map(
+      network.subnets.map(({ zone, cidr }) => {
+        const subnet = new aws.ec2.Subnet(
+          `${prefix}-${zone}`,
+          { vpcId: vpc.id, cidrBlock: cidr, availabilityZone: zone, tags: tags(zone) },
+          opts,
+        );
+        new aws.ec2.RouteTableAssociation(
+          `${prefix}-${zone}-routes`,
+          { subnetId: subnet.id, routeTableId: routes.id },
+          opts,
+        );
+        return [zone, subnet];
+      }),
+    );
+    const securityGroup = new aws.ec2.SecurityGroup(
+      `${prefix}-nats`,
+      {
+        vpcId: vpc.id,
+        description: "nats-global: client, route, gateway and monitoring ports",
+        ingress: firewallRules(network.cidr, args, peers),
+        egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
+        tags: tags("nats"),
+      },
+      opts,
+    );
+    const ami =
+      args.ami ??
+      aws.ec2
+        .getAmiOutput(
+          { owners: [CANONICAL], mostRecent: true, filters: [{ name: "name", values: [UBUNTU_24_04] }] },
+          { parent: this.parent, provider },
+        )
+        .apply((image) => image.id);
+    const infra = { provider, network, subnets, securityGroup, ami };
+    this.infra.set(region, infra);
+    return infra;
+  }
+}
+
+/**
+ * Who may reach which port: routes from the region's network and from the servers' public
+ * addresses (a stretch cluster's routes cross regions), gateways from those addresses alone, clients from
+ * `clientCidrs`, monitoring and SSH from the region's network and `adminCidrs`. Where a peer's
+ * address cannot be known (a load balancer on Kubernetes), gateways and stretch routes are open to
+ * all, behind mutual TLS.
+ */
+function firewallRules(
+  vpcCidr: string,
+  args: AwsRegionArgs,
+  peers: pulumi.Output<string[]> | undefined,
+): pulumi.Input<aws.types.input.ec2.SecurityGroupIngress[]> {
+  const rule = (port: number, cidrBlocks: pulumi.Input<string[]>, description: string) => ({
+    protocol: "tcp",
+    fromPort: port,
+    toPort: port,
+    cidrBlocks,
+    description,
+  });
+  const peerCidrs = peers?.apply((ips) => ips.map((ip) => `${ip}/32`)) ?? pulumi.output(["0.0.0.0/0"]);
+  const admin = [vpcCidr, ...(args.adminCidrs ?? [])];
+  return [
+    rule(VM_PORTS.client, args.clientCidrs ?? VM_DEFAULTS.clientCidrs, "NATS clients"),
+    rule(
+      VM_PORTS.cluster,
+      peerCidrs.apply((cidrs) => [vpcCidr, ...cidrs]),
+      "routes: the region, and the servers' public IPs",
+    ),
+    rule(VM_PORTS.gateway, peerCidrs, "gateways: every server of the super-cluster"),
+    rule(VM_PORTS.monitor, admin, "monitoring"),
+    ...(args.adminCidrs !== undefined ? [rule(22, args.adminCidrs, "SSH")] : []),
+  ];
+}
+
+interface AwsServersArgs {
+  group: ServerGroup;
+  inputs: GroupInputs;
+  placed: (region: string) => AwsRegionPlan;
+  infra: (region: string) => RegionInfra;
+  eip: (server: string) => aws.ec2.Eip;
+  endpoint: (server: ServerPlan) => Endpoint;
+}
+
+/**
+ * `nats-global:aws:Cluster`: a cluster's servers on EC2. A new config or release replaces an
+ * instance (its boot script is its user data); instances go one at a time, each after the one
+ * before it, and each comes back with its address and volume.
+ */
+export class AwsServers extends pulumi.ComponentResource implements ProvisionedServers {
+  readonly clientUrls: pulumi.Output<string[]>;
+  readonly monitorUrls: pulumi.Output<string[]>;
+  readonly incarnations: pulumi.Output<string[]>;
+
+  constructor(name: string, args: AwsServersArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("nats-global:aws:Cluster", name, {}, opts);
+    const { group, inputs } = args;
+    let previous: aws.ec2.Instance | undefined;
+    const instances = group.servers.map((server) => {
+      const { args: regionArgs } = args.placed(server.region);
+      const infra = args.infra(server.region);
+      const options = { parent: this, provider: infra.provider };
+      const volume = new aws.ebs.Volume(
+        `${name}-${server.name}-data`,
+        {
+          availabilityZone: server.zone,
+          size: regionArgs.volumeSize ?? VM_DEFAULTS.volumeSize,
+          type: "gp3",
+          encrypted: true,
+          tags: { Name: `${name}-${server.name}-data` },
+        },
+        options,
+      );
+      const pems = inputs.tls?.get(server.name);
+      const userData = pulumi
+        .all([inputs.configs.get(server.name) as pulumi.Output<NatsServerConfig>, pems, volume.id])
+        .apply(([config, tls, volumeId]) =>
+          compressedUserData(
+            bootScript({
+              version: NATS_SERVER_VERSION,
+              layout: vmLayout(),
+              config: JSON.stringify(withLameDuck(config), null, 2),
+              ...(tls !== undefined ? { tls: { ca: tls.caPem, cert: tls.certPem, key: tls.keyPem } } : {}),
+              dataDevice: nvmeDevice(volumeId),
+            }),
+          ),
+        );
+      const instance = new aws.ec2.Instance(
+        `${name}-${server.name}`,
+        {
+          ami: infra.ami,
+          instanceType: regionArgs.instanceType ?? DEFAULT_INSTANCE_TYPE,
+          subnetId: (infra.subnets.get(server.zone) as aws.ec2.Subnet).id,
+          privateIp: infra.network.privateIps.get(server.name),
+          vpcSecurityGroupIds: [infra.securityGroup.id],
+          userDataBase64: pulumi.secret(userData),
+          userDataReplaceOnChange: true,
+          rootBlockDevice: { volumeType: "gp3", volumeSize: 20, encrypted: true },
+          metadataOptions: { httpTokens: "required" },
+          ...(regionArgs.keyName !== undefined ? { keyName: regionArgs.keyName } : {}),
+          tags: { Name: `${name}-${server.name}`, "nats-global:server": server.name },
+        },
+        {
+          ...options,
+          // Its private address and volume move to the new instance: the old one goes first.
+          deleteBeforeReplace: true,
+          dependsOn: previous ? [previous] : [],
+        },
+      );
+      new aws.ec2.VolumeAttachment(
+        `${name}-${server.name}-data`,
+        { deviceName: "/dev/sdf", volumeId: volume.id, instanceId: instance.id },
+        options,
+      );
+      new aws.ec2.EipAssociation(
+        `${name}-${server.name}-ip`,
+        { instanceId: instance.id, allocationId: args.eip(server.name).allocationId },
+        options,
+      );
+      if (regionArgs.dnsZoneId !== undefined) {
+        new aws.route53.Record(
+          `${name}-${server.name}-dns`,
+          {
+            zoneId: regionArgs.dnsZoneId,
+            name: publicHost(regionArgs.host, server.name),
+            type: "A",
+            ttl: 60,
+            records: [args.eip(server.name).publicIp],
+          },
+          options,
+        );
+      }
+      previous = instance;
+      return instance;
+    });
+    const endpoints = group.servers.map((server) => args.endpoint(server));
+    this.clientUrls = pulumi.output(endpoints.map((e) => clientUrl(e)));
+    this.monitorUrls = pulumi.output(endpoints.map((e) => monitorUrl(e, inputs.tls !== undefined)));
+    this.incarnations = pulumi.all(
+      instances.map((i, k) => pulumi.interpolate`${group.servers[k].name}:${i.id}`),
+    );
+    this.registerOutputs({ clientUrls: this.clientUrls, monitorUrls: this.monitorUrls });
+  }
+}

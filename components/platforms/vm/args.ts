@@ -1,0 +1,50 @@
+/*
+ * What every VM platform (AWS, GCP) asks of a region, and its checks. Pure.
+ */
+import { ProblemList } from "../../model/validation";
+import { checkPublicHosts, PublicHosts } from "../publicHosts";
+
+export interface VmRegionArgs {
+  /**
+   * The DNS name (or static IP) each server is reached at from outside: a template with `{server}`,
+   * or an address per server name. Prefer DNS names: clients check them against the certificates.
+   */
+  host: PublicHosts;
+  /** The JetStream volume of each server, in GiB (default 50). It outlives the machine. */
+  volumeSize?: number;
+  /** Who may reach the client port (default everyone: TLS and credentials still apply). */
+  clientCidrs?: string[];
+  /** Who may reach the monitoring port and SSH (default: only the region's own network). */
+  adminCidrs?: string[];
+}
+
+export const VM_DEFAULTS = { volumeSize: 50, clientCidrs: ["0.0.0.0/0"] };
+
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+export function cidrProblem(cidr: unknown): string | undefined {
+  const match = typeof cidr === "string" ? CIDR.exec(cidr) : null;
+  if (match === null || match.slice(1, 5).some((o) => Number(o) > 255) || Number(match[5]) > 32) {
+    return `${JSON.stringify(cidr)} is not an IPv4 CIDR such as 203.0.113.0/24`;
+  }
+  return undefined;
+}
+
+/** Adds a problem for each bad field common to VM regions, `at` the platform's args (`regions[i].aws`). */
+export function checkVmRegion(
+  args: VmRegionArgs,
+  at: string,
+  servers: string[],
+  problems: ProblemList,
+): void {
+  checkPublicHosts(args.host, `${at}.host`, servers, problems);
+  if (args.volumeSize !== undefined && !(Number.isInteger(args.volumeSize) && args.volumeSize >= 10)) {
+    problems.add(
+      `${at}.volumeSize`,
+      `must be a whole number of GiB, at least 10 (got ${JSON.stringify(args.volumeSize)})`,
+    );
+  }
+  for (const field of ["clientCidrs", "adminCidrs"] as const) {
+    (args[field] ?? []).forEach((cidr, j) => problems.check(`${at}.${field}[${j}]`, cidrProblem(cidr)));
+  }
+}
