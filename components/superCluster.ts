@@ -28,10 +28,9 @@ import { createServerTls, ServerTls, TlsArgs } from "./serverTls";
 import { PlatformDriver, serverGroups } from "./platforms/driver";
 import { ProvisionedServers } from "./platforms/provisioned";
 import { checkPlatforms, RegionArgs } from "./platforms/checks";
-import type { KubernetesRegionArgs } from "./platforms/kubernetes/args";
-import type { AwsRegionArgs } from "./platforms/aws/args";
 import type { LocalPlatformArgs } from "./platforms/local/args";
 import { LocalPlatform } from "./platforms/local/localPlatform";
+import { remoteDrivers } from "./platforms/remoteDrivers";
 
 export interface CredentialsArgs {
   user?: string;
@@ -123,26 +122,12 @@ export class SuperCluster extends pulumi.ComponentResource {
       runsLocally && args.local ? new LocalPlatform(name, args.local, this.plan, this) : undefined;
     this.local = local;
     this.network = local?.network;
-    const drivers = new Map<string, PlatformDriver>(local ? [["local", local]] : []);
-    const kubernetes = regionsOn("k8s", args.regions, (r) => r.k8s as KubernetesRegionArgs);
-    if (kubernetes.size > 0) {
-      const { KubernetesPlatform } = loadPlatform<typeof import("./platforms/kubernetes/kubernetesPlatform")>(
-        "k8s",
-        () => require("./platforms/kubernetes/kubernetesPlatform"),
-      );
-      drivers.set("k8s", new KubernetesPlatform(name, kubernetes, this));
-    }
-    const onAws = regionsOn("aws", args.regions, (region, i) => ({
-      args: region.aws as AwsRegionArgs,
-      zones: region.zones as string[],
-      octet: VM_FIRST_OCTET + i,
-    }));
-    if (onAws.size > 0) {
-      const { AwsPlatform } = loadPlatform<typeof import("./platforms/aws/awsPlatform")>("aws", () =>
-        require("./platforms/aws/awsPlatform"),
-      );
-      drivers.set("aws", new AwsPlatform(name, onAws, this.plan, this));
-    }
+    const drivers = new Map<string, PlatformDriver>(
+      [...(local ? [local] : []), ...remoteDrivers(name, args.regions, this.plan, this)].map((d) => [
+        d.platform,
+        d,
+      ]),
+    );
     const driverOf = (server: ServerPlan): PlatformDriver => drivers.get(server.platform) as PlatformDriver;
     const addressing: Addressing = (server) => driverOf(server).endpoint(server);
     const tls = this.serverTls(name, args, addressing);
@@ -325,35 +310,6 @@ export class SuperCluster extends pulumi.ComponentResource {
       pulumi
         .all([credentials("app", "app"), credentials("system", "system")])
         .apply(([app, system]) => ({ app, system })),
-    );
-  }
-}
-
-/** Each region on `platform`, with what its driver needs of it (args checked by checkPlatforms). */
-function regionsOn<T>(
-  platform: string,
-  regions: RegionArgs[],
-  take: (region: RegionArgs, index: number) => T,
-): Map<string, T> {
-  return new Map(
-    regions.flatMap((region, i) =>
-      region.platform === platform ? [[region.name, take(region, i)] as const] : [],
-    ),
-  );
-}
-
-/** Region i of the super-cluster on a VM platform gets the private network 10.<10 + i>.0.0/16. */
-const VM_FIRST_OCTET = 10;
-
-/** A platform's driver, loaded only when a region needs it: its cloud's Pulumi package is an optional peer. */
-function loadPlatform<T>(platform: string, load: () => T): T {
-  try {
-    return load();
-  } catch (e) {
-    const missing = /Cannot find module '(@pulumi\/[a-z0-9-]+)'/.exec((e as Error).message);
-    if (missing === null) throw e;
-    throw new pulumi.RunError(
-      `regions on ${platform} need the ${missing[1]} package: npm install ${missing[1]}`,
     );
   }
 }

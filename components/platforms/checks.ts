@@ -6,6 +6,7 @@ import { SuperClusterPlan } from "../model/plan";
 import { RegionSpec } from "../model/topology";
 import { problemList } from "../model/validation";
 import { AwsRegionArgs, checkAwsRegion } from "./aws/args";
+import { checkGcpRegion, GcpRegionArgs } from "./gcp/args";
 import { checkKubernetesRegion, checkSharedClusters, KubernetesRegionArgs } from "./kubernetes/args";
 import { checkLocalArgs, LocalPlatformArgs } from "./local/args";
 
@@ -15,6 +16,8 @@ export interface RegionArgs extends RegionSpec {
   k8s?: KubernetesRegionArgs;
   /** With `platform: "aws"`: the AWS region, the servers' public names, instance and volume sizes. */
   aws?: AwsRegionArgs;
+  /** With `platform: "gcp"`: the GCP region, the servers' public names, machine and disk sizes. */
+  gcp?: GcpRegionArgs;
 }
 
 export interface PlatformsSpec {
@@ -23,7 +26,7 @@ export interface PlatformsSpec {
   security?: { mode?: string; tls?: unknown };
 }
 
-const IMPLEMENTED = ["local", "k8s", "aws"];
+const IMPLEMENTED = ["local", "k8s", "aws", "gcp"];
 
 export function checkPlatforms(spec: PlatformsSpec, plan: SuperClusterPlan): void {
   const problems = problemList();
@@ -51,6 +54,7 @@ export function checkPlatforms(spec: PlatformsSpec, plan: SuperClusterPlan): voi
       .map((s) => s.name);
     if (platform === "k8s") checkKubernetesRegion(region, at, hosted, problems);
     if (platform === "aws") checkAwsRegion(region, at, hosted, problems);
+    if (platform === "gcp") checkGcpRegion(region, at, hosted, problems);
   });
   if (remote.length > 0) {
     if (spec.security?.mode !== "operator") {

@@ -1,8 +1,10 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { createCertificateAuthority, issueServerCertificate } from "../../components/credentials/x509";
 import { NatsServerConfig } from "../../components/model/serverConfig";
+import { bootScriptsOf, configsOfBootScripts } from "./bootScripts";
 import { operatorAuth } from "./operatorAuth";
 import { tool } from "./tools";
 
@@ -69,5 +71,19 @@ export async function expectAcceptedByNatsServer(
       status: 0,
       output: expect.stringContaining("configuration file"),
     });
+  }
+}
+
+/** The boot scripts of a previewed VM stack write configs that all pass `nats-server -t`. */
+export async function expectVmConfigsAccepted(
+  resources: { type: string; inputs: Record<string, unknown> }[],
+): Promise<void> {
+  const configs = configsOfBootScripts(bootScriptsOf(resources));
+  expect(configs.size).toBe(12);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-vmconf-"));
+  try {
+    await expectAcceptedByNatsServer(configs, dir, { "/etc/nats": "etc", "/var/lib/nats": "data" });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }

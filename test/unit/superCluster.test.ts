@@ -129,9 +129,26 @@ describe("SuperCluster", () => {
       "stretch.regions",
     ],
     [
-      "a platform not available yet",
-      { regions: [{ name: "a", platform: "aws" }], local },
+      "a platform that does not exist",
+      { regions: [{ name: "a", platform: "azure" as never }], local },
       "regions[0].platform",
+    ],
+    [
+      "a local region beside a region on a cloud, whose gateways cannot reach it",
+      {
+        regions: [
+          {
+            name: "a",
+            platform: "aws",
+            zones: ["us-west-2a"],
+            aws: { region: "us-west-2", host: "{server}.example.com" },
+          },
+          { name: "b" },
+        ],
+        local,
+        security: { mode: "operator" },
+      },
+      "regions[1].platform",
     ],
     ["local servers without a data directory", { regions: [{ name: "a" }] }, "local.dataDir"],
     [

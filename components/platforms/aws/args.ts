@@ -3,7 +3,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { ProblemList } from "../../model/validation";
-import { checkVmRegion, VmRegionArgs } from "../vm/args";
+import { checkCloudRegion, CloudNaming, VmRegionArgs } from "../vm/args";
 
 export interface AwsRegionArgs extends VmRegionArgs {
   /** The AWS region, e.g. "us-west-2". */
@@ -28,7 +28,12 @@ export interface AwsRegion {
   aws?: AwsRegionArgs;
 }
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const AWS_NAMING: CloudNaming = {
+  platform: "aws",
+  exampleRegion: "us-west-2",
+  region: /^[a-z]{2}(-[a-z]+)+-\d+$/,
+  zone: (region, letter) => `${region}${letter}`,
+};
 
 /** Adds a problem for each bad field of an AWS region `at` its path; `servers` are the servers it hosts. */
 export function checkAwsRegion(
@@ -37,31 +42,5 @@ export function checkAwsRegion(
   servers: string[],
   problems: ProblemList,
 ): void {
-  const aws = region.aws;
-  if (aws === undefined) {
-    problems.add(`${at}.aws`, 'a region on aws needs aws.region (e.g. "us-west-2") and aws.host');
-    return;
-  }
-  if (typeof aws.region !== "string" || !REGION.test(aws.region)) {
-    problems.add(
-      `${at}.aws.region`,
-      `${JSON.stringify(aws.region)} is not an AWS region name such as "us-west-2"`,
-    );
-  }
-  if (region.zones === undefined) {
-    problems.add(
-      `${at}.zones`,
-      `name the region's availability zones, e.g. ["${aws.region}a", "${aws.region}b", "${aws.region}c"]`,
-    );
-  } else if (typeof aws.region === "string") {
-    region.zones.forEach((zone, j) => {
-      if (!zone.startsWith(aws.region) || zone.length !== aws.region.length + 1) {
-        problems.add(
-          `${at}.zones[${j}]`,
-          `"${zone}" is not an availability zone of ${aws.region} (such as ${aws.region}a)`,
-        );
-      }
-    });
-  }
-  checkVmRegion(aws, `${at}.aws`, servers, problems);
+  checkCloudRegion(region, region.aws, at, servers, AWS_NAMING, problems);
 }

@@ -1,14 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { clientUrl, Endpoint, monitorUrl } from "../../model/endpoints";
+import { Endpoint } from "../../model/endpoints";
 import { ServerPlan, SuperClusterPlan } from "../../model/plan";
-import { NatsServerConfig, ServerFiles, withLameDuck } from "../../model/serverConfig";
+import { NatsServerConfig, ServerFiles } from "../../model/serverConfig";
 import { GroupInputs, PlatformDriver, ServerGroup } from "../driver";
-import { NATS_SERVER_VERSION } from "../natsRelease";
 import { ProvisionedServers } from "../provisioned";
 import { publicHost } from "../publicHosts";
 import { VM_DEFAULTS } from "../vm/args";
-import { bootScript } from "../vm/bootScript";
+import { serverBootScript, vmClusterOutputs } from "../vm/serverScript";
 import { vmEndpoint, vmFiles, vmLayout, VM_PORTS } from "../vm/layout";
 import { planVmNetwork, VmNetworkPlan } from "../vm/network";
 import { compressedUserData } from "../vm/userData";
@@ -255,20 +254,11 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
         },
         options,
       );
-      const pems = inputs.tls?.get(server.name);
-      const userData = pulumi
-        .all([inputs.configs.get(server.name) as pulumi.Output<NatsServerConfig>, pems, volume.id])
-        .apply(([config, tls, volumeId]) =>
-          compressedUserData(
-            bootScript({
-              version: NATS_SERVER_VERSION,
-              layout: vmLayout(),
-              config: JSON.stringify(withLameDuck(config), null, 2),
-              ...(tls !== undefined ? { tls: { ca: tls.caPem, cert: tls.certPem, key: tls.keyPem } } : {}),
-              dataDevice: nvmeDevice(volumeId),
-            }),
-          ),
-        );
+      const userData = serverBootScript(
+        inputs.configs.get(server.name) as pulumi.Output<NatsServerConfig>,
+        inputs.tls?.get(server.name),
+        volume.id.apply(nvmeDevice),
+      ).apply(compressedUserData);
       const instance = new aws.ec2.Instance(
         `${name}-${server.name}`,
         {
@@ -317,12 +307,14 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
       previous = instance;
       return instance;
     });
-    const endpoints = group.servers.map((server) => args.endpoint(server));
-    this.clientUrls = pulumi.output(endpoints.map((e) => clientUrl(e)));
-    this.monitorUrls = pulumi.output(endpoints.map((e) => monitorUrl(e, inputs.tls !== undefined)));
-    this.incarnations = pulumi.all(
-      instances.map((i, k) => pulumi.interpolate`${group.servers[k].name}:${i.id}`),
+    const outputs = vmClusterOutputs(
+      group.servers.map((server) => args.endpoint(server)),
+      inputs.tls !== undefined,
+      instances.map((i, k) => ({ server: group.servers[k].name, id: i.id })),
     );
+    this.clientUrls = outputs.clientUrls;
+    this.monitorUrls = outputs.monitorUrls;
+    this.incarnations = outputs.incarnations;
     this.registerOutputs({ clientUrls: this.clientUrls, monitorUrls: this.monitorUrls });
   }
 }

@@ -48,3 +48,59 @@ export function checkVmRegion(
     (args[field] ?? []).forEach((cidr, j) => problems.check(`${at}.${field}[${j}]`, cidrProblem(cidr)));
   }
 }
+
+/** How a cloud names its regions and zones, for the checks and their messages. */
+export interface CloudNaming {
+  platform: string;
+  /** e.g. "us-west-2" */
+  exampleRegion: string;
+  region: RegExp;
+  /** A zone of `region`, e.g. "us-west-2a" */
+  zone: (region: string, letter: string) => string;
+}
+
+/**
+ * Adds a problem for each bad field of a region on a VM cloud `at` its path (`regions[i]`): its
+ * cloud region, its zones (which must be that region's), and what every VM region needs.
+ */
+export function checkCloudRegion(
+  region: { zones?: string[] },
+  args: (VmRegionArgs & { region: string }) | undefined,
+  at: string,
+  servers: string[],
+  naming: CloudNaming,
+  problems: ProblemList,
+): void {
+  const field = `${at}.${naming.platform}`;
+  if (args === undefined) {
+    problems.add(
+      field,
+      `a region on ${naming.platform} needs ${naming.platform}.region (e.g. "${naming.exampleRegion}") and ${naming.platform}.host`,
+    );
+    return;
+  }
+  const regionOk = typeof args.region === "string" && naming.region.test(args.region);
+  if (!regionOk) {
+    problems.add(
+      `${field}.region`,
+      `${JSON.stringify(args.region)} is not a ${naming.platform} region name such as "${naming.exampleRegion}"`,
+    );
+  }
+  const example = ["a", "b", "c"].map((letter) =>
+    naming.zone(regionOk ? args.region : naming.exampleRegion, letter),
+  );
+  if (region.zones === undefined) {
+    problems.add(`${at}.zones`, `name the region's zones, e.g. ${JSON.stringify(example)}`);
+  } else if (regionOk) {
+    region.zones.forEach((zone, j) => {
+      const letter = zone.slice(-1);
+      if (zone !== naming.zone(args.region, letter) || !/[a-z]/.test(letter)) {
+        problems.add(
+          `${at}.zones[${j}]`,
+          `"${zone}" is not a zone of ${args.region} (such as ${example[0]})`,
+        );
+      }
+    });
+  }
+  checkVmRegion(args, field, servers, problems);
+}

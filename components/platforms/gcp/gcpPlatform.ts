@@ -1,0 +1,257 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { Endpoint } from "../../model/endpoints";
+import { ServerPlan, SuperClusterPlan } from "../../model/plan";
+import { NatsServerConfig, ServerFiles } from "../../model/serverConfig";
+import { GroupInputs, PlatformDriver, ServerGroup } from "../driver";
+import { ProvisionedServers } from "../provisioned";
+import { publicHost } from "../publicHosts";
+import { VM_DEFAULTS } from "../vm/args";
+import { serverBootScript, vmClusterOutputs } from "../vm/serverScript";
+import { vmEndpoint, vmFiles, vmLayout, VM_PORTS } from "../vm/layout";
+import { planVmNetwork, VmNetworkPlan } from "../vm/network";
+import { GcpRegionArgs } from "./args";
+
+const DEFAULT_MACHINE_TYPE = "e2-standard-2";
+const DEFAULT_IMAGE = "ubuntu-os-cloud/ubuntu-2404-lts-amd64";
+/** The data disk's name on the VM: it appears as /dev/disk/by-id/google-<name>. */
+const DATA_DISK = "nats-data";
+
+export interface GcpRegionPlan {
+  args: GcpRegionArgs;
+  zones: string[];
+  /** Second octet of the region's 10.x.0.0/16. */
+  octet: number;
+}
+
+/**
+ * The `gcp` platform: one VPC network for all GCP regions, per region a subnetwork and firewall
+ * rules for its servers' network tag; per server a Compute Engine instance at a planned private
+ * address with a static external address and a persistent disk that outlives it.
+ */
+export class GcpPlatform implements PlatformDriver {
+  readonly platform = "gcp" as const;
+  readonly publicIps = new Map<string, pulumi.Output<string>>();
+  private readonly addresses = new Map<string, gcp.compute.Address>();
+  private readonly networks = new Map<string, VmNetworkPlan>();
+  private readonly subnetworks = new Map<string, gcp.compute.Subnetwork>();
+  private network: gcp.compute.Network | undefined;
+
+  constructor(
+    private readonly name: string,
+    private readonly regions: Map<string, GcpRegionPlan>,
+    plan: SuperClusterPlan,
+    private readonly parent: pulumi.ComponentResource,
+  ) {
+    const servers = plan.clusters.flatMap((c) => c.servers).filter((s) => s.platform === "gcp");
+    for (const [region, placed] of regions) {
+      const hosted = servers.filter((s) => s.region === region);
+      this.networks.set(region, planVmNetwork(placed.octet, placed.zones, hosted));
+      for (const server of hosted) {
+        const address = new gcp.compute.Address(
+          `${name}-${server.name}-ip`,
+          { region: placed.args.region, addressType: "EXTERNAL", ...projectOf(placed.args) },
+          this.options(region),
+        );
+        this.addresses.set(server.name, address);
+        this.publicIps.set(server.name, address.address);
+      }
+    }
+  }
+
+  endpoint(server: ServerPlan): Endpoint {
+    return vmEndpoint(server, {
+      publicHost: publicHost(this.placed(server.region).args.host, server.name),
+      privateIp: this.networks.get(server.region)?.privateIps.get(server.name) as string,
+    });
+  }
+
+  files(_server: ServerPlan, tls: boolean): ServerFiles {
+    return vmFiles(vmLayout(), tls);
+  }
+
+  provision(group: ServerGroup, inputs: GroupInputs): GcpServers {
+    return new GcpServers(
+      `${this.name}-${group.cluster.name}-gcp`,
+      {
+        group,
+        inputs,
+        placed: (region) => this.placed(region),
+        subnetwork: (region) => this.subnetwork(region, inputs.peers),
+        address: (server) => this.addresses.get(server) as gcp.compute.Address,
+        networkPlan: (region) => this.networks.get(region) as VmNetworkPlan,
+        endpoint: (server) => this.endpoint(server),
+        options: (region) => this.options(region),
+        tag: (region) => regionTag(this.name, region),
+      },
+      { parent: this.parent },
+    );
+  }
+
+  private placed(region: string): GcpRegionPlan {
+    const placed = this.regions.get(region);
+    if (placed === undefined) throw new Error(`region ${region} has no gcp args`);
+    return placed;
+  }
+
+  private options(region: string): pulumi.CustomResourceOptions {
+    const provider = this.placed(region).args.provider;
+    return { parent: this.parent, ...(provider !== undefined ? { provider } : {}) };
+  }
+
+  /** The region's subnetwork and firewall rules, in the one network, made once for all its clusters. */
+  private subnetwork(region: string, peers: pulumi.Output<string[]> | undefined): gcp.compute.Subnetwork {
+    const known = this.subnetworks.get(region);
+    if (known !== undefined) return known;
+    const { args } = this.placed(region);
+    const plan = this.networks.get(region) as VmNetworkPlan;
+    const options = this.options(region);
+    const project = projectOf(args);
+    this.network ??= new gcp.compute.Network(
+      `${this.name}-network`,
+      { autoCreateSubnetworks: false, description: "nats-global", ...project },
+      options,
+    );
+    const network = this.network;
+    const subnetwork = new gcp.compute.Subnetwork(
+      `${this.name}-${region}`,
+      { region: args.region, network: network.id, ipCidrRange: plan.cidr, ...project },
+      options,
+    );
+    const tag = regionTag(this.name, region);
+    const peerRanges = peers?.apply((ips) => ips.map((ip) => `${ip}/32`)) ?? pulumi.output(["0.0.0.0/0"]);
+    const rule = (what: string, port: number, sourceRanges: pulumi.Input<string[]>, description: string) =>
+      new gcp.compute.Firewall(
+        `${this.name}-${region}-${what}`,
+        {
+          network: network.id,
+          direction: "INGRESS",
+          allows: [{ protocol: "tcp", ports: [String(port)] }],
+          sourceRanges,
+          targetTags: [tag],
+          description,
+          ...project,
+        },
+        options,
+      );
+    rule("clients", VM_PORTS.client, args.clientCidrs ?? VM_DEFAULTS.clientCidrs, "NATS clients");
+    rule(
+      "routes",
+      VM_PORTS.cluster,
+      peerRanges.apply((ranges) => [plan.cidr, ...ranges]),
+      "routes: the region, and the servers' public IPs",
+    );
+    rule("gateways", VM_PORTS.gateway, peerRanges, "gateways: every server of the super-cluster");
+    rule("monitoring", VM_PORTS.monitor, [plan.cidr, ...(args.adminCidrs ?? [])], "monitoring");
+    if (args.adminCidrs !== undefined) rule("ssh", 22, args.adminCidrs, "SSH");
+    this.subnetworks.set(region, subnetwork);
+    return subnetwork;
+  }
+}
+
+const projectOf = (args: GcpRegionArgs) => (args.project !== undefined ? { project: args.project } : {});
+/** The network tag the region's firewall rules apply to. */
+const regionTag = (name: string, region: string) => `${name}-${region}-nats`;
+
+interface GcpServersArgs {
+  group: ServerGroup;
+  inputs: GroupInputs;
+  placed: (region: string) => GcpRegionPlan;
+  subnetwork: (region: string) => gcp.compute.Subnetwork;
+  address: (server: string) => gcp.compute.Address;
+  networkPlan: (region: string) => VmNetworkPlan;
+  endpoint: (server: ServerPlan) => Endpoint;
+  options: (region: string) => pulumi.CustomResourceOptions;
+  /** The network tag of the region's firewall rules. */
+  tag: (region: string) => string;
+}
+
+/**
+ * `nats-global:gcp:Cluster`: a cluster's servers on Compute Engine. A new startup script replaces
+ * the instance; instances go one at a time, each after the one before it, and each comes back with
+ * its addresses and disk.
+ */
+export class GcpServers extends pulumi.ComponentResource implements ProvisionedServers {
+  readonly clientUrls: pulumi.Output<string[]>;
+  readonly monitorUrls: pulumi.Output<string[]>;
+  readonly incarnations: pulumi.Output<string[]>;
+
+  constructor(name: string, args: GcpServersArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("nats-global:gcp:Cluster", name, {}, opts);
+    const { group, inputs } = args;
+    let previous: gcp.compute.Instance | undefined;
+    const instances = group.servers.map((server) => {
+      const { args: regionArgs } = args.placed(server.region);
+      const options = { ...args.options(server.region), parent: this };
+      const project = projectOf(regionArgs);
+      const disk = new gcp.compute.Disk(
+        `${name}-${server.name}-data`,
+        {
+          zone: server.zone,
+          size: regionArgs.volumeSize ?? VM_DEFAULTS.volumeSize,
+          type: "pd-balanced",
+          ...project,
+        },
+        options,
+      );
+      const script = serverBootScript(
+        inputs.configs.get(server.name) as pulumi.Output<NatsServerConfig>,
+        inputs.tls?.get(server.name),
+        `/dev/disk/by-id/google-${DATA_DISK}`,
+      );
+      const instance = new gcp.compute.Instance(
+        `${name}-${server.name}`,
+        {
+          zone: server.zone,
+          machineType: regionArgs.machineType ?? DEFAULT_MACHINE_TYPE,
+          bootDisk: { initializeParams: { image: regionArgs.image ?? DEFAULT_IMAGE, size: 20 } },
+          attachedDisks: [{ source: disk.id, deviceName: DATA_DISK }],
+          networkInterfaces: [
+            {
+              subnetwork: args.subnetwork(server.region).id,
+              networkIp: args.networkPlan(server.region).privateIps.get(server.name),
+              accessConfigs: [{ natIp: args.address(server.name).address }],
+            },
+          ],
+          // A new script replaces the instance: the cloud runs it at boot.
+          metadataStartupScript: pulumi.secret(script),
+          shieldedInstanceConfig: { enableSecureBoot: true },
+          tags: [args.tag(server.region)],
+          labels: { "nats-global-server": server.name },
+          ...project,
+        },
+        {
+          ...options,
+          // Its private address, external address and disk move to the new instance: the old one goes first.
+          deleteBeforeReplace: true,
+          dependsOn: previous ? [previous] : [],
+        },
+      );
+      if (regionArgs.dnsZone !== undefined) {
+        new gcp.dns.RecordSet(
+          `${name}-${server.name}-dns`,
+          {
+            managedZone: regionArgs.dnsZone,
+            name: `${publicHost(regionArgs.host, server.name)}.`,
+            type: "A",
+            ttl: 60,
+            rrdatas: [args.address(server.name).address],
+            ...project,
+          },
+          options,
+        );
+      }
+      previous = instance;
+      return instance;
+    });
+    const outputs = vmClusterOutputs(
+      group.servers.map((server) => args.endpoint(server)),
+      inputs.tls !== undefined,
+      instances.map((i, k) => ({ server: group.servers[k].name, id: i.instanceId })),
+    );
+    this.clientUrls = outputs.clientUrls;
+    this.monitorUrls = outputs.monitorUrls;
+    this.incarnations = outputs.incarnations;
+    this.registerOutputs({ clientUrls: this.clientUrls, monitorUrls: this.monitorUrls });
+  }
+}

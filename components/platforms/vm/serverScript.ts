@@ -1,0 +1,38 @@
+import * as pulumi from "@pulumi/pulumi";
+import { clientUrl, Endpoint, monitorUrl } from "../../model/endpoints";
+import { NatsServerConfig, withLameDuck } from "../../model/serverConfig";
+import { ServerTlsPems } from "../../model/security/tls";
+import { NATS_SERVER_VERSION } from "../natsRelease";
+import { ProvisionedServers } from "../provisioned";
+import { bootScript } from "./bootScript";
+import { vmLayout } from "./layout";
+
+/** A VM server's boot script, once its config, PEMs and data device are known. */
+export function serverBootScript(
+  config: pulumi.Output<NatsServerConfig>,
+  pems: pulumi.Output<ServerTlsPems> | undefined,
+  dataDevice: pulumi.Input<string>,
+): pulumi.Output<string> {
+  return pulumi.all([config, pems, dataDevice]).apply(([rendered, tls, device]) =>
+    bootScript({
+      version: NATS_SERVER_VERSION,
+      layout: vmLayout(),
+      config: JSON.stringify(withLameDuck(rendered), null, 2),
+      ...(tls !== undefined ? { tls: { ca: tls.caPem, cert: tls.certPem, key: tls.keyPem } } : {}),
+      dataDevice: device,
+    }),
+  );
+}
+
+/** What a VM cluster reports: public client URLs, monitoring URLs, and each instance's id. */
+export function vmClusterOutputs(
+  endpoints: Endpoint[],
+  tls: boolean,
+  instances: { server: string; id: pulumi.Output<string> }[],
+): Pick<ProvisionedServers, "clientUrls" | "monitorUrls" | "incarnations"> {
+  return {
+    clientUrls: pulumi.output(endpoints.map((e) => clientUrl(e))),
+    monitorUrls: pulumi.output(endpoints.map((e) => monitorUrl(e, tls))),
+    incarnations: pulumi.all(instances.map(({ server, id }) => pulumi.interpolate`${server}:${id}`)),
+  };
+}

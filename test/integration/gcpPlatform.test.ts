@@ -1,0 +1,95 @@
+import { publicName, SEED_SERVERS } from "../support/seedServers";
+import { expectVmConfigsAccepted } from "../support/configCheck";
+import { NatsServerConfig } from "../../components/model/serverConfig";
+import { SECRET } from "../../scripts/mockPreview";
+import { filesOfBootScript } from "../support/bootScripts";
+import { ofKind, revealed } from "../support/kubernetesTopology";
+import { PREVIEW_TIMEOUT_MS, previewStack, StackPreview } from "../support/stackPreview";
+
+const SERVERS = SEED_SERVERS;
+const host = publicName;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Inputs = Record<string, any>;
+
+describe("the gcp stack (stacks/Pulumi.gcp.yaml) under mocks", () => {
+  let preview: StackPreview;
+  const of = (kind: string) => ofKind(preview.resources, kind);
+  const instanceOf = (server: string) =>
+    of("gcp:compute/instance:Instance").find((r) => r.name.endsWith(`-${server}`))?.inputs as Inputs;
+  const configOf = (server: string) =>
+    JSON.parse(
+      filesOfBootScript(revealed(instanceOf(server).metadataStartupScript) as string).get(
+        "/etc/nats/nats.conf",
+      ) as string,
+    ) as NatsServerConfig;
+
+  beforeAll(() => {
+    preview = previewStack("gcp");
+  }, PREVIEW_TIMEOUT_MS);
+
+  it("makes one network, a subnetwork and five firewall rules per region, and per server an instance, a disk, a static address and a DNS name", () => {
+    expect(of("gcp:compute/network:Network")).toHaveLength(1);
+    expect(
+      of("gcp:compute/subnetwork:Subnetwork").map((s) => [s.inputs.region, s.inputs.ipCidrRange]),
+    ).toEqual([
+      ["us-west1", "10.10.0.0/16"],
+      ["us-central1", "10.11.0.0/16"],
+      ["us-east4", "10.12.0.0/16"],
+    ]);
+    // clients, routes, gateways, monitoring; no SSH without adminCidrs.
+    expect(of("gcp:compute/firewall:Firewall")).toHaveLength(12);
+    for (const kind of [
+      "gcp:compute/instance:Instance",
+      "gcp:compute/disk:Disk",
+      "gcp:compute/address:Address",
+      "gcp:dns/recordSet:RecordSet",
+    ]) {
+      expect({ kind, count: of(kind).length }).toEqual({ kind, count: 12 });
+    }
+    for (const server of SERVERS) {
+      const record = of("gcp:dns/recordSet:RecordSet").find((r) => r.name.endsWith(`-${server}-dns`))?.inputs;
+      expect(record).toMatchObject({ name: `${host(server)}.`, type: "A", managedZone: "nats-example-com" });
+    }
+  });
+
+  it("puts each server in its planned zone and private address with its disk, its startup script a secret that replaces it when changed", () => {
+    for (const server of SERVERS) {
+      const instance = instanceOf(server);
+      const zone = configOf(server)
+        .server_tags.find((t) => t.startsWith("az:"))
+        ?.slice(3);
+      expect(instance.zone).toBe(zone);
+      const disk = of("gcp:compute/disk:Disk").find((d) => d.name.endsWith(`-${server}-data`))
+        ?.inputs as Inputs;
+      expect(disk).toMatchObject({ zone, size: 50 });
+      expect(instance.attachedDisks).toEqual([
+        { source: expect.stringMatching(new RegExp(`-${server}-data-id$`)), deviceName: "nats-data" },
+      ]);
+      const [nic] = instance.networkInterfaces;
+      expect(nic.networkIp).toMatch(/^10\.1[0-2]\.[0-2]\.1\d$/);
+      expect(nic.accessConfigs[0].natIp).toMatch(/^198\.51\./);
+      expect(Object.keys(instance.metadataStartupScript)).toEqual([SECRET]);
+      expect(revealed(instance.metadataStartupScript)).toContain("/dev/disk/by-id/google-nats-data");
+      const config = configOf(server);
+      expect(config.gateway.advertise).toBe(`${host(server)}:7222`);
+      expect(config.cluster.advertise).toBe(
+        `${server.startsWith("stretch-") ? host(server) : nic.networkIp}:6222`,
+      );
+    }
+  });
+
+  it("admits gateways only from the servers' static addresses, and applies the rules to the region's servers alone", () => {
+    const addresses = of("gcp:compute/address:Address").length;
+    const rules = of("gcp:compute/firewall:Firewall").filter((f) => f.name.startsWith("nats-west-"));
+    const byName = new Map(rules.map((r) => [r.name.replace("nats-west-", ""), r.inputs as Inputs]));
+    expect(byName.get("gateways")?.sourceRanges).toHaveLength(addresses);
+    expect(byName.get("gateways")?.allows).toEqual([{ protocol: "tcp", ports: ["7222"] }]);
+    expect(byName.get("monitoring")?.sourceRanges).toEqual(["10.10.0.0/16"]);
+    for (const rule of rules) expect(rule.inputs.targetTags).toEqual(["nats-west-nats"]);
+    for (const server of ["west-1", "stretch-1"]) expect(instanceOf(server).tags).toEqual(["nats-west-nats"]);
+  });
+
+  it("writes configs that pass nats-server -t, with real operator JWTs and certificates for the names each server advertises", async () => {
+    await expectVmConfigsAccepted(preview.resources);
+  }, 60_000);
+});

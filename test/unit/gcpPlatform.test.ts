@@ -1,0 +1,29 @@
+import { RegionArgs } from "../../components/platforms/checks";
+import { SuperCluster } from "../../components/superCluster";
+import { recordingMocks } from "../support/mocks";
+
+const REGIONS = [
+  { name: "west", gcp: "us-west1" },
+  { name: "central", gcp: "us-central1" },
+  { name: "east", gcp: "us-east4" },
+];
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Inputs = Record<string, any>;
+
+describe("gcp input checked at preview", () => {
+  const mocks = recordingMocks();
+  it("refuses a region without its GCP region name and a zone of another region, naming the fields", () => {
+    const regions: RegionArgs[] = REGIONS.map((r) => ({
+      name: r.name,
+      platform: "gcp",
+      zones: ["a", "b", "c"].map((z) => `${r.gcp}-${z}`),
+      gcp: { region: r.gcp, host: `{server}.${r.name}.nats.example.com` },
+    }));
+    delete (regions[0].gcp as Partial<Inputs>).region;
+    regions[1].zones = ["us-central1-a", "europe-west4-b", "us-central1-c"];
+    expect(() => new SuperCluster("nats", { regions, security: { mode: "operator" } })).toThrow(
+      /regions\[0\]\.gcp\.region:[\s\S]*regions\[1\]\.zones\[1\]:/,
+    );
+    expect(mocks.registered.filter((r) => r.type.startsWith("gcp:"))).toEqual([]);
+  });
+});
