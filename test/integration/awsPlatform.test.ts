@@ -112,6 +112,16 @@ describe("the aws stack (stacks/Pulumi.aws.yaml) under mocks", () => {
     expect(rules.get(6222)).toEqual(["10.10.0.0/16", ...gateways]);
   });
 
+  it("reports client URLs only once every server answers at its public name, waiting for it with a bound", () => {
+    const gates = of("pulumi-nodejs:dynamic/platforms:ServersAnswering");
+    expect(gates.map((g) => g.name)).toEqual(
+      ["west", "central", "east", "stretch"].map((c) => `nats-${c}-aws-answering`),
+    );
+    const addresses = gates.flatMap((g) => g.inputs.addresses as string[]);
+    expect(addresses.sort()).toEqual(SERVERS.map((s) => `${host(s)}:4222`).sort());
+    expect(gates[0].inputs.timeoutMs).toBe(15 * 60_000);
+  });
+
   it("reports the public names as client URLs", () => {
     expect(preview.outputs.clusters.west.clientUrls).toEqual(
       ["west-1", "west-2", "west-3"].map((s) => `nats://${host(s)}:4222`),

@@ -129,6 +129,12 @@ describe("the k8s stack (stacks/Pulumi.k8s.yaml) under mocks", () => {
     }
   });
 
+  it("waits, with a bound, for every load balancer to answer at its name before reporting client URLs", () => {
+    const gates = ofKind(preview.resources, "pulumi-nodejs:dynamic/platforms:ServersAnswering");
+    const addresses = gates.flatMap((g) => g.inputs.addresses as string[]);
+    expect(addresses.sort()).toEqual(SERVERS.map((s) => `${external(s)}:4222`).sort());
+  });
+
   it("reports the load balancers as client URLs and the pods as monitoring URLs", () => {
     const clusters = preview.outputs.clusters;
     expect(clusters.west.clientUrls).toEqual(

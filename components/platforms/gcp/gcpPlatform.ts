@@ -245,9 +245,11 @@ export class GcpServers extends pulumi.ComponentResource implements ProvisionedS
       return instance;
     });
     const outputs = vmClusterOutputs(
+      name,
       group.servers.map((server) => args.endpoint(server)),
       inputs.tls !== undefined,
       instances.map((i, k) => ({ server: group.servers[k].name, id: i.instanceId })),
+      this,
     );
     this.clientUrls = outputs.clientUrls;
     this.monitorUrls = outputs.monitorUrls;

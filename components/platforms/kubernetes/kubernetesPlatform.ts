@@ -1,11 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import { clientUrl, Endpoint, monitorUrl } from "../../model/endpoints";
+import { Endpoint, monitorUrl } from "../../model/endpoints";
 import { ServerPlan } from "../../model/plan";
 import { NatsServerConfig, ServerFiles, withLameDuck } from "../../model/serverConfig";
 import { GroupInputs, PlatformDriver, ServerGroup } from "../driver";
 import { ProvisionedServers } from "../provisioned";
+import { answeringClientUrls } from "../serversAnswering";
 import { KubernetesRegionArgs } from "./args";
 import { kubernetesEndpoint, kubernetesFiles, namespaceOf, podDns } from "./layout";
 import {
@@ -167,7 +168,6 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Provi
     const endpoints = group.servers.map((server) =>
       kubernetesEndpoint(server, args.regions.get(server.region) as KubernetesRegionArgs),
     );
-    this.clientUrls = pulumi.output(endpoints.map((e) => clientUrl(e)));
     this.monitorUrls = pulumi.output(
       group.servers.map((server, i) =>
         monitorUrl(
@@ -179,6 +179,8 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Provi
     this.incarnations = pulumi
       .all(hashes)
       .apply((list) => list.map((hash, i) => `${group.servers[i].name}:${hash}`));
+    // Ready pods are not yet reachable ones: a load balancer and its DNS name come on their own time.
+    this.clientUrls = answeringClientUrls(name, endpoints, this.incarnations, this);
     this.registerOutputs({ clientUrls: this.clientUrls, monitorUrls: this.monitorUrls });
   }
 }

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { clientUrl, Endpoint, monitorUrl } from "../../model/endpoints";
+import { Endpoint, monitorUrl } from "../../model/endpoints";
 import { NatsServerConfig, withLameDuck } from "../../model/serverConfig";
 import { ServerTlsPems } from "../../model/security/tls";
 import { NATS_SERVER_VERSION } from "../natsRelease";
 import { ProvisionedServers } from "../provisioned";
+import { answeringClientUrls } from "../serversAnswering";
 import { bootScript } from "./bootScript";
 import { vmLayout } from "./layout";
 
@@ -24,15 +25,18 @@ export function serverBootScript(
   );
 }
 
-/** What a VM cluster reports: public client URLs, monitoring URLs, and each instance's id. */
+/** What a VM cluster reports: client URLs once its servers answer, monitoring URLs, instance ids. */
 export function vmClusterOutputs(
+  name: string,
   endpoints: Endpoint[],
   tls: boolean,
   instances: { server: string; id: pulumi.Output<string> }[],
+  parent: pulumi.Resource,
 ): Pick<ProvisionedServers, "clientUrls" | "monitorUrls" | "incarnations"> {
+  const incarnations = pulumi.all(instances.map(({ server, id }) => pulumi.interpolate`${server}:${id}`));
   return {
-    clientUrls: pulumi.output(endpoints.map((e) => clientUrl(e))),
+    clientUrls: answeringClientUrls(name, endpoints, incarnations, parent),
     monitorUrls: pulumi.output(endpoints.map((e) => monitorUrl(e, tls))),
-    incarnations: pulumi.all(instances.map(({ server, id }) => pulumi.interpolate`${server}:${id}`)),
+    incarnations,
   };
 }
