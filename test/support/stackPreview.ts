@@ -1,4 +1,5 @@
 import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import type { MockedResource } from "../../scripts/mockPreview";
 import type { ClusterInfo } from "../../components/superCluster";
@@ -29,4 +30,18 @@ export function previewStack(stack: string): StackPreview {
   if (result.status !== 0)
     throw new Error(`the mock preview of ${stack} failed: ${result.stderr}${result.error ?? ""}`);
   return JSON.parse(result.stdout) as StackPreview;
+}
+
+/** previewStack on a stack file of `config` written for the occasion (and removed after). */
+export function previewConfig(stack: string, config: Record<string, unknown>): StackPreview {
+  const file = path.join(__dirname, "..", "..", "stacks", `Pulumi.${stack}.yaml`);
+  const lines = Object.entries(config).map(
+    ([key, value]) => `  nats-global:${key}: ${JSON.stringify(value)}`,
+  );
+  fs.writeFileSync(file, `config:\n${lines.join("\n")}\n`);
+  try {
+    return previewStack(stack);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
 }

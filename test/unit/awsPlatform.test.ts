@@ -54,6 +54,32 @@ describe("aws input checked at preview", () => {
       "regions[0].aws.clientCidrs[0]",
     ],
     ["no aws args at all", (r: RegionArgs[]) => delete r[1].aws, "regions[1].aws"],
+    [
+      "a given VPC without a subnet for one of its zones",
+      (r: RegionArgs[]) =>
+        (r[0].aws!.network = {
+          vpcId: "vpc-0given",
+          subnets: {
+            "us-west-2a": { id: "subnet-0a", cidr: "172.31.0.0/20" },
+            "us-west-2b": { id: "subnet-0b", cidr: "172.31.16.0/20" },
+          },
+        }),
+      "regions[0].aws.network.subnets",
+    ],
+    [
+      "a given subnet too small for the region's servers",
+      (r: RegionArgs[]) =>
+        (r[0].aws!.network = {
+          vpcId: "vpc-0given",
+          subnets: Object.fromEntries(
+            ["a", "b", "c"].map((z) => [
+              `us-west-2${z}`,
+              { id: `subnet-0${z}`, cidr: z === "c" ? "172.31.32.0/29" : "172.31.0.0/20" },
+            ]),
+          ),
+        }),
+      "regions[0].aws.network.subnets.us-west-2c.cidr",
+    ],
   ])("refuses %s, naming the field", (_, mutate, field) => {
     expect(refusal(mutate)).toContain(`${field}:`);
     expect(mocks.registered.filter((r) => r.type.startsWith("aws:"))).toEqual([]);

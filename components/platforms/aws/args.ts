@@ -4,6 +4,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { ProblemList } from "../../model/validation";
 import { checkCloudRegion, CloudNaming, VmRegionArgs } from "../vm/args";
+import { subnetProblem } from "../vm/network";
 
 export interface AwsRegionArgs extends VmRegionArgs {
   /** The AWS region, e.g. "us-west-2". */
@@ -19,6 +20,11 @@ export interface AwsRegionArgs extends VmRegionArgs {
   keyName?: string;
   /** A Route 53 hosted zone: an A record per server, at its `host`, to its Elastic IP. */
   dnsZoneId?: string;
+  /**
+   * A VPC of yours instead of one made per region: its id, and per zone a public subnet (one that
+   * routes to an internet gateway) with its CIDR, from which each server gets a fixed address.
+   */
+  network?: { vpcId: string; subnets: Record<string, { id: string; cidr: string }> };
 }
 
 export interface AwsRegion {
@@ -43,4 +49,25 @@ export function checkAwsRegion(
   problems: ProblemList,
 ): void {
   checkCloudRegion(region, region.aws, at, servers, AWS_NAMING, problems);
+  const network = region.aws?.network;
+  if (network === undefined) return;
+  const field = `${at}.aws.network`;
+  if (typeof network.vpcId !== "string" || !network.vpcId.startsWith("vpc-")) {
+    problems.add(`${field}.vpcId`, `${JSON.stringify(network.vpcId)} is not a VPC id such as "vpc-0abc..."`);
+  }
+  for (const zone of region.zones ?? []) {
+    const subnet = network.subnets?.[zone];
+    if (subnet === undefined) {
+      problems.add(`${field}.subnets`, `no subnet for zone ${zone}: give one per zone of the region`);
+      continue;
+    }
+    // Room for every server of the region, however they spread over its zones.
+    problems.check(`${field}.subnets.${zone}.cidr`, subnetProblem(subnet.cidr, servers.length));
+    if (typeof subnet.id !== "string" || !subnet.id.startsWith("subnet-")) {
+      problems.add(
+        `${field}.subnets.${zone}.id`,
+        `${JSON.stringify(subnet.id)} is not a subnet id such as "subnet-0abc..."`,
+      );
+    }
+  }
 }

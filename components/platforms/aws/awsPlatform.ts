@@ -9,7 +9,7 @@ import { publicHost } from "../publicHosts";
 import { VM_DEFAULTS } from "../vm/args";
 import { serverBootScript, vmClusterOutputs } from "../vm/serverScript";
 import { vmEndpoint, vmFiles, vmLayout, VM_PORTS } from "../vm/layout";
-import { planVmNetwork, VmNetworkPlan } from "../vm/network";
+import { internalRanges, planVmNetwork, planVmNetworkIn, VmNetworkPlan } from "../vm/network";
 import { compressedUserData } from "../vm/userData";
 import { AwsRegionArgs } from "./args";
 
@@ -32,7 +32,8 @@ export interface AwsRegionPlan {
 interface RegionInfra {
   provider: pulumi.ProviderResource;
   network: VmNetworkPlan;
-  subnets: Map<string, aws.ec2.Subnet>;
+  /** Zone → its subnet's id. */
+  subnets: Map<string, pulumi.Input<string>>;
   securityGroup: aws.ec2.SecurityGroup;
   ami: pulumi.Input<string>;
 }
@@ -59,7 +60,17 @@ export class AwsPlatform implements PlatformDriver {
     const servers = plan.clusters.flatMap((c) => c.servers).filter((s) => s.platform === "aws");
     for (const [region, placed] of regions) {
       const hosted = servers.filter((s) => s.region === region);
-      this.networks.set(region, planVmNetwork(placed.octet, placed.zones, hosted));
+      const given = placed.args.network;
+      this.networks.set(
+        region,
+        given === undefined
+          ? planVmNetwork(placed.octet, placed.zones, hosted)
+          : planVmNetworkIn(
+              "",
+              placed.zones.map((zone) => ({ zone, cidr: given.subnets[zone].cidr })),
+              hosted,
+            ),
+      );
       const provider = this.providerOf(region);
       for (const server of hosted) {
         const eip = new aws.ec2.Eip(
@@ -121,15 +132,12 @@ export class AwsPlatform implements PlatformDriver {
     return provider;
   }
 
-  /** The region's VPC, subnets, security group and image, made once for all its clusters. */
-  private regionInfra(region: string, peers: pulumi.Output<string[]> | undefined): RegionInfra {
-    const known = this.infra.get(region);
-    if (known !== undefined) return known;
-    const { args } = this.placed(region);
-    const network = this.networks.get(region) as VmNetworkPlan;
-    const provider = this.providerOf(region);
-    const opts = { parent: this.parent, provider };
-    const prefix = `${this.name}-${region}`;
+  /** A VPC for the region with a public subnet per zone: internet gateway and routes. */
+  private createNetwork(
+    prefix: string,
+    network: VmNetworkPlan,
+    opts: pulumi.CustomResourceOptions,
+  ): { vpcId: pulumi.Input<string>; subnets: Map<string, pulumi.Input<string>> } {
     const tags = (what: string) => ({ Name: `${prefix}-${what}` });
     const vpc = new aws.ec2.Vpc(
       `${prefix}-vpc`,
@@ -154,15 +162,38 @@ export class AwsPlatform implements PlatformDriver {
           { subnetId: subnet.id, routeTableId: routes.id },
           opts,
         );
-        return [zone, subnet];
+        return [zone, subnet.id as pulumi.Input<string>];
       }),
     );
+    return { vpcId: vpc.id, subnets };
+  }
+
+  /** The region's VPC, subnets, security group and image, made once for all its clusters. */
+  private regionInfra(region: string, peers: pulumi.Output<string[]> | undefined): RegionInfra {
+    const known = this.infra.get(region);
+    if (known !== undefined) return known;
+    const { args } = this.placed(region);
+    const network = this.networks.get(region) as VmNetworkPlan;
+    const provider = this.providerOf(region);
+    const opts = { parent: this.parent, provider };
+    const prefix = `${this.name}-${region}`;
+    const tags = (what: string) => ({ Name: `${prefix}-${what}` });
+    const given = args.network;
+    const { vpcId, subnets } =
+      given === undefined
+        ? this.createNetwork(prefix, network, opts)
+        : {
+            vpcId: given.vpcId,
+            subnets: new Map<string, pulumi.Input<string>>(
+              Object.entries(given.subnets).map(([z, s]) => [z, s.id]),
+            ),
+          };
     const securityGroup = new aws.ec2.SecurityGroup(
       `${prefix}-nats`,
       {
-        vpcId: vpc.id,
+        vpcId,
         description: "nats-global: client, route, gateway and monitoring ports",
-        ingress: firewallRules(network.cidr, args, peers),
+        ingress: firewallRules(internalRanges(network), args, peers),
         egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
         tags: tags("nats"),
       },
@@ -190,7 +221,7 @@ export class AwsPlatform implements PlatformDriver {
  * all, behind mutual TLS.
  */
 function firewallRules(
-  vpcCidr: string,
+  internal: string[],
   args: AwsRegionArgs,
   peers: pulumi.Output<string[]> | undefined,
 ): pulumi.Input<aws.types.input.ec2.SecurityGroupIngress[]> {
@@ -202,12 +233,12 @@ function firewallRules(
     description,
   });
   const peerCidrs = peers?.apply((ips) => ips.map((ip) => `${ip}/32`)) ?? pulumi.output(["0.0.0.0/0"]);
-  const admin = [vpcCidr, ...(args.adminCidrs ?? [])];
+  const admin = [...internal, ...(args.adminCidrs ?? [])];
   return [
     rule(VM_PORTS.client, args.clientCidrs ?? VM_DEFAULTS.clientCidrs, "NATS clients"),
     rule(
       VM_PORTS.cluster,
-      peerCidrs.apply((cidrs) => [vpcCidr, ...cidrs]),
+      peerCidrs.apply((cidrs) => [...internal, ...cidrs]),
       "routes: the region, and the servers' public IPs",
     ),
     rule(VM_PORTS.gateway, peerCidrs, "gateways: every server of the super-cluster"),
@@ -264,7 +295,7 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
         {
           ami: infra.ami,
           instanceType: regionArgs.instanceType ?? DEFAULT_INSTANCE_TYPE,
-          subnetId: (infra.subnets.get(server.zone) as aws.ec2.Subnet).id,
+          subnetId: infra.subnets.get(server.zone) as pulumi.Input<string>,
           privateIp: infra.network.privateIps.get(server.name),
           vpcSecurityGroupIds: [infra.securityGroup.id],
           userDataBase64: pulumi.secret(userData),

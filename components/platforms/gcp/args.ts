@@ -4,6 +4,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { ProblemList } from "../../model/validation";
 import { checkCloudRegion, CloudNaming, VmRegionArgs } from "../vm/args";
+import { subnetProblem } from "../vm/network";
 
 export interface GcpRegionArgs extends VmRegionArgs {
   /** The GCP region, e.g. "us-central1". */
@@ -18,6 +19,12 @@ export interface GcpRegionArgs extends VmRegionArgs {
   image?: string;
   /** A Cloud DNS managed zone: an A record per server, at its `host`, to its static address. */
   dnsZone?: string;
+  /**
+   * A network of yours instead of the one made for all GCP regions: the network and the region's
+   * subnetwork (names or self links), with the subnetwork's CIDR, from which each server gets a
+   * fixed address.
+   */
+  network?: { network: string; subnetwork: string; cidr: string };
 }
 
 export interface GcpRegion {
@@ -42,4 +49,12 @@ export function checkGcpRegion(
   problems: ProblemList,
 ): void {
   checkCloudRegion(region, region.gcp, at, servers, GCP_NAMING, problems);
+  const network = region.gcp?.network;
+  if (network === undefined) return;
+  for (const field of ["network", "subnetwork"] as const) {
+    if (typeof network[field] !== "string" || network[field].length === 0) {
+      problems.add(`${at}.gcp.network.${field}`, `give the ${field}'s name or self link`);
+    }
+  }
+  problems.check(`${at}.gcp.network.cidr`, subnetProblem(network.cidr, servers.length));
 }

@@ -9,7 +9,7 @@ import { publicHost } from "../publicHosts";
 import { VM_DEFAULTS } from "../vm/args";
 import { serverBootScript, vmClusterOutputs } from "../vm/serverScript";
 import { vmEndpoint, vmFiles, vmLayout, VM_PORTS } from "../vm/layout";
-import { planVmNetwork, VmNetworkPlan } from "../vm/network";
+import { internalRanges, planVmNetwork, planVmNetworkIn, VmNetworkPlan } from "../vm/network";
 import { GcpRegionArgs } from "./args";
 
 const DEFAULT_MACHINE_TYPE = "e2-standard-2";
@@ -34,7 +34,7 @@ export class GcpPlatform implements PlatformDriver {
   readonly publicIps = new Map<string, pulumi.Output<string>>();
   private readonly addresses = new Map<string, gcp.compute.Address>();
   private readonly networks = new Map<string, VmNetworkPlan>();
-  private readonly subnetworks = new Map<string, gcp.compute.Subnetwork>();
+  private readonly subnetworks = new Map<string, pulumi.Input<string>>();
   private network: gcp.compute.Network | undefined;
 
   constructor(
@@ -46,7 +46,17 @@ export class GcpPlatform implements PlatformDriver {
     const servers = plan.clusters.flatMap((c) => c.servers).filter((s) => s.platform === "gcp");
     for (const [region, placed] of regions) {
       const hosted = servers.filter((s) => s.region === region);
-      this.networks.set(region, planVmNetwork(placed.octet, placed.zones, hosted));
+      const given = placed.args.network;
+      this.networks.set(
+        region,
+        given === undefined
+          ? planVmNetwork(placed.octet, placed.zones, hosted)
+          : planVmNetworkIn(
+              given.cidr,
+              placed.zones.map((zone) => ({ zone, cidr: given.cidr })),
+              hosted,
+            ),
+      );
       for (const server of hosted) {
         const address = new gcp.compute.Address(
           `${name}-${server.name}-ip`,
@@ -99,32 +109,40 @@ export class GcpPlatform implements PlatformDriver {
     return { parent: this.parent, ...(provider !== undefined ? { provider } : {}) };
   }
 
-  /** The region's subnetwork and firewall rules, in the one network, made once for all its clusters. */
-  private subnetwork(region: string, peers: pulumi.Output<string[]> | undefined): gcp.compute.Subnetwork {
+  /**
+   * The region's subnetwork (made in the one network, or yours) and its firewall rules, made once
+   * for all its clusters; the subnetwork's id.
+   */
+  private subnetwork(region: string, peers: pulumi.Output<string[]> | undefined): pulumi.Input<string> {
     const known = this.subnetworks.get(region);
     if (known !== undefined) return known;
     const { args } = this.placed(region);
     const plan = this.networks.get(region) as VmNetworkPlan;
     const options = this.options(region);
     const project = projectOf(args);
-    this.network ??= new gcp.compute.Network(
-      `${this.name}-network`,
-      { autoCreateSubnetworks: false, description: "nats-global", ...project },
-      options,
-    );
-    const network = this.network;
-    const subnetwork = new gcp.compute.Subnetwork(
-      `${this.name}-${region}`,
-      { region: args.region, network: network.id, ipCidrRange: plan.cidr, ...project },
-      options,
-    );
+    const given = args.network;
+    if (given === undefined) {
+      this.network ??= new gcp.compute.Network(
+        `${this.name}-network`,
+        { autoCreateSubnetworks: false, description: "nats-global", ...project },
+        options,
+      );
+    }
+    const network: pulumi.Input<string> = given?.network ?? (this.network as gcp.compute.Network).id;
+    const subnetwork: pulumi.Input<string> =
+      given?.subnetwork ??
+      new gcp.compute.Subnetwork(
+        `${this.name}-${region}`,
+        { region: args.region, network, ipCidrRange: plan.cidr, ...project },
+        options,
+      ).id;
     const tag = regionTag(this.name, region);
     const peerRanges = peers?.apply((ips) => ips.map((ip) => `${ip}/32`)) ?? pulumi.output(["0.0.0.0/0"]);
     const rule = (what: string, port: number, sourceRanges: pulumi.Input<string[]>, description: string) =>
       new gcp.compute.Firewall(
         `${this.name}-${region}-${what}`,
         {
-          network: network.id,
+          network,
           direction: "INGRESS",
           allows: [{ protocol: "tcp", ports: [String(port)] }],
           sourceRanges,
@@ -138,11 +156,11 @@ export class GcpPlatform implements PlatformDriver {
     rule(
       "routes",
       VM_PORTS.cluster,
-      peerRanges.apply((ranges) => [plan.cidr, ...ranges]),
+      peerRanges.apply((ranges) => [...internalRanges(plan), ...ranges]),
       "routes: the region, and the servers' public IPs",
     );
     rule("gateways", VM_PORTS.gateway, peerRanges, "gateways: every server of the super-cluster");
-    rule("monitoring", VM_PORTS.monitor, [plan.cidr, ...(args.adminCidrs ?? [])], "monitoring");
+    rule("monitoring", VM_PORTS.monitor, [...internalRanges(plan), ...(args.adminCidrs ?? [])], "monitoring");
     if (args.adminCidrs !== undefined) rule("ssh", 22, args.adminCidrs, "SSH");
     this.subnetworks.set(region, subnetwork);
     return subnetwork;
@@ -157,7 +175,8 @@ interface GcpServersArgs {
   group: ServerGroup;
   inputs: GroupInputs;
   placed: (region: string) => GcpRegionPlan;
-  subnetwork: (region: string) => gcp.compute.Subnetwork;
+  /** The region's subnetwork id. */
+  subnetwork: (region: string) => pulumi.Input<string>;
   address: (server: string) => gcp.compute.Address;
   networkPlan: (region: string) => VmNetworkPlan;
   endpoint: (server: ServerPlan) => Endpoint;
@@ -208,7 +227,7 @@ export class GcpServers extends pulumi.ComponentResource implements ProvisionedS
           attachedDisks: [{ source: disk.id, deviceName: DATA_DISK }],
           networkInterfaces: [
             {
-              subnetwork: args.subnetwork(server.region).id,
+              subnetwork: args.subnetwork(server.region),
               networkIp: args.networkPlan(server.region).privateIps.get(server.name),
               accessConfigs: [{ natIp: args.address(server.name).address }],
             },
