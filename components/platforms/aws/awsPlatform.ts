@@ -9,7 +9,7 @@ import { publicHost } from "../publicHosts";
 import { VM_DEFAULTS } from "../vm/args";
 import { serverBootScript, vmClusterOutputs } from "../vm/serverScript";
 import { vmEndpoint, vmFiles, vmLayout, VM_PORTS } from "../vm/layout";
-import { internalRanges, planVmNetwork, planVmNetworkIn, VmNetworkPlan } from "../vm/network";
+import { internalRanges, regionVmNetwork, VmNetworkPlan } from "../vm/network";
 import { compressedUserData } from "../vm/userData";
 import { AwsRegionArgs } from "./args";
 
@@ -63,13 +63,12 @@ export class AwsPlatform implements PlatformDriver {
       const given = placed.args.network;
       this.networks.set(
         region,
-        given === undefined
-          ? planVmNetwork(placed.octet, placed.zones, hosted)
-          : planVmNetworkIn(
-              "",
-              placed.zones.map((zone) => ({ zone, cidr: given.subnets[zone].cidr })),
-              hosted,
-            ),
+        regionVmNetwork(
+          placed.octet,
+          placed.zones,
+          hosted,
+          given && { cidr: "", subnetOf: (zone) => given.subnets[zone].cidr },
+        ),
       );
       const provider = this.providerOf(region);
       for (const server of hosted) {

@@ -9,7 +9,7 @@ import { publicHost } from "../publicHosts";
 import { VM_DEFAULTS } from "../vm/args";
 import { serverBootScript, vmClusterOutputs } from "../vm/serverScript";
 import { vmEndpoint, vmFiles, vmLayout, VM_PORTS } from "../vm/layout";
-import { internalRanges, planVmNetwork, planVmNetworkIn, VmNetworkPlan } from "../vm/network";
+import { internalRanges, regionVmNetwork, VmNetworkPlan } from "../vm/network";
 import { GcpRegionArgs } from "./args";
 
 const DEFAULT_MACHINE_TYPE = "e2-standard-2";
@@ -49,13 +49,12 @@ export class GcpPlatform implements PlatformDriver {
       const given = placed.args.network;
       this.networks.set(
         region,
-        given === undefined
-          ? planVmNetwork(placed.octet, placed.zones, hosted)
-          : planVmNetworkIn(
-              given.cidr,
-              placed.zones.map((zone) => ({ zone, cidr: given.cidr })),
-              hosted,
-            ),
+        regionVmNetwork(
+          placed.octet,
+          placed.zones,
+          hosted,
+          given && { cidr: given.cidr, subnetOf: () => given.cidr },
+        ),
       );
       for (const server of hosted) {
         const address = new gcp.compute.Address(

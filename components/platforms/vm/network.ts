@@ -8,7 +8,7 @@ import { ServerPlan } from "../../model/plan";
 import { cidrProblem } from "./args";
 
 export interface VmNetworkPlan {
-  /** The region's range: the VPC or subnetwork the platform creates. */
+  /** The region's range (the VPC or subnetwork the platform creates); "" for subnets of a VPC given. */
   cidr: string;
   /** The subnet of each zone, in the region's zone order (zones may share one). */
   subnets: { zone: string; cidr: string }[];
@@ -67,7 +67,21 @@ export function subnetProblem(cidr: unknown, servers: number): string | undefine
   return undefined;
 }
 
-/** The distinct subnet ranges of a region: what its firewall calls the region's own network. */
-export const internalRanges = (plan: VmNetworkPlan): string[] => [
-  ...new Set(plan.subnets.map((s) => s.cidr)),
-];
+/** What a region's firewall calls its own network: the region's range, else its distinct subnets. */
+export const internalRanges = (plan: VmNetworkPlan): string[] =>
+  plan.cidr !== "" ? [plan.cidr] : [...new Set(plan.subnets.map((s) => s.cidr))];
+
+/** The network of a region: the platform's own, or inside what the user gives (a CIDR per zone). */
+export function regionVmNetwork(
+  octet: number,
+  zones: string[],
+  servers: ServerPlan[],
+  given?: { cidr: string; subnetOf: (zone: string) => string },
+): VmNetworkPlan {
+  if (given === undefined) return planVmNetwork(octet, zones, servers);
+  return planVmNetworkIn(
+    given.cidr,
+    zones.map((zone) => ({ zone, cidr: given.subnetOf(zone) })),
+    servers,
+  );
+}
