@@ -2,6 +2,9 @@
  * How a platform's servers are named from outside: a template with `{server}`, or an address per
  * server name. Shared by every platform whose servers are reached across networks. Pure.
  */
+import { Endpoint } from "../model/endpoints";
+import { ServerPlan } from "../model/plan";
+import { PortBases } from "../model/topology";
 import { ProblemList } from "../model/validation";
 
 /** A DNS name (or IP) per server: "{server}.nats.example.com", or `{ "west-1": "203.0.113.7", ... }`. */
@@ -37,4 +40,29 @@ export function checkPublicHosts(
   }
   const missing = servers.filter((s) => typeof hosts[s] !== "string");
   if (missing.length > 0) problems.add(at, `no address for ${missing.join(", ")}`);
+}
+
+/**
+ * A server off this machine binds every interface. Everything that crosses networks (clients, the
+ * other clusters' gateways, a stretch cluster's routes) reaches it at its public host; its own
+ * regional cluster's routes stay on the inside address. It advertises exactly these, never an
+ * address the other side cannot reach; its certificate also names `inside` and `names`.
+ */
+export function publicEndpoint(
+  server: ServerPlan,
+  ports: PortBases,
+  addresses: { publicHost: string; inside: string; names?: string[] },
+): Endpoint {
+  const { publicHost, inside } = addresses;
+  return {
+    host: publicHost,
+    bind: "0.0.0.0",
+    ...ports,
+    advertise: {
+      client: { host: publicHost, port: ports.client },
+      cluster: { host: server.stretch ? publicHost : inside, port: ports.cluster },
+      gateway: { host: publicHost, port: ports.gateway },
+    },
+    names: [inside, ...(addresses.names ?? [])],
+  };
 }

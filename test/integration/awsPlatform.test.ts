@@ -4,7 +4,7 @@ import { NatsServerConfig } from "../../components/model/serverConfig";
 import { SECRET } from "../../scripts/mockPreview";
 import { filesOfBootScript, scriptOfUserData } from "../support/bootScripts";
 import { PREVIEW_TIMEOUT_MS, previewStack, StackPreview } from "../support/stackPreview";
-import { ofKind, revealed } from "../support/kubernetesTopology";
+import { ofKind, revealed } from "../support/stackPreview";
 
 const SERVERS = SEED_SERVERS;
 const host = publicName;

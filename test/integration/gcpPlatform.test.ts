@@ -3,7 +3,7 @@ import { expectVmConfigsAccepted } from "../support/configCheck";
 import { NatsServerConfig } from "../../components/model/serverConfig";
 import { SECRET } from "../../scripts/mockPreview";
 import { filesOfBootScript } from "../support/bootScripts";
-import { ofKind, revealed } from "../support/kubernetesTopology";
+import { ofKind, revealed } from "../support/stackPreview";
 import { PREVIEW_TIMEOUT_MS, previewStack, StackPreview } from "../support/stackPreview";
 
 const SERVERS = SEED_SERVERS;

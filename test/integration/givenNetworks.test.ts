@@ -1,4 +1,4 @@
-import { ofKind } from "../support/kubernetesTopology";
+import { ofKind } from "../support/stackPreview";
 import { expectVmConfigsAccepted } from "../support/configCheck";
 import { bootScriptsOf, configsOfBootScripts } from "../support/bootScripts";
 import { PREVIEW_TIMEOUT_MS, previewConfig, StackPreview } from "../support/stackPreview";

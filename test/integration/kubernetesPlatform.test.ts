@@ -7,7 +7,8 @@ import { kubernetesSchemaDir } from "../support/kubernetesSchemas";
 import { expectAcceptedByNatsServer } from "../support/configCheck";
 import { hostPort } from "../../components/model/endpoints";
 import { Registered } from "../support/mocks";
-import { configsInSecrets, ofKind, revealed } from "../support/kubernetesTopology";
+import { configsInSecrets } from "../support/kubernetesTopology";
+import { ofKind, revealed } from "../support/stackPreview";
 import { SECRET } from "../../scripts/mockPreview";
 import { PREVIEW_TIMEOUT_MS, previewStack, StackPreview } from "../support/stackPreview";
 

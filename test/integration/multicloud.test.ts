@@ -1,7 +1,7 @@
 import { expectVmConfigsAccepted } from "../support/configCheck";
 import { NatsServerConfig } from "../../components/model/serverConfig";
 import { bootScriptsOf, configsOfBootScripts } from "../support/bootScripts";
-import { ofKind } from "../support/kubernetesTopology";
+import { ofKind } from "../support/stackPreview";
 import { PREVIEW_TIMEOUT_MS, previewStack, StackPreview } from "../support/stackPreview";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

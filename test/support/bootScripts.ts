@@ -1,7 +1,7 @@
 import { gunzipSync } from "zlib";
 import { NatsServerConfig } from "../../components/model/serverConfig";
 import { vmLayout } from "../../components/platforms/vm/layout";
-import { revealed } from "./kubernetesTopology";
+import { revealed } from "./stackPreview";
 
 const VM_CONFIG_FILE = vmLayout().configFile;
 

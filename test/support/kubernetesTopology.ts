@@ -1,9 +1,8 @@
-import * as pulumi from "@pulumi/pulumi";
 import { NatsServerConfig } from "../../components/model/serverConfig";
 import { RegionArgs } from "../../components/platforms/checks";
 import { SuperCluster, SuperClusterArgs } from "../../components/superCluster";
-import { SECRET } from "../../scripts/mockPreview";
 import type { Registered } from "./mocks";
+import { ofKind, revealed } from "./stackPreview";
 
 export const K8S_REGION_NAMES = ["west", "central", "east"];
 
@@ -33,14 +32,6 @@ export function kubernetesSuperCluster(extra: Partial<SuperClusterArgs> = {}): S
   });
 }
 
-export function outputOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply(resolve));
-}
-
-/** What a resource of `kind` (e.g. "kubernetes:apps/v1:StatefulSet") registered under mocks. */
-export const ofKind = (registered: Registered[], kind: string): Registered[] =>
-  registered.filter((r) => r.type === kind);
-
 /** Each server's config, as its Secret holds it, by server name. */
 export function configsInSecrets(registered: Registered[]): Map<string, NatsServerConfig> {
   return new Map(
@@ -51,9 +42,3 @@ export function configsInSecrets(registered: Registered[]): Map<string, NatsServ
     }),
   );
 }
-
-/** A value as the mock preview prints it: a secret as `{ "<secret>": value }`. */
-export const revealed = (value: unknown): unknown =>
-  value !== null && typeof value === "object" && SECRET in value
-    ? (value as Record<string, unknown>)[SECRET]
-    : value;

@@ -1,7 +1,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import type { MockedResource } from "../../scripts/mockPreview";
+import { MockedResource, SECRET } from "../../scripts/mockPreview";
 import type { ClusterInfo } from "../../components/superCluster";
 
 /** How long a test that previews a stack may take: a ts-node process and 100-odd mocked resources. */
@@ -45,3 +45,13 @@ export function previewConfig(stack: string, config: Record<string, unknown>): S
     fs.rmSync(file, { force: true });
   }
 }
+
+/** What a resource of `kind` (e.g. "kubernetes:apps/v1:StatefulSet") registered under mocks. */
+export const ofKind = <R extends { type: string }>(resources: R[], kind: string): R[] =>
+  resources.filter((r) => r.type === kind);
+
+/** A value as the mock preview prints it: a secret as `{ "<secret>": value }`. */
+export const revealed = (value: unknown): unknown =>
+  value !== null && typeof value === "object" && SECRET in value
+    ? (value as Record<string, unknown>)[SECRET]
+    : value;

@@ -6,7 +6,7 @@ import { Endpoint } from "../../model/endpoints";
 import { ServerPlan } from "../../model/plan";
 import { ServerFiles } from "../../model/serverConfig";
 import { PortBases } from "../../model/topology";
-import { publicHost } from "../publicHosts";
+import { publicEndpoint, publicHost } from "../publicHosts";
 import { K8S_DEFAULTS, KubernetesRegionArgs } from "./args";
 
 export const CONFIG_DIR = "/etc/nats-config";
@@ -39,26 +39,15 @@ export function clientServiceDns(cluster: string, k8s: KubernetesRegionArgs): st
 }
 
 /**
- * A server on Kubernetes binds every interface of its pod. Everything outside its Kubernetes
- * cluster (clients, the other clusters' gateways, a stretch cluster's routes) reaches it through its
- * own load balancer at its external host; a regional cluster's routes stay inside, on the pods' DNS
- * names. It advertises exactly these, never a pod IP that the other side cannot reach.
+ * Outside its Kubernetes cluster a server is reached through its own load balancer at its external
+ * host; inside, a regional cluster's routes use the pods' DNS names.
  */
 export function kubernetesEndpoint(server: ServerPlan, k8s: KubernetesRegionArgs): Endpoint {
-  const ports = portsOf(k8s);
-  const external = publicHost(k8s.expose.host, server.name);
-  const inside = podDns(server, k8s);
-  return {
-    host: external,
-    bind: "0.0.0.0",
-    ...ports,
-    advertise: {
-      client: { host: external, port: ports.client },
-      cluster: { host: server.stretch ? external : inside, port: ports.cluster },
-      gateway: { host: external, port: ports.gateway },
-    },
-    names: [inside, clientServiceDns(server.cluster, k8s)],
-  };
+  return publicEndpoint(server, portsOf(k8s), {
+    publicHost: publicHost(k8s.expose.host, server.name),
+    inside: podDns(server, k8s),
+    names: [clientServiceDns(server.cluster, k8s)],
+  });
 }
 
 /** The files of a server in its container: config and PEMs from its Secret, the store on its volume. */

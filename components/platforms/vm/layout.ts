@@ -6,6 +6,7 @@ import { Endpoint } from "../../model/endpoints";
 import { ServerPlan } from "../../model/plan";
 import { ServerFiles } from "../../model/serverConfig";
 import { PortBases } from "../../model/topology";
+import { publicEndpoint } from "../publicHosts";
 
 export const VM_PORTS: PortBases = { client: 4222, cluster: 6222, gateway: 7222, monitor: 8222 };
 
@@ -58,26 +59,11 @@ export interface VmAddresses {
   privateIp: string;
 }
 
-/**
- * A server on a VM binds every interface. Clients, gateways and a stretch cluster's routes (which
- * cross regions and clouds) reach it at its public host; a regional cluster's routes stay on the
- * region's private network.
- */
+/** A server on a VM: a regional cluster's routes stay on the region's private network. */
 export function vmEndpoint(
   server: ServerPlan,
   addresses: VmAddresses,
   ports: PortBases = VM_PORTS,
 ): Endpoint {
-  const { publicHost, privateIp } = addresses;
-  return {
-    host: publicHost,
-    bind: "0.0.0.0",
-    ...ports,
-    advertise: {
-      client: { host: publicHost, port: ports.client },
-      cluster: { host: server.stretch ? publicHost : privateIp, port: ports.cluster },
-      gateway: { host: publicHost, port: ports.gateway },
-    },
-    names: [privateIp],
-  };
+  return publicEndpoint(server, ports, { publicHost: addresses.publicHost, inside: addresses.privateIp });
 }
