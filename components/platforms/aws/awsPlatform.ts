@@ -7,8 +7,9 @@ import { GroupInputs, PlatformDriver, ServerGroup } from "../driver";
 import { ProvisionedServers } from "../provisioned";
 import { publicHost } from "../publicHosts";
 import { VM_DEFAULTS } from "../vm/args";
+import { vmFirewallRules } from "../vm/firewall";
 import { serverBootScript, vmClusterOutputs } from "../vm/serverScript";
-import { vmEndpoint, vmFiles, vmLayout, VM_PORTS } from "../vm/layout";
+import { vmEndpoint, vmFiles, vmLayout } from "../vm/layout";
 import { internalRanges, regionVmNetwork, VmNetworkPlan } from "../vm/network";
 import { compressedUserData } from "../vm/userData";
 import { AwsRegionArgs } from "./args";
@@ -192,7 +193,13 @@ export class AwsPlatform implements PlatformDriver {
       {
         vpcId,
         description: "nats-global: client, route, gateway and monitoring ports",
-        ingress: firewallRules(internalRanges(network), args, peers),
+        ingress: vmFirewallRules(internalRanges(network), args, peers).map((rule) => ({
+          protocol: "tcp",
+          fromPort: rule.port,
+          toPort: rule.port,
+          cidrBlocks: rule.sources,
+          description: rule.description,
+        })),
         egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
         tags: tags("nats"),
       },
@@ -210,40 +217,6 @@ export class AwsPlatform implements PlatformDriver {
     this.infra.set(region, infra);
     return infra;
   }
-}
-
-/**
- * Who may reach which port: routes from the region's network and from the servers' public
- * addresses (a stretch cluster's routes cross regions), gateways from those addresses alone, clients from
- * `clientCidrs`, monitoring and SSH from the region's network and `adminCidrs`. Where a peer's
- * address cannot be known (a load balancer on Kubernetes), gateways and stretch routes are open to
- * all, behind mutual TLS.
- */
-function firewallRules(
-  internal: string[],
-  args: AwsRegionArgs,
-  peers: pulumi.Output<string[]> | undefined,
-): pulumi.Input<aws.types.input.ec2.SecurityGroupIngress[]> {
-  const rule = (port: number, cidrBlocks: pulumi.Input<string[]>, description: string) => ({
-    protocol: "tcp",
-    fromPort: port,
-    toPort: port,
-    cidrBlocks,
-    description,
-  });
-  const peerCidrs = peers?.apply((ips) => ips.map((ip) => `${ip}/32`)) ?? pulumi.output(["0.0.0.0/0"]);
-  const admin = [...internal, ...(args.adminCidrs ?? [])];
-  return [
-    rule(VM_PORTS.client, args.clientCidrs ?? VM_DEFAULTS.clientCidrs, "NATS clients"),
-    rule(
-      VM_PORTS.cluster,
-      peerCidrs.apply((cidrs) => [...internal, ...cidrs]),
-      "routes: the region, and the servers' public IPs",
-    ),
-    rule(VM_PORTS.gateway, peerCidrs, "gateways: every server of the super-cluster"),
-    rule(VM_PORTS.monitor, admin, "monitoring"),
-    ...(args.adminCidrs !== undefined ? [rule(22, args.adminCidrs, "SSH")] : []),
-  ];
 }
 
 interface AwsServersArgs {

@@ -7,8 +7,9 @@ import { GroupInputs, PlatformDriver, ServerGroup } from "../driver";
 import { ProvisionedServers } from "../provisioned";
 import { publicHost } from "../publicHosts";
 import { VM_DEFAULTS } from "../vm/args";
+import { vmFirewallRules } from "../vm/firewall";
 import { serverBootScript, vmClusterOutputs } from "../vm/serverScript";
-import { vmEndpoint, vmFiles, vmLayout, VM_PORTS } from "../vm/layout";
+import { vmEndpoint, vmFiles, vmLayout } from "../vm/layout";
 import { internalRanges, regionVmNetwork, VmNetworkPlan } from "../vm/network";
 import { GcpRegionArgs } from "./args";
 
@@ -136,31 +137,21 @@ export class GcpPlatform implements PlatformDriver {
         options,
       ).id;
     const tag = regionTag(this.name, region);
-    const peerRanges = peers?.apply((ips) => ips.map((ip) => `${ip}/32`)) ?? pulumi.output(["0.0.0.0/0"]);
-    const rule = (what: string, port: number, sourceRanges: pulumi.Input<string[]>, description: string) =>
+    for (const rule of vmFirewallRules(internalRanges(plan), args, peers)) {
       new gcp.compute.Firewall(
-        `${this.name}-${region}-${what}`,
+        `${this.name}-${region}-${rule.name}`,
         {
           network,
           direction: "INGRESS",
-          allows: [{ protocol: "tcp", ports: [String(port)] }],
-          sourceRanges,
+          allows: [{ protocol: "tcp", ports: [String(rule.port)] }],
+          sourceRanges: rule.sources,
           targetTags: [tag],
-          description,
+          description: rule.description,
           ...project,
         },
         options,
       );
-    rule("clients", VM_PORTS.client, args.clientCidrs ?? VM_DEFAULTS.clientCidrs, "NATS clients");
-    rule(
-      "routes",
-      VM_PORTS.cluster,
-      peerRanges.apply((ranges) => [...internalRanges(plan), ...ranges]),
-      "routes: the region, and the servers' public IPs",
-    );
-    rule("gateways", VM_PORTS.gateway, peerRanges, "gateways: every server of the super-cluster");
-    rule("monitoring", VM_PORTS.monitor, [...internalRanges(plan), ...(args.adminCidrs ?? [])], "monitoring");
-    if (args.adminCidrs !== undefined) rule("ssh", 22, args.adminCidrs, "SSH");
+    }
     this.subnetworks.set(region, subnetwork);
     return subnetwork;
   }
