@@ -1,4 +1,8 @@
-/** Three suites: unit (pure, milliseconds), integration (real nats-server), e2e (real Pulumi CLI). */
+/**
+ * Four suites: unit (pure, milliseconds), integration (real nats-server), e2e (real Pulumi CLI), and
+ * platforms (real cloud providers against a real Kubernetes API server and an AWS emulator), which
+ * `npm test` leaves to `npm run test:platforms`.
+ */
 const project = (name) => ({
   displayName: name,
   testEnvironment: "node",
@@ -6,13 +10,14 @@ const project = (name) => ({
   // type-checks the whole project once, where ts-jest would again for every test file (minutes).
   transform: { "^.+\\.ts$": "ts-jest" },
   testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
-  // Jest's 5 s default is less than a Pulumi program under mocks may take on a loaded machine
-  // (serializing each dynamic provider's code); tests that wait on servers set their own bounds.
-  testTimeout: 30_000,
 });
 
 module.exports = {
-  projects: [project("unit"), project("integration"), project("e2e")],
+  projects: [project("unit"), project("integration"), project("e2e"), project("platforms")],
+  // Jest's 5 s default is less than a Pulumi program under mocks may take on a loaded machine
+  // (serializing each dynamic provider's code); tests that wait on servers set their own bounds.
+  // A global option: Jest ignores it, with a warning, inside a project.
+  testTimeout: 30_000,
   // Suites that start servers share loopback ports and the two cores: one file at a time.
   maxWorkers: 1,
 };
