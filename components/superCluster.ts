@@ -66,6 +66,7 @@ export interface SuperClusterArgs extends TopologySpec {
   security?: SecurityArgs;
   /** Required when any server runs on the `local` platform. */
   local?: LocalPlatformArgs;
+  /** Each server's JetStream storage limits in bytes (default 256 MiB in memory, 8 GiB on disk). */
   jetstream?: Partial<JetStreamLimits>;
 }
 
@@ -106,7 +107,7 @@ export class SuperCluster extends pulumi.ComponentResource {
   constructor(name: string, args: SuperClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nats-global:index:SuperCluster", name, {}, opts);
     this.plan = planned(() => planSuperCluster(args, args.local?.ports));
-    planned(() => checkPlatforms(args, this.plan));
+    planned(() => checkPlatforms(args, this.plan, name));
 
     const operator =
       args.security?.mode === "operator"

@@ -6,7 +6,7 @@ import { SuperClusterPlan } from "../model/plan";
 import { RegionSpec } from "../model/topology";
 import { problemList } from "../model/validation";
 import { AwsRegionArgs, checkAwsRegion } from "./aws/args";
-import { checkGcpRegion, GcpRegionArgs } from "./gcp/args";
+import { checkGcpNames, checkGcpRegion, GcpRegionArgs } from "./gcp/args";
 import { checkKubernetesRegion, checkSharedClusters, KubernetesRegionArgs } from "./kubernetes/args";
 import { checkLocalArgs, LocalPlatformArgs } from "./local/args";
 
@@ -28,7 +28,8 @@ export interface PlatformsSpec {
 
 const IMPLEMENTED = ["local", "k8s", "aws", "gcp"];
 
-export function checkPlatforms(spec: PlatformsSpec, plan: SuperClusterPlan): void {
+/** `name` is the super-cluster's: what its resources are named after. */
+export function checkPlatforms(spec: PlatformsSpec, plan: SuperClusterPlan, name: string): void {
   const problems = problemList();
   const platformOf = (region: RegionArgs) => region.platform ?? "local";
   const remote = spec.regions.filter((r) => platformOf(r) !== "local");
@@ -70,6 +71,17 @@ export function checkPlatforms(spec: PlatformsSpec, plan: SuperClusterPlan): voi
       );
     }
   }
+  const gcpRegions = spec.regions.flatMap((region, i) =>
+    platformOf(region) === "gcp" && region.gcp !== undefined
+      ? [{ at: `regions[${i}]`, name: region.name, args: region.gcp }]
+      : [],
+  );
+  checkGcpNames(
+    name,
+    gcpRegions,
+    plan.clusters.flatMap((c) => c.servers),
+    problems,
+  );
   checkSharedClusters(spec.regions, problems);
   checkLocalArgs(spec.regions, spec.local, problems);
   problems.throwIfAny("super-cluster");

@@ -26,4 +26,25 @@ describe("gcp input checked at preview", () => {
     );
     expect(mocks.registered.filter((r) => r.type.startsWith("gcp:"))).toEqual([]);
   });
+
+  it("refuses region names that would make names, tags or labels GCP refuses, before anything is created", () => {
+    const regions: RegionArgs[] = REGIONS.map((r) => ({
+      name: r.name,
+      platform: "gcp",
+      zones: ["a", "b", "c"].map((z) => `${r.gcp}-${z}`),
+      gcp: { region: r.gcp, host: `{server}.${r.name}.nats.example.com` },
+    }));
+    regions[0].name = "West";
+    regions[2].name = "east-production-primary-site";
+    expect(() => new SuperCluster("nats", { regions, security: { mode: "operator" } })).toThrow(
+      new RegExp(
+        [
+          String.raw`regions\[0\]\.name: would make the GCP resource name "nats-West-gcp-West-1-data" and \d+ more like it, which is not a lowercase letter`,
+          String.raw`regions\[0\]\.name: would make the GCP label value "West-1" and 2 more like it, which is not lowercase letters`,
+          String.raw`regions\[2\]\.name: would make the GCP resource name "nats-east-production-primary-site-gcp-east-production-primary-site-1-data" and \d+ more like it, which is \d+ characters, over 55`,
+        ].join("[\\s\\S]*"),
+      ),
+    );
+    expect(mocks.registered.filter((r) => r.type.startsWith("gcp:"))).toEqual([]);
+  });
 });

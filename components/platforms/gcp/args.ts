@@ -5,6 +5,9 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ProblemList } from "../../model/validation";
 import { checkCloudRegion, CloudNaming, VmRegionArgs } from "../vm/args";
 import { subnetProblem } from "../vm/network";
+import { ServerPlan } from "../../model/plan";
+import { GCP_CONSTRAINTS, GcpValueKind } from "./constraints";
+import { generatedGcpValues } from "./naming";
 
 export interface GcpRegionArgs extends VmRegionArgs {
   /** The GCP region, e.g. "us-central1". */
@@ -57,4 +60,35 @@ export function checkGcpRegion(
     }
   }
   problems.check(`${at}.gcp.network.cidr`, subnetProblem(network.cidr, servers.length));
+}
+
+/**
+ * Adds a problem for each name, tag, label or DNS name that the gcp platform would generate for
+ * these regions and that GCP would refuse (GCP_CONSTRAINTS), naming the input it comes from.
+ */
+export function checkGcpNames(
+  superCluster: string,
+  regions: { at: string; name: string; args: GcpRegionArgs }[],
+  servers: ServerPlan[],
+  problems: ProblemList,
+): void {
+  const refused = new Map<string, { kind: GcpValueKind; examples: { value: string; problem: string }[] }>();
+  for (const { field, kind, value } of generatedGcpValues(superCluster, regions, servers)) {
+    const problem = GCP_CONSTRAINTS[kind].problem(value);
+    if (problem === undefined) continue;
+    const key = `${field} ${kind}`;
+    const entry = refused.get(key) ?? { kind, examples: [] };
+    entry.examples.push({ value, problem });
+    refused.set(key, entry);
+  }
+  // One problem per input and kind of value, with the longest of the values it would break.
+  for (const [key, { kind, examples }] of refused) {
+    const worst = examples.reduce((a, b) => (b.value.length > a.value.length ? b : a));
+    const more = examples.length > 1 ? ` and ${examples.length - 1} more like it` : "";
+    problems.add(
+      key.split(" ")[0],
+      `would make the GCP ${GCP_CONSTRAINTS[kind].what} "${worst.value}"${more}, which is ${worst.problem}; ` +
+        `GCP takes ${GCP_CONSTRAINTS[kind].rule}: shorten or rename it`,
+    );
+  }
 }

@@ -12,11 +12,10 @@ import { serverBootScript, vmClusterOutputs } from "../vm/serverScript";
 import { vmEndpoint, vmFiles, vmLayout } from "../vm/layout";
 import { internalRanges, regionVmNetwork, VmNetworkPlan } from "../vm/network";
 import { GcpRegionArgs } from "./args";
+import { DATA_DISK, gcpNames, SERVER_LABEL } from "./naming";
 
 const DEFAULT_MACHINE_TYPE = "e2-standard-2";
 const DEFAULT_IMAGE = "ubuntu-os-cloud/ubuntu-2404-lts-amd64";
-/** The data disk's name on the VM: it appears as /dev/disk/by-id/google-<name>. */
-const DATA_DISK = "nats-data";
 
 export interface GcpRegionPlan {
   args: GcpRegionArgs;
@@ -37,13 +36,15 @@ export class GcpPlatform implements PlatformDriver {
   private readonly networks = new Map<string, VmNetworkPlan>();
   private readonly subnetworks = new Map<string, pulumi.Input<string>>();
   private network: gcp.compute.Network | undefined;
+  private readonly names: ReturnType<typeof gcpNames>;
 
   constructor(
-    private readonly name: string,
+    name: string,
     private readonly regions: Map<string, GcpRegionPlan>,
     plan: SuperClusterPlan,
     private readonly parent: pulumi.ComponentResource,
   ) {
+    this.names = gcpNames(name);
     const servers = plan.clusters.flatMap((c) => c.servers).filter((s) => s.platform === "gcp");
     for (const [region, placed] of regions) {
       const hosted = servers.filter((s) => s.region === region);
@@ -59,7 +60,7 @@ export class GcpPlatform implements PlatformDriver {
       );
       for (const server of hosted) {
         const address = new gcp.compute.Address(
-          `${name}-${server.name}-ip`,
+          this.names.address(server.name),
           { region: placed.args.region, addressType: "EXTERNAL", ...projectOf(placed.args) },
           this.options(region),
         );
@@ -82,7 +83,7 @@ export class GcpPlatform implements PlatformDriver {
 
   provision(group: ServerGroup, inputs: GroupInputs): GcpServers {
     return new GcpServers(
-      `${this.name}-${group.cluster.name}-gcp`,
+      this.names.cluster(group.cluster.name),
       {
         group,
         inputs,
@@ -92,7 +93,7 @@ export class GcpPlatform implements PlatformDriver {
         networkPlan: (region) => this.networks.get(region) as VmNetworkPlan,
         endpoint: (server) => this.endpoint(server),
         options: (region) => this.options(region),
-        tag: (region) => regionTag(this.name, region),
+        names: this.names,
       },
       { parent: this.parent },
     );
@@ -123,7 +124,7 @@ export class GcpPlatform implements PlatformDriver {
     const given = args.network;
     if (given === undefined) {
       this.network ??= new gcp.compute.Network(
-        `${this.name}-network`,
+        this.names.network,
         { autoCreateSubnetworks: false, description: "nats-global", ...project },
         options,
       );
@@ -132,14 +133,14 @@ export class GcpPlatform implements PlatformDriver {
     const subnetwork: pulumi.Input<string> =
       given?.subnetwork ??
       new gcp.compute.Subnetwork(
-        `${this.name}-${region}`,
+        this.names.subnetwork(region),
         { region: args.region, network, ipCidrRange: plan.cidr, ...project },
         options,
       ).id;
-    const tag = regionTag(this.name, region);
+    const tag = this.names.tag(region);
     for (const rule of vmFirewallRules(internalRanges(plan), args, peers)) {
       new gcp.compute.Firewall(
-        `${this.name}-${region}-${rule.name}`,
+        this.names.firewall(region, rule.name),
         {
           network,
           direction: "INGRESS",
@@ -158,8 +159,6 @@ export class GcpPlatform implements PlatformDriver {
 }
 
 const projectOf = (args: GcpRegionArgs) => (args.project !== undefined ? { project: args.project } : {});
-/** The network tag the region's firewall rules apply to. */
-const regionTag = (name: string, region: string) => `${name}-${region}-nats`;
 
 interface GcpServersArgs {
   group: ServerGroup;
@@ -171,8 +170,7 @@ interface GcpServersArgs {
   networkPlan: (region: string) => VmNetworkPlan;
   endpoint: (server: ServerPlan) => Endpoint;
   options: (region: string) => pulumi.CustomResourceOptions;
-  /** The network tag of the region's firewall rules. */
-  tag: (region: string) => string;
+  names: ReturnType<typeof gcpNames>;
 }
 
 /**
@@ -194,7 +192,7 @@ export class GcpServers extends pulumi.ComponentResource implements ProvisionedS
       const options = { ...args.options(server.region), parent: this };
       const project = projectOf(regionArgs);
       const disk = new gcp.compute.Disk(
-        `${name}-${server.name}-data`,
+        args.names.disk(group.cluster.name, server.name),
         {
           zone: server.zone,
           size: regionArgs.volumeSize ?? VM_DEFAULTS.volumeSize,
@@ -209,7 +207,7 @@ export class GcpServers extends pulumi.ComponentResource implements ProvisionedS
         `/dev/disk/by-id/google-${DATA_DISK}`,
       );
       const instance = new gcp.compute.Instance(
-        `${name}-${server.name}`,
+        args.names.instance(group.cluster.name, server.name),
         {
           zone: server.zone,
           machineType: regionArgs.machineType ?? DEFAULT_MACHINE_TYPE,
@@ -225,8 +223,8 @@ export class GcpServers extends pulumi.ComponentResource implements ProvisionedS
           // A new script replaces the instance: the cloud runs it at boot.
           metadataStartupScript: pulumi.secret(script),
           shieldedInstanceConfig: { enableSecureBoot: true },
-          tags: [args.tag(server.region)],
-          labels: { "nats-global-server": server.name },
+          tags: [args.names.tag(server.region)],
+          labels: { [SERVER_LABEL]: server.name },
           ...project,
         },
         {
@@ -238,7 +236,7 @@ export class GcpServers extends pulumi.ComponentResource implements ProvisionedS
       );
       if (regionArgs.dnsZone !== undefined) {
         new gcp.dns.RecordSet(
-          `${name}-${server.name}-dns`,
+          args.names.record(group.cluster.name, server.name),
           {
             managedZone: regionArgs.dnsZone,
             name: `${publicHost(regionArgs.host, server.name)}.`,

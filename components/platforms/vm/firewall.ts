@@ -10,9 +10,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { VM_DEFAULTS, VmRegionArgs } from "./args";
 import { VM_PORTS } from "./layout";
 
+/** Short and unique per region: part of resource names. */
+export const FIREWALL_RULE_NAMES = ["clients", "routes", "gateways", "monitoring", "ssh"] as const;
+
 export interface FirewallRule {
-  /** Short and unique per region: part of resource names. */
-  name: "clients" | "routes" | "gateways" | "monitoring" | "ssh";
+  name: (typeof FIREWALL_RULE_NAMES)[number];
   port: number;
   sources: pulumi.Input<string[]>;
   description: string;

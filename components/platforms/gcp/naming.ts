@@ -1,0 +1,77 @@
+/*
+ * The names the gcp platform gives what it creates, from the super-cluster's name, its regions and
+ * servers: one home, so that the preview-time checks judge exactly the names the resources get.
+ * Pure.
+ */
+import { ServerPlan } from "../../model/plan";
+import { publicHost } from "../publicHosts";
+import { FIREWALL_RULE_NAMES } from "../vm/firewall";
+import type { GcpRegionArgs } from "./args";
+import { GcpValueKind } from "./constraints";
+
+/** The Pulumi names of a super-cluster's GCP resources (pulumi-gcp names most after them). */
+export function gcpNames(superCluster: string) {
+  const cluster = (name: string) => `${superCluster}-${name}-gcp`;
+  return {
+    network: `${superCluster}-network`,
+    subnetwork: (region: string) => `${superCluster}-${region}`,
+    firewall: (region: string, rule: string) => `${superCluster}-${region}-${rule}`,
+    /** The network tag of a region's servers, which its firewall rules target. */
+    tag: (region: string) => `${superCluster}-${region}-nats`,
+    address: (server: string) => `${superCluster}-${server}-ip`,
+    /** The component of one cluster's servers on GCP. */
+    cluster,
+    disk: (clusterName: string, server: string) => `${cluster(clusterName)}-${server}-data`,
+    instance: (clusterName: string, server: string) => `${cluster(clusterName)}-${server}`,
+    record: (clusterName: string, server: string) => `${cluster(clusterName)}-${server}-dns`,
+  };
+}
+
+/** The instance label that names its server. */
+export const SERVER_LABEL = "nats-global-server";
+/** The data disk's device name: it appears on the VM as /dev/disk/by-id/google-<name>. */
+export const DATA_DISK = "nats-data";
+
+/** A value the gcp platform will generate, the kind of rule it must keep, and the input it comes from. */
+export interface GeneratedGcpValue {
+  field: string;
+  kind: GcpValueKind;
+  value: string;
+}
+
+/**
+ * Every name, tag, label and DNS name the gcp platform will generate for these regions, known at
+ * preview: what the checks hold to GCP_CONSTRAINTS.
+ */
+export function generatedGcpValues(
+  superCluster: string,
+  regions: { at: string; name: string; args: GcpRegionArgs }[],
+  servers: ServerPlan[],
+): GeneratedGcpValue[] {
+  const names = gcpNames(superCluster);
+  const values: GeneratedGcpValue[] = [];
+  const add = (field: string, kind: GcpValueKind, value: string) => values.push({ field, kind, value });
+  if (regions.some((r) => r.args.network === undefined)) add("name", "autonamed", names.network);
+  for (const { at, name, args } of regions) {
+    const field = `${at}.name`;
+    if (args.network === undefined) add(field, "autonamed", names.subnetwork(name));
+    for (const rule of FIREWALL_RULE_NAMES) {
+      if (rule !== "ssh" || args.adminCidrs !== undefined)
+        add(field, "autonamed", names.firewall(name, rule));
+    }
+    add(field, "networkTag", names.tag(name));
+    for (const server of servers.filter((s) => s.region === name)) {
+      add(field, "autonamed", names.address(server.name));
+      add(field, "autonamed", names.disk(server.cluster, server.name));
+      add(field, "autonamed", names.instance(server.cluster, server.name));
+      add(field, "labelValue", server.name);
+      if (args.dnsZone !== undefined)
+        add(`${at}.gcp.host`, "recordSetName", `${publicHost(args.host, server.name)}.`);
+    }
+  }
+  if (regions.length > 0) {
+    add("name", "labelKey", SERVER_LABEL);
+    add("name", "deviceName", DATA_DISK);
+  }
+  return values;
+}
