@@ -5,27 +5,18 @@
 # into ./.tools/bin; a second run only checks and takes seconds.
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=versions.env
-source "$root/scripts/versions.env"
-cache="${NATS_GLOBAL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nats-global/tools}"
+step_tag=setup
+# shellcheck source=toolchain.sh
+source "$(dirname "${BASH_SOURCE[0]}")/toolchain.sh"
 bin="$root/.tools/bin"
-
-step() { printf '[setup] %s\n' "$*"; }
-fail() {
-  printf '[setup] error: %s\n' "$*" >&2
-  exit 1
-}
 
 command -v node >/dev/null || fail "Node.js (20 or newer) is missing: install it from your package manager"
 command -v npm >/dev/null || fail "npm is missing: install it with Node.js"
 command -v go >/dev/null ||
   fail "Go (1.26 or newer) is missing: install it (https://go.dev/doc/install or your package manager); it builds nats-server, the nats CLI and the Pulumi CLI"
 
-mkdir -p "$cache" "$bin"
-# One setup at a time per machine: tests and `npm run up` may start together.
-exec 9>"$cache/.lock"
-flock 9
+mkdir -p "$bin"
+lock_toolchain
 
 lock_hash=$(sha256sum "$root/package-lock.json" | cut -d' ' -f1)
 stamp="$root/node_modules/.nats-global-lock-sha256"
@@ -39,23 +30,8 @@ else
   echo "$lock_hash" >"$stamp"
 fi
 
-# go_tool NAME VERSION BUILD_FUNCTION: builds into $cache/NAME@VERSION unless already there.
-go_tool() {
-  local name=$1 version=$2 build=$3
-  local dir="$cache/$name@$version"
-  if [[ -x "$dir/$name" ]]; then
-    step "$name $version: cached"
-  else
-    step "$name $version: building with Go into $dir (first time only)"
-    local started=$SECONDS
-    rm -rf "$dir.partial" && mkdir -p "$dir.partial"
-    "$build" "$dir.partial" "$version"
-    rm -rf "$dir" && mv "$dir.partial" "$dir"
-    step "$name $version: built in $((SECONDS - started)) s"
-  fi
-  # A hard link, not a symlink: pulumi looks for the plugins it runs beside its own path.
-  ln -f "$dir/$name" "$bin/$name" 2>/dev/null || cp -f "$dir/$name" "$bin/$name"
-}
+# go_tool NAME VERSION BUILD_FUNCTION: builds NAME once per machine and links it into ./.tools/bin.
+go_tool() { link_tools "$(cached_tool "$1" "$2" "$3")" "$bin" "$1"; }
 
 build_nats_server() { GOBIN="$1" go install "github.com/nats-io/nats-server/v2@$2"; }
 build_nats_cli() { GOBIN="$1" go install "github.com/nats-io/natscli/nats@$2"; }
