@@ -3,6 +3,7 @@ import * as path from "path";
 import { AppUser, SuperCluster, VirtualStream } from "./components";
 import type { SecurityArgs } from "./components/superCluster";
 import { PortBases, StretchSpec } from "./components/model/topology";
+import type { JetStreamLimits } from "./components/model/serverConfig";
 import type { RegionArgs } from "./components/platforms/checks";
 import { VirtualStreamSpec } from "./components/model/virtualStream";
 
@@ -25,6 +26,7 @@ export = async () => {
     stretch: config.getObject<StretchSpec>("stretch"),
     // Operator mode unless the stack says otherwise: the production shape, tested end to end.
     security: { mode: "operator", ...config.getObject<SecurityArgs>("security") },
+    jetstream: config.getObject<Partial<JetStreamLimits>>("jetstream"),
     local: {
       dataDir: config.get("dataDir") ?? path.join(__dirname, ".data", pulumi.getStack()),
       ports: config.getObject<Partial<PortBases>>("ports"),
