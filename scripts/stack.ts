@@ -27,24 +27,25 @@ async function main(command: Command, stackName: string): Promise<void> {
   const onOutput = (text: string) => process.stdout.write(text);
   const options = { onOutput, color: "auto" as const };
   const started = Date.now();
+  let changes: Record<string, number> | undefined;
   switch (command) {
     case "up":
       // Refresh first, so that servers that died since the last run are noticed and started again.
-      await stack.up({ ...options, refresh: true });
+      changes = (await stack.up({ ...options, refresh: true })).summary.resourceChanges;
       break;
     case "down":
-      await stack.destroy(options);
+      changes = (await stack.destroy(options)).summary.resourceChanges;
       break;
     case "preview":
-      await stack.preview({ ...options, diff: true, refresh: true });
+      changes = (await stack.preview({ ...options, diff: true, refresh: true })).changeSummary;
       break;
     case "refresh":
-      await stack.refresh(options);
+      changes = (await stack.refresh(options)).summary.resourceChanges;
       break;
   }
-  console.log(
-    `\n${command} of stack ${stackName} finished in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-  );
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const summary = Object.entries(changes ?? {}).map(([kind, count]) => `${count} ${kind}`);
+  console.log(`\n${command} of stack ${stackName} finished in ${seconds} s: ${summary.join(", ")}`);
 }
 
 const [command, stackName = "local"] = process.argv.slice(2);
