@@ -69,6 +69,11 @@ describe("the aws stack (stacks/Pulumi.aws.yaml) under mocks", () => {
       const zone = config.server_tags.find((t) => t.startsWith("az:"))?.slice(3);
       const subnet = of("aws:ec2/subnet:Subnet").find((s) => s.name.endsWith(`-${zone}`))?.inputs as Inputs;
       expect(volume).toMatchObject({ availabilityZone: zone, type: "gp3", encrypted: true, size: 50 });
+      // Detached only once the instance is stopped, never under a mounted JetStream store.
+      expect(byServer("aws:ec2/volumeAttachment:VolumeAttachment", server)).toMatchObject({
+        deviceName: "/dev/sdf",
+        stopInstanceBeforeDetaching: true,
+      });
       expect(subnet.availabilityZone).toBe(zone);
       // The private address lies in its zone's subnet: 10.<region>.<zone>.x in 10.<region>.<zone>.0/24.
       expect(instance.privateIp.split(".").slice(0, 3).join(".")).toBe(

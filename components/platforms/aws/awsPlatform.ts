@@ -286,7 +286,14 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
       );
       new aws.ec2.VolumeAttachment(
         `${name}-${server.name}-data`,
-        { deviceName: "/dev/sdf", volumeId: volume.id, instanceId: instance.id },
+        {
+          deviceName: "/dev/sdf",
+          volumeId: volume.id,
+          instanceId: instance.id,
+          // Detaching under a running server would cut its JetStream store mid-write: the provider
+          // stops the instance (systemd puts nats-server in lame duck mode) and detaches after.
+          stopInstanceBeforeDetaching: true,
+        },
         options,
       );
       new aws.ec2.EipAssociation(
