@@ -65,6 +65,8 @@ describe("the k8s stack (stacks/Pulumi.k8s.yaml) under mocks", () => {
         resources: { requests: { storage: "20Gi" } },
       });
       expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000 });
+      // The API server's admission would mount a service account token into every container.
+      expect(pod.automountServiceAccountToken).toBe(false);
       const nats = pod.containers.find((c: { name: string }) => c.name === "nats");
       expect(nats.lifecycle.preStop.exec.command).toEqual(["nats-server", "-sl=ldm=/var/run/nats/nats.pid"]);
       expect(nats.readinessProbe.httpGet).toEqual({

@@ -227,6 +227,8 @@ export function statefulSetManifest(
         },
         spec: {
           enableServiceLinks: false,
+          // nats-server and its reloader never call the Kubernetes API: no token for them to leak.
+          automountServiceAccountToken: false,
           // The reloader signals nats-server by the pid in the shared pid file.
           shareProcessNamespace: true,
           terminationGracePeriodSeconds: TERMINATION_GRACE_S,
