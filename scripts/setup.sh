@@ -33,7 +33,9 @@ fi
 # go_tool NAME VERSION BUILD_FUNCTION: builds NAME once per machine and links it into ./.tools/bin.
 go_tool() { link_tools "$(cached_tool "$1" "$2" "$3")" "$bin" "$1"; }
 
-build_nats_server() { GOBIN="$1" go install "github.com/nats-io/nats-server/v2@$2"; }
+# Static, as the release is built (CGO_ENABLED=0): the platform tests run it in a container's root
+# with no libc, as the image does. The cache key says so, replacing earlier dynamic builds.
+build_nats_server() { CGO_ENABLED=0 GOBIN="$1" go install "github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION"; }
 build_nats_cli() { GOBIN="$1" go install "github.com/nats-io/natscli/nats@$2"; }
 # The module names its command `server`; the project calls it by the name its README uses.
 build_toxiproxy() {
@@ -71,7 +73,7 @@ EOF
   rm -rf "$work"
 }
 
-go_tool nats-server "$NATS_SERVER_VERSION" build_nats_server
+go_tool nats-server "$NATS_SERVER_VERSION-static" build_nats_server
 go_tool nats "$NATSCLI_VERSION" build_nats_cli
 go_tool toxiproxy-server "$TOXIPROXY_VERSION" build_toxiproxy
 go_tool pulumi "$PULUMI_VERSION" build_pulumi
