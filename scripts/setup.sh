@@ -16,7 +16,7 @@ command -v go >/dev/null ||
   fail "Go (1.26 or newer) is missing: install it (https://go.dev/doc/install or your package manager); it builds nats-server, the nats CLI and the Pulumi CLI"
 
 mkdir -p "$bin"
-lock_toolchain
+lock_toolchain setup
 
 lock_hash=$(sha256sum "$root/package-lock.json" | cut -d' ' -f1)
 stamp="$root/node_modules/.nats-global-lock-sha256"

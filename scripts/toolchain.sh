@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # What scripts/setup.sh and scripts/setup-platforms.sh share: where tools are cached, progress lines,
 # and building a tool once per machine. Sourced, not run.
-# A failing build inside $(...) must fail the setup, not hand back an empty folder.
+# A failing build inside $(...) must fail the setup, not hand back an empty folder, and say where.
 shopt -s inherit_errexit
+set -o errtrace
+trap 'printf "[%s] error: \`%s\` failed (%s line %s)\n" "$step_tag" "$BASH_COMMAND" "${BASH_SOURCE[0]##*/}" "$LINENO" >&2' ERR
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=versions.env
 source "$root/scripts/versions.env"
@@ -14,10 +16,11 @@ fail() {
   exit 1
 }
 
-# One setup at a time per machine: tests and `npm run up` may start together.
+# lock_toolchain NAME: one run of a setup at a time per machine (tests and `npm run up` may start
+# together); setup.sh and setup-platforms.sh build different tools and may run side by side.
 lock_toolchain() {
   mkdir -p "$cache"
-  exec 9>"$cache/.lock"
+  exec 9>"$cache/.lock-$1"
   flock 9
 }
 

@@ -1,0 +1,25 @@
+// Trimmed by nats-global's scripts/setup-platforms.sh to the services its aws platform uses.
+
+package sdkv2
+
+import (
+	"context"
+	"slices"
+
+	"github.com/hashicorp/terraform-provider-aws/internal/conns"
+	"github.com/hashicorp/terraform-provider-aws/internal/service/ec2"
+	"github.com/hashicorp/terraform-provider-aws/internal/service/meta"
+	"github.com/hashicorp/terraform-provider-aws/internal/service/route53"
+	"github.com/hashicorp/terraform-provider-aws/internal/service/sts"
+)
+
+func servicePackages(ctx context.Context) []conns.ServicePackage {
+	v := []conns.ServicePackage{
+		ec2.ServicePackage(ctx),
+		meta.ServicePackage(ctx),
+		route53.ServicePackage(ctx),
+		sts.ServicePackage(ctx),
+	}
+
+	return slices.Clone(v)
+}
