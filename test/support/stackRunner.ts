@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as yaml from "js-yaml";
 import * as path from "path";
 import { PROJECT_DIR } from "./tools";
 
@@ -14,6 +15,10 @@ export interface RunOptions {
    * (the Pulumi CLI, its providers) are killed with SIGKILL, as by an out-of-memory killer.
    */
   killWhen?: () => boolean;
+  /** Added to this process's environment (a kubeconfig, an emulator's endpoint). */
+  env?: NodeJS.ProcessEnv;
+  /** An argv prefix the command runs under (a mount namespace with the tests' DNS, say). */
+  launcher?: string[];
 }
 
 /** Runs a command of the project's own environment (scripts/with-env.sh), collecting its output. */
@@ -23,9 +28,10 @@ export function runInProject(
   options: RunOptions = {},
 ): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn("bash", [path.join(PROJECT_DIR, "scripts", "with-env.sh"), ...args], {
+    const [command, ...prefix] = [...(options.launcher ?? []), "bash"];
+    const child = spawn(command, [...prefix, path.join(PROJECT_DIR, "scripts", "with-env.sh"), ...args], {
       cwd: PROJECT_DIR,
-      env: { ...process.env, FORCE_COLOR: "0" },
+      env: { ...process.env, ...options.env, FORCE_COLOR: "0" },
       // Its own process group, so that a kill reaches the CLI and providers it started.
       detached: options.killWhen !== undefined,
     });
@@ -53,6 +59,22 @@ export function runInProject(
   });
 }
 
+/** The resource changes that scripts/stack.ts reported last: kind (same, create, update, ...) → count. */
+export function reportedChanges(output: string): Record<string, number> {
+  const lines = output.match(/^\w+ of stack \S+ finished in [\d.]+ s: .*$/gm);
+  if (lines === null) throw new Error(`no change summary in:\n${output.slice(-2000)}`);
+  const summary = lines[lines.length - 1].split(": ").slice(1).join(": ");
+  return Object.fromEntries(
+    summary
+      .split(", ")
+      .filter((part) => part !== "")
+      .map((part) => {
+        const [count, kind] = part.split(" ");
+        return [kind, Number(count)];
+      }),
+  );
+}
+
 /**
  * A stack of this project for a test: its config file in stacks/, driven through the same
  * scripts/stack.ts as `npm run up`, removed with its state and files by `remove()`.
@@ -71,6 +93,13 @@ export class TestStack {
       ([key, value]) => `  nats-global:${key}: ${JSON.stringify(value)}`,
     );
     fs.writeFileSync(this.configFile, `config:\n${lines.join("\n")}\n`);
+  }
+
+  /** Sets `nats-global:<key>` in the stack file, which Pulumi itself also writes (its encryption salt). */
+  setConfig(key: string, value: unknown): void {
+    const file = yaml.load(fs.readFileSync(this.configFile, "utf8")) as { config: Record<string, unknown> };
+    file.config[`nats-global:${key}`] = value;
+    fs.writeFileSync(this.configFile, yaml.dump(file));
   }
 
   run(
@@ -96,6 +125,15 @@ export class TestStack {
     const result = this.pulumi(args);
     if (result.code !== 0) throw new Error(`pulumi stack output failed:\n${result.output}`);
     return JSON.parse(result.output);
+  }
+
+  /**
+   * Forgets a run killed halfway: its lock holds the stack, and its state names resources of a
+   * world (an emulator, API servers) that is gone.
+   */
+  discardEarlierRun(): void {
+    this.pulumi(["cancel", "--yes", "-s", this.name]);
+    this.pulumi(["stack", "rm", "--yes", "--force", "--preserve-config", "-s", this.name]);
   }
 
   async remove(): Promise<void> {
