@@ -22,7 +22,10 @@ lock_toolchain platforms
 # A short hash of the files that build a tool: any change to them builds it again.
 key_of() { (cd "$platforms" && find "$@" -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-12; }
 # The version a wrapper module requires of a module.
-required() { sed -E 's/^require[[:space:]]+//' "$platforms/$1/go.mod" | awk -v m="$2" '$1 == m && $2 ~ /^v/ { print $2; exit }'; }
+required() {
+  awk -v m="$2" '{ sub(/^require[[:space:]]+/, "") } $1 == m && $2 ~ /^v/ && !found { print $2; found = 1 }' \
+    "$platforms/$1/go.mod"
+}
 # The version of an npm package the project installed.
 npm_version() { node -p "require('$root/node_modules/$1/package.json').version"; }
 
@@ -96,37 +99,46 @@ build_moto() {
   "$1/bin/pip" install --quiet --disable-pip-version-check -r "$platforms/moto-requirements.txt"
 }
 
-dir=$(cached_tool etcd "$(key_of etcd)" build_etcd)
+# Keys and folders are assigned first: a failure inside $(...) as a command's argument would not stop
+# the script.
+key=$(key_of etcd)
+dir=$(cached_tool etcd "$key" build_etcd)
 link_tools "$dir" "$bin" etcd
-dir=$(cached_tool kubernetes "$(key_of kubernetes)" build_kubernetes)
+key=$(key_of kubernetes)
+dir=$(cached_tool kubernetes "$key" build_kubernetes)
 link_tools "$dir" "$bin" kube-apiserver kube-controller-manager kube-scheduler
-dir=$(cached_tool nats-server-config-reloader "$(key_of config-reloader)" build_config_reloader)
+key=$(key_of config-reloader)
+dir=$(cached_tool nats-server-config-reloader "$key" build_config_reloader)
 link_tools "$dir" "$bin" nats-server-config-reloader
+# The Pulumi home of the platform tier alone (`npm run test:platforms` points PULUMI_HOME here): these
+# builds stand in for the released providers only in its stacks, never in `npm run up` or yours.
+platform_home="$root/.pulumi-state/platform-home"
 # install_plugin NAME DIR KEY: the provider built into DIR as the plugin NAME at the version of its
-# npm package, in the checkout's PULUMI_HOME (not on PATH, where the CLI warns of every plugin it
-# finds, and where it would stand in for the real provider in every stack).
+# npm package, in the platform tier's Pulumi home (not on PATH, where every stack would find it).
 install_plugin() {
   local name=$1 dir=$2 key=$3 version
   version=$(npm_version "@pulumi/$name")
-  local stamp="$root/.pulumi-state/home/plugins/resource-$name-v$version/.nats-global-build"
+  local stamp="$platform_home/plugins/resource-$name-v$version/.nats-global-build"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$key" ]]; then
     step "plugin $name $version: installed"
   else
-    step "plugin $name $version: installing the build $key into .pulumi-state/home"
-    bash "$root/scripts/with-env.sh" pulumi plugin install resource "$name" "$version" --reinstall \
-      -f "$dir/pulumi-resource-$name" >/dev/null
+    step "plugin $name $version: installing the build $key into .pulumi-state/platform-home"
+    PULUMI_HOME="$platform_home" bash "$root/scripts/with-env.sh" pulumi plugin install resource "$name" \
+      "$version" --reinstall -f "$dir/pulumi-resource-$name" >/dev/null
     echo "$key" >"$stamp"
   fi
 }
-# Assigned first: a failing build inside $(...) as a command's argument would not stop the script.
 key=$(key_of kubernetes-provider)
 dir=$(cached_tool pulumi-resource-kubernetes "$key" build_kubernetes_provider)
 install_plugin kubernetes "$dir" "$key"
-key=$(key_of aws-provider)
+# The plugin version is stamped into the binary: a new @pulumi/aws is a new build.
+key=$(key_of aws-provider)-$(npm_version @pulumi/aws)
 dir=$(cached_tool pulumi-resource-aws "$key" build_aws_provider)
 install_plugin aws "$dir" "$key"
-dir=$(cached_tool moto "$(key_of moto-requirements.txt)" build_moto)
+python=$(python3 -c 'import sys; print("py%d.%d" % sys.version_info[:2])')
+key=$(key_of moto-requirements.txt)-$python
+dir=$(cached_tool moto "$key" build_moto)
 # The venv's own scripts name the folder it was made in; its python finds the venv wherever it is.
-printf '#!/bin/sh\nexec "%s/bin/python3" -m moto.server "$@"\n' "$dir" >"$bin/moto_server"
-chmod +x "$bin/moto_server"
+printf '#!/bin/sh\nexec "%s/bin/python3" "$@"\n' "$dir" >"$bin/moto-python"
+chmod +x "$bin/moto-python"
 step "platform tools ready in $bin: $(ls "$bin" | tr '\n' ' ')"
