@@ -76,6 +76,17 @@ export function reportedChanges(output: string): Record<string, number> {
 }
 
 /**
+ * What a preview changed besides what stayed the same, with the preview's diff when it changed
+ * anything: `{ changes: {}, diff: "" }` when nothing changes.
+ */
+export function changesBesidesSame(output: string): { changes: Record<string, number>; diff: string } {
+  const changes = Object.fromEntries(
+    Object.entries(reportedChanges(output)).filter(([kind]) => kind !== "same"),
+  );
+  return { changes, diff: Object.keys(changes).length === 0 ? "" : output.slice(-8000) };
+}
+
+/**
  * A stack of this project for a test: its config file in stacks/, driven through the same
  * scripts/stack.ts as `npm run up`, removed with its state and files by `remove()`.
  */
