@@ -40,7 +40,7 @@ mountpoint -q "${dir}" || mount "${dir}"
 }
 
 /** systemd waits this long for lame duck mode and the shutdown after it before killing the server. */
-const STOP_TIMEOUT_S = LAME_DUCK.gracePeriodS + LAME_DUCK.durationS + 20;
+export const STOP_TIMEOUT_S = LAME_DUCK.gracePeriodS + LAME_DUCK.durationS + 20;
 
 /** A file written whole through a rename, its content in base64 so that no text can end the heredoc. */
 function writeFile(path: string, content: string, mode: string, owner = '"$user"'): string {

@@ -1,0 +1,213 @@
+/*
+ * The aws stack (stacks/Pulumi.aws.yaml) through the real Terraform AWS provider, served by
+ * Pulumi's bridge (scripts/platforms/aws-provider), against moto. Every call goes through the tests'
+ * EC2 world, which boots each instance from the user data moto holds on a machine of its own, so
+ * that the servers form their super-cluster at the addresses the platform planned, and records the
+ * order in which the provider stops, detaches, terminates and launches.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as https from "https";
+import * as yaml from "js-yaml";
+import * as os from "os";
+import * as path from "path";
+import { Ec2World } from "../support/aws/ec2World";
+import { Moto, tagged } from "../support/aws/moto";
+import { eventually } from "../support/monitor";
+import { Hosts } from "../support/platforms/hosts";
+import { MachineNetwork } from "../support/platforms/machines";
+import { changesBesidesSame, reportedChanges, TestStack } from "../support/stackRunner";
+import { PROJECT_DIR } from "../support/tools";
+
+// Provider builds ran before; what is timed here is `pulumi up` of a whole stack, servers and all.
+jest.setTimeout(20 * 60_000);
+/** moto's Canonical images are Ubuntu 14.04 and 16.04: the stack names one, as day 2 wants anyway. */
+const MOTO_UBUNTU_IMAGE = "ami-785db401";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-aws-"));
+const moto = new Moto(25690, path.join(dir, "moto.log"));
+const machines = Array.from({ length: 16 }, (_, i) => `m${i}`);
+const network = new MachineNetwork("ngaws", 87, machines);
+const hosts = new Hosts();
+let world: Ec2World;
+let stack: TestStack;
+
+const stackFile = yaml.load(fs.readFileSync(path.join(PROJECT_DIR, "stacks", "Pulumi.aws.yaml"), "utf8")) as {
+  config: Record<string, unknown>;
+};
+type AwsRegion = { aws: Record<string, unknown> & { region: string } };
+const AWS_REGIONS = (stackFile.config["nats-global:regions"] as AwsRegion[]).map((r) => r.aws.region);
+
+/** The aws stack's config, with moto's hosted zone and a pinned image of moto's. */
+const stackConfig = (zone: string): Record<string, unknown> => {
+  const config = structuredClone(
+    Object.fromEntries(
+      Object.entries(stackFile.config).map(([key, value]) => [key.replace(/^nats-global:/, ""), value]),
+    ),
+  );
+  for (const region of config.regions as AwsRegion[]) {
+    Object.assign(region.aws, { dnsZoneId: zone, ami: MOTO_UBUNTU_IMAGE });
+  }
+  return config;
+};
+
+const run = async (command: "up" | "preview" | "down", timeoutMs = 15 * 60_000) => {
+  const result = await stack.run(command, timeoutMs, { env: awsEnv(), launcher: hosts.launcher() });
+  if (result.code !== 0) {
+    throw new Error(
+      `${command} failed:\n${result.output.slice(-6000)}\nEC2 world: ${world.violations.join("\n")}`,
+    );
+  }
+  return result;
+};
+
+/** The provider's own settings, for every service: the world's proxy in front of moto, test keys. */
+const awsEnv = () => ({
+  AWS_ENDPOINT_URL: world.url,
+  AWS_ACCESS_KEY_ID: "platform-tests",
+  AWS_SECRET_ACCESS_KEY: "platform-tests",
+});
+
+/** Each `<tag>` value of what EC2 answers `action` in every region of the stack. */
+async function listed(action: string, tag: string, params: Record<string, string> = {}): Promise<string[]> {
+  const answers = await Promise.all(AWS_REGIONS.map((region) => moto.ec2(region, action, params)));
+  return answers.flatMap((xml) => tagged(xml, tag));
+}
+const inState = (...states: string[]): Record<string, string> => ({
+  "Filter.1.Name": "instance-state-name",
+  ...Object.fromEntries(states.map((state, i) => [`Filter.1.Value.${i + 1}`, state])),
+});
+
+function healthz(monitorUrl: string, ca: string): Promise<string> {
+  return new Promise((resolve) => {
+    const request = https.get(`${monitorUrl}/healthz`, { ca, timeout: 3000, lookup: hosts.lookup }, (res) => {
+      let body = "";
+      res.on("data", (chunk) => (body += chunk));
+      res.on("end", () => resolve(body));
+    });
+    request.on("timeout", () => request.destroy());
+    request.on("error", (e) => resolve(e.message));
+  });
+}
+
+async function everyServerHealthy(): Promise<void> {
+  const clusters = stack.outputs().clusters as Record<string, { monitorUrls: string[] }>;
+  const ca = (stack.outputs(true).credentials as { ca: string }).ca;
+  const monitors = Object.values(clusters).flatMap((c) => c.monitorUrls);
+  expect(monitors).toHaveLength(12);
+  await eventually(
+    "every server healthy (routes, gateways and a JetStream meta leader over all 12)",
+    async () => {
+      const answers = await Promise.all(monitors.map((url) => healthz(url, ca)));
+      return answers.every((a) => a.includes('"ok"')) ? true : undefined;
+    },
+    180_000,
+  );
+}
+
+/** The file system on each data volume, by volume id: the same UUID means it was never made anew. */
+const fileSystems = (): Map<string, string> =>
+  new Map(
+    fs.readdirSync(path.join(dir, "ec2", "volumes")).map((file) => [
+      file.replace(/\.img$/, ""),
+      execFileSync("blkid", ["-s", "UUID", "-o", "value", path.join(dir, "ec2", "volumes", file)], {
+        encoding: "utf8",
+      }).trim(),
+    ]),
+  );
+
+beforeAll(async () => {
+  await moto.start();
+  // Fixed ids and addresses from run to run (moto draws them at random).
+  await fetch(`${moto.url}/moto-api/seed?a=15`, { method: "POST" });
+  const zone = await moto.createHostedZone("nats.example.com");
+  await network.create();
+  world = new Ec2World(moto, network, machines, hosts, path.join(dir, "ec2"), 25691);
+  await world.start();
+  stack = new TestStack("e2e-platform-aws", stackConfig(zone));
+  stack.discardEarlierRun();
+}, 120_000);
+
+afterAll(async () => {
+  if (stack !== undefined) {
+    await stack.run("down", 10 * 60_000, { env: awsEnv(), launcher: hosts.launcher() });
+    stack.pulumi(["stack", "rm", "--yes", "--force", "-s", stack.name]);
+    fs.rmSync(stack.configFile, { force: true });
+  }
+  await world?.stop();
+  await network.destroy();
+  await moto.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+  hosts.remove();
+}, 15 * 60_000);
+
+describe("the aws stack through the real AWS provider, against moto", () => {
+  it("previews through the provider's checks", async () => {
+    const preview = await run("preview");
+    expect(reportedChanges(preview.output)).toEqual({ create: expect.any(Number) });
+  });
+
+  it("creates everything; the instances boot from their user data and form the super-cluster", async () => {
+    const up = await run("up");
+    expect(reportedChanges(up.output).create).toBeGreaterThan(100);
+    expect(await listed("DescribeInstances", "instanceId", inState("running"))).toHaveLength(12);
+    // The firewall rules with their descriptions, which the provider checked.
+    expect(await listed("DescribeSecurityGroups", "description")).toEqual(
+      expect.arrayContaining([
+        "NATS clients",
+        "routes: the region and the public IPs of the servers",
+        "gateways: every server of the super-cluster",
+      ]),
+    );
+    await everyServerHealthy();
+    expect(world.violations).toEqual([]);
+  });
+
+  it("previews no change after up", async () => {
+    const preview = await run("preview");
+    expect(changesBesidesSame(preview.output)).toEqual({ changes: {}, diff: "" });
+  });
+
+  it("replaces instances one at a time, each stopped before its volume is detached, keeping its file system", async () => {
+    const from = world.events.length;
+    const before = fileSystems();
+    stack.setConfig("jetstream", { maxFileStore: 4 * 1024 ** 3 });
+    const up = await run("up");
+    // Each server's instance, and its volume attachment and address association, which name it.
+    expect(reportedChanges(up.output).replace).toBe(36);
+    expect(world.violations).toEqual([]);
+    const events = world.events.slice(from);
+    const stopped = events.filter((e) => e.what === "StopInstances").map((e) => e.instance);
+    expect(stopped).toHaveLength(12);
+    for (const instance of stopped) {
+      const order = events.filter((e) => e.instance === instance).map((e) => e.what);
+      expect({ instance, order }).toEqual({
+        instance,
+        order: expect.arrayContaining([
+          "StopInstances",
+          "server stopped",
+          "DetachVolume",
+          "TerminateInstances",
+        ]),
+      });
+      const at = (what: string) => order.indexOf(what);
+      expect(at("server stopped")).toBeLessThan(at("DetachVolume"));
+      expect(at("DetachVolume")).toBeLessThan(at("TerminateInstances"));
+    }
+    expect(fileSystems()).toEqual(before);
+    await everyServerHealthy();
+  });
+
+  it("destroys everything it made", async () => {
+    const down = await run("down");
+    expect(reportedChanges(down.output).delete).toBeGreaterThan(100);
+    const alive = inState("pending", "running", "stopping", "stopped", "shutting-down");
+    expect(await listed("DescribeInstances", "instanceId", alive)).toEqual([]);
+    expect(await listed("DescribeAddresses", "publicIp")).toEqual([]);
+    expect(
+      await listed("DescribeVolumes", "volumeId", { "Filter.1.Name": "tag-key", "Filter.1.Value.1": "Name" }),
+    ).toEqual([]);
+    expect((await listed("DescribeSecurityGroups", "groupName")).filter((g) => g !== "default")).toEqual([]);
+    expect(world.running()).toEqual([]);
+  });
+});
