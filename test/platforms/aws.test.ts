@@ -7,13 +7,12 @@
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as https from "https";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
 import { Ec2World } from "../support/aws/ec2World";
 import { Moto, tagged } from "../support/aws/moto";
-import { eventually } from "../support/monitor";
+import { everyServerHealthy } from "../support/platforms/health";
 import { Hosts } from "../support/platforms/hosts";
 import { MachineNetwork } from "../support/platforms/machines";
 import { changesBesidesSame, reportedChanges, TestStack } from "../support/stackRunner";
@@ -78,33 +77,6 @@ const inState = (...states: string[]): Record<string, string> => ({
   ...Object.fromEntries(states.map((state, i) => [`Filter.1.Value.${i + 1}`, state])),
 });
 
-function healthz(monitorUrl: string, ca: string): Promise<string> {
-  return new Promise((resolve) => {
-    const request = https.get(`${monitorUrl}/healthz`, { ca, timeout: 3000, lookup: hosts.lookup }, (res) => {
-      let body = "";
-      res.on("data", (chunk) => (body += chunk));
-      res.on("end", () => resolve(body));
-    });
-    request.on("timeout", () => request.destroy());
-    request.on("error", (e) => resolve(e.message));
-  });
-}
-
-async function everyServerHealthy(): Promise<void> {
-  const clusters = stack.outputs().clusters as Record<string, { monitorUrls: string[] }>;
-  const ca = (stack.outputs(true).credentials as { ca: string }).ca;
-  const monitors = Object.values(clusters).flatMap((c) => c.monitorUrls);
-  expect(monitors).toHaveLength(12);
-  await eventually(
-    "every server healthy (routes, gateways and a JetStream meta leader over all 12)",
-    async () => {
-      const answers = await Promise.all(monitors.map((url) => healthz(url, ca)));
-      return answers.every((a) => a.includes('"ok"')) ? true : undefined;
-    },
-    180_000,
-  );
-}
-
 /** The file system on each data volume, by volume id: the same UUID means it was never made anew. */
 const fileSystems = (): Map<string, string> =>
   new Map(
@@ -159,7 +131,7 @@ describe("the aws stack through the real AWS provider, against moto", () => {
         "gateways: every server of the super-cluster",
       ]),
     );
-    await everyServerHealthy();
+    await everyServerHealthy(stack, hosts, 180_000);
     expect(world.violations).toEqual([]);
   });
 
@@ -195,7 +167,7 @@ describe("the aws stack through the real AWS provider, against moto", () => {
       expect(at("DetachVolume")).toBeLessThan(at("TerminateInstances"));
     }
     expect(fileSystems()).toEqual(before);
-    await everyServerHealthy();
+    await everyServerHealthy(stack, hosts, 180_000);
   });
 
   it("destroys everything it made", async () => {

@@ -6,13 +6,13 @@
  * pod on a machine of its own, named as the Services and external-dns would name them.
  */
 import * as fs from "fs";
-import * as https from "https";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { KubeObject } from "../support/kubernetes/api";
 import { ZONE_LABEL } from "../support/kubernetes/clusterServices";
 import { KubernetesWorld } from "../support/kubernetes/world";
 import { eventually } from "../support/monitor";
+import { everyServerHealthy } from "../support/platforms/health";
 import { changesBesidesSame, reportedChanges, TestStack } from "../support/stackRunner";
 import { PROJECT_DIR } from "../support/tools";
 
@@ -54,42 +54,6 @@ const statefulSets = async (region: string) =>
   world.api(region).list(`/apis/apps/v1/namespaces/${NAMESPACE}/statefulsets`);
 const pods = async (region: string) => world.api(region).list(`/api/v1/namespaces/${NAMESPACE}/pods`);
 
-function healthz(monitorUrl: string, ca: string): Promise<string> {
-  return new Promise((resolve) => {
-    const request = https.get(
-      `${monitorUrl}/healthz`,
-      { ca, timeout: 3000, lookup: world.hosts.lookup },
-      (res) => {
-        let body = "";
-        res.on("data", (chunk) => (body += chunk));
-        res.on("end", () => resolve(body));
-      },
-    );
-    request.on("timeout", () => request.destroy());
-    request.on("error", (e) => resolve(e.message));
-  });
-}
-
-interface ClusterInfo {
-  clientUrls: string[];
-  monitorUrls: string[];
-}
-
-async function everyServerHealthy(): Promise<void> {
-  const clusters = stack.outputs().clusters as Record<string, ClusterInfo>;
-  const ca = (stack.outputs(true).credentials as { ca: string }).ca;
-  const monitors = Object.values(clusters).flatMap((c) => c.monitorUrls);
-  expect(monitors).toHaveLength(12);
-  await eventually(
-    "every server healthy (routes, gateways and a JetStream meta leader over all 12)",
-    async () => {
-      const answers = await Promise.all(monitors.map((url) => healthz(url, ca)));
-      return answers.every((a) => a.includes('"ok"')) ? true : undefined;
-    },
-    120_000,
-  );
-}
-
 beforeAll(async () => {
   stack.discardEarlierRun();
   await world.start();
@@ -126,7 +90,7 @@ describe("the k8s stack on real API servers, through the real Kubernetes provide
         });
       }
     }
-    await everyServerHealthy();
+    await everyServerHealthy(stack, world.hosts, 120_000);
   });
 
   it("runs each server from exactly what its Secret holds", async () => {
@@ -189,7 +153,7 @@ describe("the k8s stack on real API servers, through the real Kubernetes provide
         });
       }
     }
-    await everyServerHealthy();
+    await everyServerHealthy(stack, world.hosts, 120_000);
   });
 
   it("destroys everything it made", async () => {

@@ -20,7 +20,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { gunzipSync } from "zlib";
-import { processAlive } from "../../../components/platforms/local/procfs";
+import { processAlive, spawnDetached } from "../../../components/platforms/local/procfs";
 import { STOP_TIMEOUT_S } from "../../../components/platforms/vm/bootScript";
 import { Hosts } from "../platforms/hosts";
 import { MachineNetwork } from "../platforms/machines";
@@ -270,7 +270,7 @@ export class Ec2World {
     await this.network.own(machine, privateIp);
     const overlay = (layer: string, at: string) =>
       `mount -t overlay overlay -o lowerdir=${at},upperdir=${dir}/${layer}.upper,workdir=${dir}/${layer}.work ${at}`;
-    const init = [
+    const script = [
       "set -e",
       overlay("etc", "/etc"),
       overlay("var", "/var"),
@@ -285,31 +285,13 @@ export class Ec2World {
       "exec sleep infinity",
     ].join("\n");
     // What the machine's init prints itself (a failed mount, say), as a serial console would show it.
-    const console = fs.openSync(path.join(dir, "console.log"), "a");
-    const child = childProcess.spawn(
-      "ip",
-      [
-        "netns",
-        "exec",
-        this.network.machine(machine).namespace,
-        "unshare",
-        "--mount",
-        "--propagation",
-        "private",
-        "bash",
-        "-c",
-        init,
-      ],
-      { detached: true, stdio: ["ignore", console, console] },
-    );
-    fs.closeSync(console);
-    child.unref();
+    const init = spawnDetached(this.network.shell(machine, script), path.join(dir, "console.log"));
     this.vms.set(instance, {
       instance,
       region,
       machine,
       dir,
-      init: child.pid as number,
+      init: init.pid,
       running: true,
       terminated: false,
     });

@@ -115,11 +115,6 @@ export class Kubelet {
     return this.loop.errors;
   }
 
-  /** The running pod's IP, by region and namespace/name. */
-  podIp(region: string, pod: string): string | undefined {
-    return this.pods.get(`${region}/${pod}`)?.ip;
-  }
-
   /** Machines that run pods matching `labels` in `region`. */
   machinesOf(region: string, namespace: string, labels: Record<string, string>): string[] {
     return [...this.pods.values()]
@@ -358,22 +353,7 @@ export class Kubelet {
         .join(" ")}`,
     ].join("\n");
     const log = path.join(pod.dir, `${container.name}.log`);
-    run.process = spawnDetached(
-      [
-        "ip",
-        "netns",
-        "exec",
-        this.network.machine(pod.machine).namespace,
-        "unshare",
-        "--mount",
-        "--propagation",
-        "private",
-        "bash",
-        "-c",
-        script,
-      ],
-      log,
-    );
+    run.process = spawnDetached(this.network.shell(pod.machine, script), log);
     run.startedAt = new Date().toISOString();
     run.started = container.startupProbe === undefined;
     run.ready = container.readinessProbe === undefined;

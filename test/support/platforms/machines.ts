@@ -38,6 +38,24 @@ export class MachineNetwork {
     return regionLink(this.plan, id);
   }
 
+  /** The argv that runs a bash `script` on `machine`, in a mount namespace of its own. */
+  shell(id: string, script: string): string[] {
+    const { namespace } = this.machine(id);
+    return [
+      "ip",
+      "netns",
+      "exec",
+      namespace,
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "bash",
+      "-c",
+      script,
+    ];
+  }
+
   /** A network of these names left by a killed run goes first, with whatever still runs on it. */
   async create(): Promise<void> {
     const present = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout;
