@@ -12,13 +12,17 @@ export function secretOf(credentials: AppCredentials): string {
 }
 
 const privateFiles = new Map<string, string>();
+// Jest's sandboxed `process` never fires "exit" for a test file: the folders go with the file's tests.
+afterAll(() => {
+  for (const file of privateFiles.values()) fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  privateFiles.clear();
+});
 
-/** A file holding `text`, written once per content to a private folder removed when the test process exits. */
+/** A file holding `text`, written once per content to a private folder removed after the test file's tests. */
 function privateFile(name: string, text: string): string {
   let file = privateFiles.get(text);
   if (file === undefined) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-creds-"));
-    process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
     file = path.join(dir, name);
     fs.writeFileSync(file, text, { mode: 0o600 });
     privateFiles.set(text, file);

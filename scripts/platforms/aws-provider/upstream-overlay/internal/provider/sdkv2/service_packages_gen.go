@@ -1,4 +1,5 @@
-// Trimmed by nats-global's scripts/setup-platforms.sh to the services its aws platform uses.
+// Trimmed for nats-global's platform tests (scripts/setup-platforms.sh lays it over the upstream
+// module) to the services its aws platform uses.
 
 package sdkv2
 
