@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { GeneratedPassword } from "./credentials/generatedPassword";
 import { allServers, planSuperCluster, ServerPlan, SuperClusterPlan } from "./model/plan";
-import { Addressing } from "./model/endpoints";
+import { Addressing, clientUrl } from "./model/endpoints";
 import { RegionNetworkPlan } from "./model/regionNetwork";
 import {
   AuthPlan,
@@ -26,6 +26,7 @@ import { Stream, StreamArgs } from "./jetstream/stream";
 import { subjectsOverlap } from "./model/subjects";
 import { createServerTls, ServerTls, TlsArgs } from "./serverTls";
 import { PlatformDriver, serverGroups } from "./platforms/driver";
+import { RollingOrder, SystemUser } from "./platforms/rollingOrder";
 import { ProvisionedServers } from "./platforms/provisioned";
 import { checkPlatforms, RegionArgs } from "./platforms/checks";
 import type { LocalPlatformArgs } from "./platforms/local/args";
@@ -148,12 +149,32 @@ export class SuperCluster extends pulumi.ComponentResource {
           renderServerConfig(server, { plan: this.plan, addressing, files, auth: resolved, limits }),
         );
     const peers = peerAddresses(allServers(this.plan), driverOf);
+    const systemWho: pulumi.Output<SystemUser> =
+      operator?.systemCreds.apply((creds) => ({ credentials: creds })) ??
+      (staticAuth as pulumi.Output<AuthPlan>).apply(({ system }) => ({ ...system }));
+    const systemUser = pulumi.secret(
+      pulumi
+        .all([systemWho, this.tlsCa])
+        .apply(([who, ca]): SystemUser => ({ ...who, ...(ca !== undefined ? { tls: { ca } } : {}) })),
+    );
+    const rolling = new Map(
+      this.plan.clusters.map((cluster) => [
+        cluster,
+        new RollingOrder(
+          `${name}-${cluster.name}`,
+          cluster.servers.map((server) => clientUrl(addressing(server))),
+          systemUser,
+          this,
+        ),
+      ]),
+    );
     const groups = serverGroups(this.plan.clusters).map((group) => ({
       group,
       servers: driverOf(group.servers[0]).provision(group, {
         configs: new Map(group.servers.map((server) => [server.name, render(server)])),
         tls: tls?.pems,
         peers,
+        rolling: rolling.get(group.cluster) as RollingOrder,
       }),
     }));
     this.provisioned = groups.map((g) => g.servers);

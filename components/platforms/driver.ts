@@ -10,6 +10,7 @@ import { NatsServerConfig, ServerFiles } from "../model/serverConfig";
 import { ServerTlsPems } from "../model/security/tls";
 import { Platform } from "../model/topology";
 import { ProvisionedServers } from "./provisioned";
+import { RollingOrder } from "./rollingOrder";
 
 /** The servers of one cluster on one platform: the unit a platform provisions. */
 export interface ServerGroup {
@@ -28,6 +29,11 @@ export interface GroupInputs {
    * undefined when some platform cannot tell them before its servers exist.
    */
   peers?: pulumi.Output<string[]>;
+  /**
+   * The order of the cluster's servers, shared by the platforms it spans: a platform that runs a
+   * server per machine makes each machine wait for it (`after`) and reports it back (`done`).
+   */
+  rolling: RollingOrder;
 }
 
 export interface PlatformDriver {

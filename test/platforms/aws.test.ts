@@ -12,7 +12,8 @@ import * as os from "os";
 import * as path from "path";
 import { Ec2World } from "../support/aws/ec2World";
 import { Moto, tagged } from "../support/aws/moto";
-import { everyServerHealthy } from "../support/platforms/health";
+import { eventually } from "../support/monitor";
+import { everyServerHealthy, healthz } from "../support/platforms/health";
 import { Hosts } from "../support/platforms/hosts";
 import { MachineNetwork } from "../support/platforms/machines";
 import { changesBesidesSame, reportedChanges, TestStack } from "../support/stackRunner";
@@ -140,11 +141,41 @@ describe("the aws stack through the real AWS provider, against moto", () => {
     expect(changesBesidesSame(preview.output)).toEqual({ changes: {}, diff: "" });
   });
 
-  it("replaces instances one at a time, each stopped before its volume is detached, keeping its file system", async () => {
+  it("replaces instances one at a time, each once the one before is healthy, stopped in lame duck mode before its volume and address go", async () => {
     const from = world.events.length;
     const before = fileSystems();
+    const clusters = Object.values(stack.outputs().clusters as Record<string, { monitorUrls: string[] }>);
+    const ca = (stack.outputs(true).credentials as { ca: string }).ca;
+    const serverOf = (monitorUrl: string) => new URL(monitorUrl).hostname.split(".")[0];
+    // Whenever an instance is about to stop, every other server of its cluster must be healthy and
+    // caught up (allowing a few seconds for a JetStream leader moving away from a server that stops).
+    world.beforeShutdown = async (instance, region) => {
+      const described = await moto.ec2(region, "DescribeInstances", { "InstanceId.1": instance });
+      const server = /<key>nats-global:server<\/key>\s*<value>([^<]+)<\/value>/.exec(described)?.[1];
+      const peers = clusters
+        .find((cluster) => cluster.monitorUrls.some((url) => serverOf(url) === server))
+        ?.monitorUrls.filter((url) => serverOf(url) !== server);
+      if (peers === undefined) return [`instance ${instance} runs no server of the stack (${server})`];
+      const answers = await Promise.all(
+        peers.map((url) =>
+          eventually(
+            `${serverOf(url)} healthy`,
+            async () => {
+              const answer = await healthz(url, ca, hosts);
+              return answer.includes('"ok"') ? answer : undefined;
+            },
+            5_000,
+          ).catch(() => healthz(url, ca, hosts)),
+        ),
+      );
+      return peers.flatMap((url, i) =>
+        answers[i].includes('"ok"')
+          ? []
+          : [`${server} stopped while ${serverOf(url)} was not healthy: ${answers[i]}`],
+      );
+    };
     stack.setConfig("jetstream", { maxFileStore: 4 * 1024 ** 3 });
-    const up = await run("up");
+    const up = await run("up").finally(() => (world.beforeShutdown = undefined));
     // Each server's instance, and its volume attachment and address association, which name it.
     expect(reportedChanges(up.output).replace).toBe(36);
     expect(world.violations).toEqual([]);
@@ -158,12 +189,19 @@ describe("the aws stack through the real AWS provider, against moto", () => {
         order: expect.arrayContaining([
           "StopInstances",
           "server stopped",
+          "DisassociateAddress",
           "DetachVolume",
           "TerminateInstances",
         ]),
       });
+      // systemd stops the server with lame duck mode alone: a SIGTERM would end it at once.
+      expect({ instance, signals: order.filter((what) => what.startsWith("server sent")) }).toEqual({
+        instance,
+        signals: ["server sent SIGUSR2"],
+      });
       const at = (what: string) => order.indexOf(what);
       expect(at("server stopped")).toBeLessThan(at("DetachVolume"));
+      expect(at("server stopped")).toBeLessThan(at("DisassociateAddress"));
       expect(at("DetachVolume")).toBeLessThan(at("TerminateInstances"));
     }
     expect(fileSystems()).toEqual(before);

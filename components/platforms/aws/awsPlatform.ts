@@ -230,8 +230,8 @@ interface AwsServersArgs {
 
 /**
  * `nats-global:aws:Cluster`: a cluster's servers on EC2. A new config or release replaces an
- * instance (its boot script is its user data); instances go one at a time, each after the one
- * before it, and each comes back with its address and volume.
+ * instance (its boot script is its user data); instances go one at a time, each once the server
+ * before it is back, healthy and caught up, and each comes back with its address and volume.
  */
 export class AwsServers extends pulumi.ComponentResource implements ProvisionedServers {
   readonly clientUrls: pulumi.Output<string[]>;
@@ -241,7 +241,6 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
   constructor(name: string, args: AwsServersArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nats-global:aws:Cluster", name, {}, opts);
     const { group, inputs } = args;
-    let previous: aws.ec2.Instance | undefined;
     const instances = group.servers.map((server) => {
       const { args: regionArgs } = args.placed(server.region);
       const infra = args.infra(server.region);
@@ -281,10 +280,15 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
           ...options,
           // Its private address and volume move to the new instance: the old one goes first.
           deleteBeforeReplace: true,
-          dependsOn: previous ? [previous] : [],
+          dependsOn: inputs.rolling.after(),
         },
       );
-      new aws.ec2.VolumeAttachment(
+      const association = new aws.ec2.EipAssociation(
+        `${name}-${server.name}-ip`,
+        { instanceId: instance.id, allocationId: args.eip(server.name).allocationId },
+        options,
+      );
+      const attachment = new aws.ec2.VolumeAttachment(
         `${name}-${server.name}-data`,
         {
           deviceName: "/dev/sdf",
@@ -294,15 +298,13 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
           // stops the instance (systemd puts nats-server in lame duck mode) and detaches after.
           stopInstanceBeforeDetaching: true,
         },
-        options,
+        // Deleted before the address association: the server's lame duck mode reaches its clients
+        // and gateways at the address they know.
+        { ...options, dependsOn: [association] },
       );
-      new aws.ec2.EipAssociation(
-        `${name}-${server.name}-ip`,
-        { instanceId: instance.id, allocationId: args.eip(server.name).allocationId },
-        options,
-      );
+      const ready: pulumi.Resource[] = [association, attachment];
       if (regionArgs.dnsZoneId !== undefined) {
-        new aws.route53.Record(
+        const record = new aws.route53.Record(
           `${name}-${server.name}-dns`,
           {
             zoneId: regionArgs.dnsZoneId,
@@ -313,8 +315,9 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
           },
           options,
         );
+        ready.push(record);
       }
-      previous = instance;
+      inputs.rolling.done(server.name, instance.id, ready);
       return instance;
     });
     const outputs = vmClusterOutputs(

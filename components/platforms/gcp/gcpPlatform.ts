@@ -175,8 +175,8 @@ interface GcpServersArgs {
 
 /**
  * `nats-global:gcp:Cluster`: a cluster's servers on Compute Engine. A new startup script replaces
- * the instance; instances go one at a time, each after the one before it, and each comes back with
- * its addresses and disk.
+ * the instance; instances go one at a time, each once the server before it is back, healthy and
+ * caught up, and each comes back with its addresses and disk.
  */
 export class GcpServers extends pulumi.ComponentResource implements ProvisionedServers {
   readonly clientUrls: pulumi.Output<string[]>;
@@ -186,7 +186,6 @@ export class GcpServers extends pulumi.ComponentResource implements ProvisionedS
   constructor(name: string, args: GcpServersArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nats-global:gcp:Cluster", name, {}, opts);
     const { group, inputs } = args;
-    let previous: gcp.compute.Instance | undefined;
     const instances = group.servers.map((server) => {
       const { args: regionArgs } = args.placed(server.region);
       const options = { ...args.options(server.region), parent: this };
@@ -231,11 +230,12 @@ export class GcpServers extends pulumi.ComponentResource implements ProvisionedS
           ...options,
           // Its private address, external address and disk move to the new instance: the old one goes first.
           deleteBeforeReplace: true,
-          dependsOn: previous ? [previous] : [],
+          dependsOn: inputs.rolling.after(),
         },
       );
+      const ready: pulumi.Resource[] = [];
       if (regionArgs.dnsZone !== undefined) {
-        new gcp.dns.RecordSet(
+        const record = new gcp.dns.RecordSet(
           args.names.record(group.cluster.name, server.name),
           {
             managedZone: regionArgs.dnsZone,
@@ -247,8 +247,9 @@ export class GcpServers extends pulumi.ComponentResource implements ProvisionedS
           },
           options,
         );
+        ready.push(record);
       }
-      previous = instance;
+      inputs.rolling.done(server.name, instance.instanceId, ready);
       return instance;
     });
     const outputs = vmClusterOutputs(

@@ -63,8 +63,10 @@ Type=simple
 User=${layout.user}
 ExecStart=${layout.binary} -c ${layout.configFile}
 ExecReload=/bin/kill -s HUP $MAINPID
-# SIGUSR2 is lame duck mode: clients move to other servers before this one exits.
-ExecStop=/bin/kill -s USR2 $MAINPID
+# SIGUSR2 is lame duck mode: clients move to other servers before this one exits. As the stop
+# signal itself, not an ExecStop: after ExecStop, systemd sends its KillSignal (SIGTERM by default),
+# which would end the server at once, lame duck mode or not.
+KillSignal=SIGUSR2
 TimeoutStopSec=${STOP_TIMEOUT_S}
 Restart=on-failure
 LimitNOFILE=800000

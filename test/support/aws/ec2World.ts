@@ -8,9 +8,9 @@
  * the pinned nats-server is in its image (the release download is not reachable here),
  * an attached EBS volume appears at its NVMe by-id name as a sparse file that outlives the
  * instance, and names resolve through the tests' DNS (Route 53's records). Stopping or terminating
- * an instance shuts its machine down as the server's unit asks systemd to (SIGUSR2, lame duck,
- * then SIGKILL after TimeoutStopSec; systemd's own SIGTERM after ExecStop is not modelled); until that is done, the API says the instance is stopping or
- * shutting down, as EC2 does. A volume detached while a running server has it mounted is recorded
+ * an instance shuts its machine down as the server's unit asks systemd to (its KillSignal, SIGUSR2:
+ * lame duck; then SIGKILL after TimeoutStopSec); until that is done, the API says the instance is
+ * stopping or shutting down, as EC2 does. A volume detached while a running server has it mounted is recorded
  * as a violation: on EC2 that is a forced detach under a live file system. moto hands out VPC
  * Elastic IPs from 127.0.0.0/8, which this machine keeps for its own loopback; the world shows them
  * to the provider as public addresses, 127.a.b.c as 54.a.b.c, and maps them back in requests.
@@ -21,14 +21,13 @@ import * as http from "http";
 import * as path from "path";
 import { gunzipSync } from "zlib";
 import { processAlive, spawnDetached } from "../../../components/platforms/local/procfs";
-import { STOP_TIMEOUT_S } from "../../../components/platforms/vm/bootScript";
+import { vmLayout } from "../../../components/platforms/vm/layout";
+import { filesOfBootScript } from "../bootScripts";
 import { Hosts } from "../platforms/hosts";
 import { MachineNetwork } from "../platforms/machines";
 import { tool } from "../tools";
 import { Moto, tagged } from "./moto";
 
-/** systemd's TimeoutStopSec in the boot script's unit: then the server is killed. */
-const STOP_TIMEOUT_MS = STOP_TIMEOUT_S * 1000;
 const STATE_CODES = { stopping: 64, "shutting-down": 32 } as const;
 
 export interface Ec2Event {
@@ -39,8 +38,35 @@ export interface Ec2Event {
   volume?: string;
 }
 
+/** How systemd stops the server, from the unit its user data writes. */
+interface StopSteps {
+  /** The signals it sends, in order: ExecStop's `kill -s`, then KillSignal (SIGTERM unless set). */
+  signals: NodeJS.Signals[];
+  /** TimeoutStopSec: then SIGKILL. */
+  timeoutMs: number;
+}
+
+function stopStepsOf(userData: string): StopSteps {
+  const unit = filesOfBootScript(userData).get(vmLayout().unitFile);
+  if (unit === undefined) throw new Error("the user data writes no systemd unit for nats-server");
+  const setting = (key: string) => new RegExp(`^${key}=(.*)$`, "m").exec(unit)?.[1].trim();
+  const signal = (name: string) => (name.startsWith("SIG") ? name : `SIG${name}`) as NodeJS.Signals;
+  const execStop = setting("ExecStop");
+  const stopSignal = execStop === undefined ? undefined : /kill -s (\w+) \$MAINPID/.exec(execStop)?.[1];
+  if (execStop !== undefined && stopSignal === undefined)
+    throw new Error(`ExecStop not modelled: ${execStop}`);
+  return {
+    signals: [
+      ...(stopSignal !== undefined ? [signal(stopSignal)] : []),
+      signal(setting("KillSignal") ?? "SIGTERM"),
+    ],
+    timeoutMs: Number(setting("TimeoutStopSec") ?? 90) * 1000,
+  };
+}
+
 interface Vm {
   instance: string;
+  stop: StopSteps;
   region: string;
   machine: string;
   dir: string;
@@ -68,6 +94,11 @@ const listed = (params: URLSearchParams, name: string): string[] =>
 export class Ec2World {
   readonly events: Ec2Event[] = [];
   readonly violations: string[] = [];
+  /**
+   * Asked when the provider stops or terminates a running instance, before its machine goes down:
+   * what it returns is recorded as violations (a peer that was not healthy then, say).
+   */
+  beforeShutdown: ((instance: string, region: string) => Promise<string[]>) | undefined;
   private readonly vms = new Map<string, Vm>();
   private readonly stateOverrides = new Map<string, keyof typeof STATE_CODES>();
   /** Volume id → the instance whose machine has it attached. */
@@ -128,7 +159,7 @@ export class Ec2World {
     await Promise.allSettled([...this.pending]);
     await new Promise((resolve) => this.server?.close(resolve));
     for (const vm of this.vms.values()) {
-      if (vm.running) await this.shutdown(vm, 0);
+      if (vm.running) await this.shutdown(vm, false);
     }
   }
 
@@ -184,11 +215,12 @@ export class Ec2World {
         for (const instance of instances) {
           this.record(action, { instance });
           const vm = this.vms.get(instance);
+          if (vm?.running && this.beforeShutdown !== undefined) {
+            this.violations.push(...(await this.beforeShutdown(instance, region)));
+          }
           if (vm?.running) {
             this.stateOverrides.set(instance, action === "StopInstances" ? "stopping" : "shutting-down");
-            this.track(
-              this.shutdown(vm, STOP_TIMEOUT_MS).finally(() => this.stateOverrides.delete(instance)),
-            );
+            this.track(this.shutdown(vm, true).finally(() => this.stateOverrides.delete(instance)));
           }
           if (action === "TerminateInstances") this.track(this.afterTermination(instance));
         }
@@ -266,7 +298,8 @@ export class Ec2World {
     fs.mkdirSync(path.join(dir, "usr-local.upper", "bin"), { recursive: true });
     fs.copyFileSync(tool("nats-server"), path.join(dir, "usr-local.upper", "bin", "nats-server"));
     fs.mkdirSync(path.join(dir, "dev-disk", "by-id"), { recursive: true });
-    fs.writeFileSync(path.join(dir, "user-data"), await this.userData(region, instance), { mode: 0o700 });
+    const userData = await this.userData(region, instance);
+    fs.writeFileSync(path.join(dir, "user-data"), userData, { mode: 0o700 });
     await this.network.own(machine, privateIp);
     const overlay = (layer: string, at: string) =>
       `mount -t overlay overlay -o lowerdir=${at},upperdir=${dir}/${layer}.upper,workdir=${dir}/${layer}.work ${at}`;
@@ -288,6 +321,7 @@ export class Ec2World {
     const init = spawnDetached(this.network.shell(machine, script), path.join(dir, "console.log"));
     this.vms.set(instance, {
       instance,
+      stop: stopStepsOf(userData),
       region,
       machine,
       dir,
@@ -311,12 +345,18 @@ export class Ec2World {
     return out.split(/\s+/).filter(Boolean).map(Number);
   }
 
-  /** The server gets SIGUSR2 (lame duck) and `graceMs` to exit; then everything on the machine is killed. */
-  private async shutdown(vm: Vm, graceMs: number): Promise<void> {
+  /**
+   * The server gets the signals its unit gives systemd to stop it, and TimeoutStopSec to exit
+   * (`graceful`), or none of that (a machine pulled); then everything on the machine is killed.
+   */
+  private async shutdown(vm: Vm, graceful: boolean): Promise<void> {
     const server = this.serverPid(vm.instance);
-    if (server !== undefined) {
-      process.kill(server, "SIGUSR2");
-      const deadline = Date.now() + graceMs;
+    if (server !== undefined && graceful) {
+      for (const signal of vm.stop.signals) {
+        process.kill(server, signal);
+        this.record(`server sent ${signal}`, { instance: vm.instance });
+      }
+      const deadline = Date.now() + vm.stop.timeoutMs;
       while (processAlive(server) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       this.record(processAlive(server) ? "server killed at TimeoutStopSec" : "server stopped", {
         instance: vm.instance,

@@ -8,7 +8,8 @@ import { eventually } from "../monitor";
 import { Hosts } from "./hosts";
 import { TestStack } from "../stackRunner";
 
-function healthz(monitorUrl: string, ca: string, hosts: Hosts): Promise<string> {
+/** What a server's /healthz answers (its body), or why it did not. */
+export function healthz(monitorUrl: string, ca: string, hosts: Hosts): Promise<string> {
   return new Promise((resolve) => {
     const request = https.get(`${monitorUrl}/healthz`, { ca, timeout: 3000, lookup: hosts.lookup }, (res) => {
       let body = "";

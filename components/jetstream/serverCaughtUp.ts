@@ -1,0 +1,105 @@
+/*
+ * The gate of a rolling replacement on a cloud that runs each server on a machine of its own: once a
+ * server is back in its new machine, `pulumi up` waits, with a bound, until the server says over
+ * `$SYS` that it is healthy and caught up, and only then lets the next server of its cluster go.
+ * "Healthy" is nats-server's /healthz without options (Server.healthz in monitor.go): routes and
+ * gateways up, JetStream current with its meta leader and with every stream and consumer it hosts.
+ * A server's first start is not waited for: a new super-cluster forms only once most of its servers
+ * run, so a server that starts alone is never healthy.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ConnectionSpec, session } from "./connection";
+
+export interface ServerCaughtUpInputs {
+  /** The server's name, as its config gives it. */
+  server: string;
+  /** Changes when the server is replaced (its instance id): then the gate waits. */
+  incarnation: string;
+  /** The servers of its cluster, as a user of the system account (the only one `$SYS` answers). */
+  connection: ConnectionSpec;
+  timeoutMs: number;
+}
+
+/** Long enough for a machine to boot, install its release and catch up on its streams. */
+export const DEFAULT_CAUGHT_UP_TIMEOUT_MS = 15 * 60_000;
+const PROBE_TIMEOUT_MS = 3_000;
+const PROBE_INTERVAL_MS = 2_000;
+
+interface HealthReply {
+  data?: { status?: string; error?: string; errors?: { description?: string }[] };
+  error?: { description?: string };
+}
+
+/** Why `server` is not healthy now (its own words), or undefined when it is. */
+async function unhealthy(connection: ConnectionSpec, server: string): Promise<string | undefined> {
+  try {
+    const { nc } = await session(connection);
+    // Every server answers PING requests; the filter leaves the one asked about.
+    const filter = JSON.stringify({ server_name: server, exact_match: true });
+    const reply = await nc.request("$SYS.REQ.SERVER.PING.HEALTHZ", filter, { timeout: PROBE_TIMEOUT_MS });
+    const health = reply.json() as HealthReply;
+    if (health.data?.status === "ok") return undefined;
+    const details = health.data?.errors?.map((e) => e.description).filter(Boolean) ?? [];
+    return (
+      [health.data?.error, ...details].filter(Boolean).join("; ") ||
+      health.error?.description ||
+      `status ${health.data?.status ?? "unknown"}`
+    );
+  } catch (error) {
+    const name = (error as Error).name;
+    return name === "TimeoutError" || name === "NoRespondersError"
+      ? "does not answer"
+      : (error as Error).message;
+  }
+}
+
+async function waitCaughtUp(inputs: ServerCaughtUpInputs): Promise<void> {
+  const deadline = Date.now() + inputs.timeoutMs;
+  for (;;) {
+    const reason = await unhealthy(inputs.connection, inputs.server);
+    if (reason === undefined) return;
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `server ${inputs.server} is not healthy and caught up ${inputs.timeoutMs / 60_000} min after ` +
+          `it was replaced: ${reason}\n  hint: the next servers of its cluster wait for it; look at its ` +
+          "log (journalctl -u nats-server on the machine), then run `pulumi up` again",
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, PROBE_INTERVAL_MS));
+  }
+}
+
+export const serverCaughtUpProvider: pulumi.dynamic.ResourceProvider<
+  ServerCaughtUpInputs,
+  ServerCaughtUpInputs
+> = {
+  async create(inputs) {
+    return { id: inputs.server, outs: inputs };
+  },
+  async diff(_id, olds, news) {
+    const keys = ["server", "incarnation", "connection", "timeoutMs"] as const;
+    return { changes: keys.some((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key])) };
+  },
+  async update(_id, olds, news) {
+    if (olds.incarnation !== news.incarnation) await waitCaughtUp(news);
+    return { outs: news };
+  },
+};
+
+/** `pulumi-nodejs:dynamic/jetstream:ServerCaughtUp`. */
+export class ServerCaughtUp extends pulumi.dynamic.Resource {
+  constructor(
+    name: string,
+    args: { [K in keyof ServerCaughtUpInputs]: pulumi.Input<ServerCaughtUpInputs[K]> },
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    super(
+      serverCaughtUpProvider,
+      name,
+      { ...args, connection: pulumi.secret(args.connection) },
+      { ...opts, additionalSecretOutputs: ["connection"] },
+      "jetstream",
+      "ServerCaughtUp",
+    );
+  }
+}

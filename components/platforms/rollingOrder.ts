@@ -1,0 +1,46 @@
+/*
+ * One server at a time through a cluster, across the platforms it spans: on a cloud that runs each
+ * server on a machine of its own, a server's machine is created or replaced only after the server
+ * before it in the cluster is back, healthy and caught up (ServerCaughtUp). Without it a replacement
+ * waits only for the previous machine to run, and two peers of an R3 group could be down at once.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ConnectionSpec } from "../jetstream/connection";
+import { DEFAULT_CAUGHT_UP_TIMEOUT_MS, ServerCaughtUp } from "../jetstream/serverCaughtUp";
+
+/** How the system account's user connects, but to which servers. */
+export type SystemUser = Omit<ConnectionSpec, "servers">;
+
+export class RollingOrder {
+  private previous: pulumi.Resource | undefined;
+
+  constructor(
+    private readonly name: string,
+    /** The client URLs of every server of the cluster. */
+    private readonly servers: string[],
+    private readonly systemUser: pulumi.Output<SystemUser>,
+    private readonly parent: pulumi.Resource,
+  ) {}
+
+  /** What the next server's machine waits for: the server before it, caught up. */
+  after(): pulumi.Resource[] {
+    return this.previous !== undefined ? [this.previous] : [];
+  }
+
+  /**
+   * Records that `server` runs on the machine `incarnation` names once `ready` exist (its volume,
+   * address and name): the next server waits for it.
+   */
+  done(server: string, incarnation: pulumi.Input<string>, ready: pulumi.Resource[]): void {
+    this.previous = new ServerCaughtUp(
+      `${this.name}-${server}-caught-up`,
+      {
+        server,
+        incarnation,
+        connection: this.systemUser.apply((user) => ({ ...user, servers: this.servers })),
+        timeoutMs: DEFAULT_CAUGHT_UP_TIMEOUT_MS,
+      },
+      { parent: this.parent, dependsOn: ready },
+    );
+  }
+}
