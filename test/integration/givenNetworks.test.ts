@@ -15,6 +15,7 @@ const CONFIG = {
       zones: ["us-west-2a", "us-west-2b", "us-west-2c"],
       aws: {
         region: "us-west-2",
+        ami: "ami-0123456789abcdef0",
         host: "{server}.west.nats.example.com",
         network: {
           vpcId: "vpc-0given",
@@ -35,6 +36,7 @@ const CONFIG = {
       zones: ["a", "b", "c"].map((z) => `${region}-${z}`),
       gcp: {
         region,
+        image: "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20251201",
         host: `{server}.${name}.nats.example.com`,
         network: { network: "corp", subnetwork: `corp-${region}`, cidr },
       },

@@ -17,7 +17,7 @@ describe("aws input checked at preview", () => {
       name: r.name,
       platform: "aws",
       zones: ["a", "b", "c"].map((z) => `${r.aws}${z}`),
-      aws: { region: r.aws, host: `{server}.${r.name}.nats.example.com` },
+      aws: { region: r.aws, ami: "ami-0123456789abcdef0", host: `{server}.${r.name}.nats.example.com` },
     }));
   const refusal = (mutate: (r: RegionArgs[]) => void): string => {
     const given = regions();
@@ -54,6 +54,12 @@ describe("aws input checked at preview", () => {
       "regions[0].aws.clientCidrs[0]",
     ],
     ["no aws args at all", (r: RegionArgs[]) => delete r[1].aws, "regions[1].aws"],
+    ["no pinned image", (r: RegionArgs[]) => delete (r[0].aws as Partial<Inputs>).ami, "regions[0].aws.ami"],
+    [
+      "an image that is no AMI id",
+      (r: RegionArgs[]) => (r[2].aws!.ami = "ubuntu-24.04"),
+      "regions[2].aws.ami",
+    ],
     [
       "a given VPC without a subnet for one of its zones",
       (r: RegionArgs[]) =>

@@ -7,6 +7,7 @@ const REGIONS = [
   { name: "central", gcp: "us-central1" },
   { name: "east", gcp: "us-east4" },
 ];
+const IMAGE = "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20251201";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Inputs = Record<string, any>;
 
@@ -17,7 +18,7 @@ describe("gcp input checked at preview", () => {
       name: r.name,
       platform: "gcp",
       zones: ["a", "b", "c"].map((z) => `${r.gcp}-${z}`),
-      gcp: { region: r.gcp, host: `{server}.${r.name}.nats.example.com` },
+      gcp: { region: r.gcp, image: IMAGE, host: `{server}.${r.name}.nats.example.com` },
     }));
     delete (regions[0].gcp as Partial<Inputs>).region;
     regions[1].zones = ["us-central1-a", "europe-west4-b", "us-central1-c"];
@@ -27,12 +28,27 @@ describe("gcp input checked at preview", () => {
     expect(mocks.registered.filter((r) => r.type.startsWith("gcp:"))).toEqual([]);
   });
 
+  it("refuses an image that is not pinned (missing, or a family that moves), naming the command that finds one", () => {
+    const regions: RegionArgs[] = REGIONS.map((r) => ({
+      name: r.name,
+      platform: "gcp",
+      zones: ["a", "b", "c"].map((z) => `${r.gcp}-${z}`),
+      gcp: { region: r.gcp, image: IMAGE, host: `{server}.${r.name}.nats.example.com` },
+    }));
+    delete (regions[0].gcp as Partial<Inputs>).image;
+    regions[1].gcp!.image = "ubuntu-os-cloud/ubuntu-2404-lts-amd64";
+    expect(() => new SuperCluster("nats", { regions, security: { mode: "operator" } })).toThrow(
+      /regions\[0\]\.gcp\.image: pin the servers' image[\s\S]*gcloud compute images describe-from-family[\s\S]*regions\[1\]\.gcp\.image: "ubuntu-os-cloud\/ubuntu-2404-lts-amd64" is not an image such as/,
+    );
+    expect(mocks.registered.filter((r) => r.type.startsWith("gcp:"))).toEqual([]);
+  });
+
   it("refuses region names that would make names, tags or labels GCP refuses, before anything is created", () => {
     const regions: RegionArgs[] = REGIONS.map((r) => ({
       name: r.name,
       platform: "gcp",
       zones: ["a", "b", "c"].map((z) => `${r.gcp}-${z}`),
-      gcp: { region: r.gcp, host: `{server}.${r.name}.nats.example.com` },
+      gcp: { region: r.gcp, image: IMAGE, host: `{server}.${r.name}.nats.example.com` },
     }));
     regions[0].name = "West";
     regions[2].name = "east-production-primary-site";

@@ -141,7 +141,7 @@ describe("SuperCluster", () => {
             name: "a",
             platform: "aws",
             zones: ["us-west-2a"],
-            aws: { region: "us-west-2", host: "{server}.example.com" },
+            aws: { region: "us-west-2", ami: "ami-0123456789abcdef0", host: "{server}.example.com" },
           },
           { name: "b" },
         ],

@@ -14,8 +14,11 @@ export interface AwsRegionArgs extends VmRegionArgs {
   profile?: string;
   /** Default "m6i.large" (2 vCPU, 8 GiB). */
   instanceType?: string;
-  /** Default: the newest Ubuntu 24.04 LTS (amd64) image of Canonical. */
-  ami?: string;
+  /**
+   * The servers' image, an AMI id of this region (an Ubuntu with systemd, e.g. 24.04 LTS): pinned,
+   * so that servers change only when you change it; a new id replaces them one at a time.
+   */
+  ami: string;
   /** An EC2 key pair for SSH (from `adminCidrs`). */
   keyName?: string;
   /** A Route 53 hosted zone: an A record per server, at its `host`, to its Elastic IP. */
@@ -39,6 +42,15 @@ const AWS_NAMING: CloudNaming = {
   exampleRegion: "us-west-2",
   region: /^[a-z]{2}(-[a-z]+)+-\d+$/,
   zone: (region, letter) => `${region}${letter}`,
+  image: {
+    field: "ami",
+    form: /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/,
+    example: "ami-0123456789abcdef0",
+    lookup: (region) =>
+      `aws ec2 describe-images --region ${region} --owners 099720109477 ` +
+      `--filters 'Name=name,Values=ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*' ` +
+      `--query 'sort_by(Images,&CreationDate)[-1].ImageId' --output text`,
+  },
 };
 
 /** Adds a problem for each bad field of an AWS region `at` its path; `servers` are the servers it hosts. */

@@ -15,8 +15,6 @@ import { compressedUserData } from "../vm/userData";
 import { AwsRegionArgs } from "./args";
 
 const DEFAULT_INSTANCE_TYPE = "m6i.large";
-const CANONICAL = "099720109477";
-const UBUNTU_24_04 = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*";
 /** Where the data volume appears on Nitro instances: by its volume id. */
 const nvmeDevice = (volumeId: string) =>
   `/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volumeId.replace("-", "")}`;
@@ -29,14 +27,13 @@ export interface AwsRegionPlan {
   octet: number;
 }
 
-/** What a region's servers share: the network, the firewall, and the image. */
+/** What a region's servers share: the network and the firewall. */
 interface RegionInfra {
   provider: pulumi.ProviderResource;
   network: VmNetworkPlan;
   /** Zone → its subnet's id. */
   subnets: Map<string, pulumi.Input<string>>;
   securityGroup: aws.ec2.SecurityGroup;
-  ami: pulumi.Input<string>;
 }
 
 /**
@@ -168,7 +165,7 @@ export class AwsPlatform implements PlatformDriver {
     return { vpcId: vpc.id, subnets };
   }
 
-  /** The region's VPC, subnets, security group and image, made once for all its clusters. */
+  /** The region's VPC, subnets and security group, made once for all its clusters. */
   private regionInfra(region: string, peers: pulumi.Output<string[]> | undefined): RegionInfra {
     const known = this.infra.get(region);
     if (known !== undefined) return known;
@@ -205,15 +202,7 @@ export class AwsPlatform implements PlatformDriver {
       },
       opts,
     );
-    const ami =
-      args.ami ??
-      aws.ec2
-        .getAmiOutput(
-          { owners: [CANONICAL], mostRecent: true, filters: [{ name: "name", values: [UBUNTU_24_04] }] },
-          { parent: this.parent, provider },
-        )
-        .apply((image) => image.id);
-    const infra = { provider, network, subnets, securityGroup, ami };
+    const infra = { provider, network, subnets, securityGroup };
     this.infra.set(region, infra);
     return infra;
   }
@@ -264,7 +253,7 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
       const instance = new aws.ec2.Instance(
         `${name}-${server.name}`,
         {
-          ami: infra.ami,
+          ami: regionArgs.ami,
           instanceType: regionArgs.instanceType ?? DEFAULT_INSTANCE_TYPE,
           subnetId: infra.subnets.get(server.zone) as pulumi.Input<string>,
           privateIp: infra.network.privateIps.get(server.name),

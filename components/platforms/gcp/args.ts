@@ -18,8 +18,11 @@ export interface GcpRegionArgs extends VmRegionArgs {
   provider?: pulumi.ProviderResource;
   /** Default "e2-standard-2" (2 vCPU, 8 GiB). */
   machineType?: string;
-  /** Default "ubuntu-os-cloud/ubuntu-2404-lts-amd64". */
-  image?: string;
+  /**
+   * The servers' image, named exactly (`projects/<project>/global/images/<image>`, not a family,
+   * which moves): an Ubuntu with systemd, e.g. 24.04 LTS. A new one replaces them one at a time.
+   */
+  image: string;
   /** A Cloud DNS managed zone: an A record per server, at its `host`, to its static address. */
   dnsZone?: string;
   /**
@@ -42,6 +45,13 @@ const GCP_NAMING: CloudNaming = {
   exampleRegion: "us-central1",
   region: /^[a-z]+-[a-z]+\d+$/,
   zone: (region, letter) => `${region}-${letter}`,
+  image: {
+    field: "image",
+    form: /^(https:\/\/www\.googleapis\.com\/compute\/v1\/)?projects\/[a-z][-a-z0-9]*\/global\/images\/[a-z]([-a-z0-9]*[a-z0-9])?$/,
+    example: "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20250130",
+    lookup: () =>
+      "gcloud compute images describe-from-family ubuntu-2404-lts-amd64 --project ubuntu-os-cloud --format 'value(selfLink)'",
+  },
 };
 
 /** Adds a problem for each bad field of a GCP region `at` its path; `servers` are the servers it hosts. */

@@ -15,7 +15,6 @@ import { GcpRegionArgs } from "./args";
 import { DATA_DISK, gcpNames, SERVER_LABEL } from "./naming";
 
 const DEFAULT_MACHINE_TYPE = "e2-standard-2";
-const DEFAULT_IMAGE = "ubuntu-os-cloud/ubuntu-2404-lts-amd64";
 
 export interface GcpRegionPlan {
   args: GcpRegionArgs;
@@ -210,7 +209,7 @@ export class GcpServers extends pulumi.ComponentResource implements ProvisionedS
         {
           zone: server.zone,
           machineType: regionArgs.machineType ?? DEFAULT_MACHINE_TYPE,
-          bootDisk: { initializeParams: { image: regionArgs.image ?? DEFAULT_IMAGE, size: 20 } },
+          bootDisk: { initializeParams: { image: regionArgs.image, size: 20 } },
           attachedDisks: [{ source: disk.id, deviceName: DATA_DISK }],
           networkInterfaces: [
             {

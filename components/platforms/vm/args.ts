@@ -57,6 +57,11 @@ export interface CloudNaming {
   region: RegExp;
   /** A zone of `region`, e.g. "us-west-2a" */
   zone: (region: string, letter: string) => string;
+  /**
+   * The field that pins the servers' image (a new one replaces them, one at a time): its form, an
+   * example, and how to look up the current one.
+   */
+  image: { field: string; form: RegExp; example: string; lookup: (region: string) => string };
 }
 
 /**
@@ -101,6 +106,16 @@ export function checkCloudRegion(
         );
       }
     });
+  }
+  const image = (args as unknown as Record<string, unknown>)[naming.image.field];
+  if (image === undefined || !(typeof image === "string" && naming.image.form.test(image))) {
+    const lookup = naming.image.lookup(regionOk ? args.region : naming.exampleRegion);
+    problems.add(
+      `${field}.${naming.image.field}`,
+      `${image === undefined ? "pin the servers' image" : `${JSON.stringify(image)} is not an image such as "${naming.image.example}"`}: ` +
+        `an image of its own per stack, changed only on purpose, since a new one replaces every server ` +
+        `(one at a time). The current Ubuntu 24.04 LTS: ${lookup}`,
+    );
   }
   checkVmRegion(args, field, servers, problems);
 }
