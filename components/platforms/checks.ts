@@ -33,6 +33,11 @@ export function checkPlatforms(spec: PlatformsSpec, plan: SuperClusterPlan, name
   const problems = problemList();
   const platformOf = (region: RegionArgs) => region.platform ?? "local";
   const remote = spec.regions.filter((r) => platformOf(r) !== "local");
+  const servers = plan.clusters.flatMap((c) => c.servers);
+  // Firewalls admit each server's public address when every platform reserves them in advance.
+  const peers = spec.regions.every((r) => ["aws", "gcp"].includes(platformOf(r)))
+    ? servers.length
+    : undefined;
   spec.regions.forEach((region, i) => {
     const at = `regions[${i}]`;
     const platform = platformOf(region);
@@ -49,12 +54,9 @@ export function checkPlatforms(spec: PlatformsSpec, plan: SuperClusterPlan, name
           `reach through gateways: run every region on local, or none`,
       );
     }
-    const hosted = plan.clusters
-      .flatMap((c) => c.servers)
-      .filter((s) => s.region === region.name)
-      .map((s) => s.name);
+    const hosted = servers.filter((s) => s.region === region.name).map((s) => s.name);
     if (platform === "k8s") checkKubernetesRegion(region, at, hosted, problems);
-    if (platform === "aws") checkAwsRegion(region, at, hosted, problems);
+    if (platform === "aws") checkAwsRegion(region, at, hosted, peers, problems);
     if (platform === "gcp") checkGcpRegion(region, at, hosted, problems);
   });
   if (remote.length > 0) {
@@ -76,12 +78,7 @@ export function checkPlatforms(spec: PlatformsSpec, plan: SuperClusterPlan, name
       ? [{ at: `regions[${i}]`, name: region.name, args: region.gcp }]
       : [],
   );
-  checkGcpNames(
-    name,
-    gcpRegions,
-    plan.clusters.flatMap((c) => c.servers),
-    problems,
-  );
+  checkGcpNames(name, gcpRegions, servers, problems);
   checkSharedClusters(spec.regions, problems);
   checkLocalArgs(spec.regions, spec.local, problems);
   problems.throwIfAny("super-cluster");

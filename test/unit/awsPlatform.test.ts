@@ -1,4 +1,6 @@
-import { RegionArgs } from "../../components/platforms/checks";
+import type { AwsRegionArgs } from "../../components/platforms/aws/args";
+import { checkPlatforms, RegionArgs } from "../../components/platforms/checks";
+import { planSuperCluster } from "../../components/model/plan";
 import { SuperCluster } from "../../components/superCluster";
 import { recordingMocks } from "../support/mocks";
 
@@ -11,6 +13,26 @@ const REGIONS = [
 type Inputs = Record<string, any>;
 
 describe("aws input checked at preview", () => {
+  it("admits 28 servers under AWS's default quota of 60 rules per security group, and more with a raised quota", () => {
+    const check = (servers: number[], quota?: number) => {
+      const spec = {
+        regions: regions().map((region, i) => ({
+          ...region,
+          servers: servers[i],
+          aws: {
+            ...(region.aws as AwsRegionArgs),
+            ...(quota !== undefined ? { securityGroupRuleQuota: quota } : {}),
+          },
+        })),
+        security: { mode: "operator" },
+      };
+      checkPlatforms(spec, planSuperCluster(spec), "nats");
+    };
+    expect(() => check([10, 9, 9])).not.toThrow();
+    expect(() => check([10, 10, 9])).toThrow(/security group needs 61 inbound rules, over 60/);
+    expect(() => check([15, 15, 15], 120)).not.toThrow();
+  });
+
   const mocks = recordingMocks();
   const regions = (): RegionArgs[] =>
     REGIONS.map((r) => ({
@@ -85,6 +107,11 @@ describe("aws input checked at preview", () => {
           ),
         }),
       "regions[0].aws.network.subnets.us-west-2c.cidr",
+    ],
+    [
+      "more servers than the security groups' rule quota admits (29: each public IP counts twice)",
+      (r: RegionArgs[]) => r.forEach((region, i) => (region.servers = [10, 10, 9][i])),
+      "regions[0].aws.securityGroupRuleQuota",
     ],
   ])("refuses %s, naming the field", (_, mutate, field) => {
     expect(refusal(mutate)).toContain(`${field}:`);

@@ -4,6 +4,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { ProblemList } from "../../model/validation";
 import { checkCloudRegion, CloudNaming, VmRegionArgs } from "../vm/args";
+import { sourceRangeCount, vmFirewallRules } from "../vm/firewall";
 import { subnetProblem } from "../vm/network";
 
 export interface AwsRegionArgs extends VmRegionArgs {
@@ -28,7 +29,15 @@ export interface AwsRegionArgs extends VmRegionArgs {
    * routes to an internet gateway) with its CIDR, from which each server gets a fixed address.
    */
   network?: { vpcId: string; subnets: Record<string, { id: string; cidr: string }> };
+  /**
+   * Inbound rules a security group may have in your account (default 60, AWS's default quota,
+   * raised in Service Quotas): AWS counts each source range, and each server's public IP is two.
+   */
+  securityGroupRuleQuota?: number;
 }
+
+/** AWS's default quota of inbound rules per security group (each source range counts). */
+export const AWS_SECURITY_GROUP_RULES = 60;
 
 export interface AwsRegion {
   name: string;
@@ -53,14 +62,19 @@ const AWS_NAMING: CloudNaming = {
   },
 };
 
-/** Adds a problem for each bad field of an AWS region `at` its path; `servers` are the servers it hosts. */
+/**
+ * Adds a problem for each bad field of an AWS region `at` its path; `servers` are the servers it
+ * hosts, `peers` the number of public addresses its firewall admits (undefined when unknown).
+ */
 export function checkAwsRegion(
   region: AwsRegion,
   at: string,
   servers: string[],
+  peers: number | undefined,
   problems: ProblemList,
 ): void {
   checkCloudRegion(region, region.aws, at, servers, AWS_NAMING, problems);
+  if (region.aws !== undefined) checkRuleQuota(region.aws, `${at}.aws`, peers, problems);
   const network = region.aws?.network;
   if (network === undefined) return;
   const field = `${at}.aws.network`;
@@ -81,5 +95,33 @@ export function checkAwsRegion(
         `${JSON.stringify(subnet.id)} is not a subnet id such as "subnet-0abc..."`,
       );
     }
+  }
+}
+
+function checkRuleQuota(
+  args: AwsRegionArgs,
+  at: string,
+  peers: number | undefined,
+  problems: ProblemList,
+): void {
+  const quota = args.securityGroupRuleQuota ?? AWS_SECURITY_GROUP_RULES;
+  if (!(Number.isInteger(quota) && quota > 0)) {
+    problems.add(`${at}.securityGroupRuleQuota`, `must be a whole number (got ${JSON.stringify(quota)})`);
+    return;
+  }
+  // As internalRanges: the region's own network, else the distinct CIDRs of the subnets given.
+  const internal =
+    args.network === undefined
+      ? ["region"]
+      : [...new Set(Object.values(args.network.subnets ?? {}).map((subnet) => subnet.cidr))];
+  const rules = sourceRangeCount(vmFirewallRules(internal, args), peers);
+  if (rules > quota) {
+    problems.add(
+      `${at}.securityGroupRuleQuota`,
+      `the region's security group needs ${rules} inbound rules, over ${quota}: AWS counts each source ` +
+        "range (clients, the region, admins, and every server's public IP twice: routes and gateways). " +
+        'Raise "Inbound or outbound rules per security group" in Service Quotas and set ' +
+        "securityGroupRuleQuota to it, or run fewer servers",
+    );
   }
 }

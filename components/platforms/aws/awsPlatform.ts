@@ -7,7 +7,7 @@ import { GroupInputs, PlatformDriver, ServerGroup } from "../driver";
 import { ProvisionedServers } from "../provisioned";
 import { publicHost } from "../publicHosts";
 import { VM_DEFAULTS } from "../vm/args";
-import { vmFirewallRules } from "../vm/firewall";
+import { ruleSources, vmFirewallRules } from "../vm/firewall";
 import { serverBootScript, vmClusterOutputs } from "../vm/serverScript";
 import { vmEndpoint, vmFiles, vmLayout } from "../vm/layout";
 import { internalRanges, regionVmNetwork, VmNetworkPlan } from "../vm/network";
@@ -190,11 +190,11 @@ export class AwsPlatform implements PlatformDriver {
       {
         vpcId,
         description: "nats-global: client, route, gateway and monitoring ports",
-        ingress: vmFirewallRules(internalRanges(network), args, peers).map((rule) => ({
+        ingress: vmFirewallRules(internalRanges(network), args).map((rule) => ({
           protocol: "tcp",
           fromPort: rule.port,
           toPort: rule.port,
-          cidrBlocks: rule.sources,
+          cidrBlocks: ruleSources(rule, peers),
           description: rule.description,
         })),
         egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],

@@ -7,7 +7,7 @@ import { GroupInputs, PlatformDriver, ServerGroup } from "../driver";
 import { ProvisionedServers } from "../provisioned";
 import { publicHost } from "../publicHosts";
 import { VM_DEFAULTS } from "../vm/args";
-import { vmFirewallRules } from "../vm/firewall";
+import { ruleSources, vmFirewallRules } from "../vm/firewall";
 import { serverBootScript, vmClusterOutputs } from "../vm/serverScript";
 import { vmEndpoint, vmFiles, vmLayout } from "../vm/layout";
 import { internalRanges, regionVmNetwork, VmNetworkPlan } from "../vm/network";
@@ -137,14 +137,14 @@ export class GcpPlatform implements PlatformDriver {
         options,
       ).id;
     const tag = this.names.tag(region);
-    for (const rule of vmFirewallRules(internalRanges(plan), args, peers)) {
+    for (const rule of vmFirewallRules(internalRanges(plan), args)) {
       new gcp.compute.Firewall(
         this.names.firewall(region, rule.name),
         {
           network,
           direction: "INGRESS",
           allows: [{ protocol: "tcp", ports: [String(rule.port)] }],
-          sourceRanges: rule.sources,
+          sourceRanges: ruleSources(rule, peers),
           targetTags: [tag],
           description: rule.description,
           ...project,

@@ -16,43 +16,64 @@ export const FIREWALL_RULE_NAMES = ["clients", "routes", "gateways", "monitoring
 export interface FirewallRule {
   name: (typeof FIREWALL_RULE_NAMES)[number];
   port: number;
-  sources: pulumi.Input<string[]>;
+  /** Source ranges known from the args. */
+  ranges: string[];
+  /** Whether the servers' public addresses are sources too (each a /32; everyone when unknown). */
+  fromPeers: boolean;
   description: string;
 }
 
-export function vmFirewallRules(
-  internal: string[],
-  args: VmRegionArgs,
-  peers: pulumi.Output<string[]> | undefined,
-): FirewallRule[] {
-  const peerCidrs = peers?.apply((ips) => ips.map((ip) => `${ip}/32`)) ?? pulumi.output(["0.0.0.0/0"]);
+export function vmFirewallRules(internal: string[], args: VmRegionArgs): FirewallRule[] {
+  const admin = args.adminCidrs ?? [];
   return [
     {
       name: "clients",
       port: VM_PORTS.client,
-      sources: args.clientCidrs ?? VM_DEFAULTS.clientCidrs,
+      ranges: args.clientCidrs ?? VM_DEFAULTS.clientCidrs,
+      fromPeers: false,
       description: "NATS clients",
     },
     {
       name: "routes",
       port: VM_PORTS.cluster,
-      sources: peerCidrs.apply((cidrs) => [...internal, ...cidrs]),
+      ranges: internal,
+      fromPeers: true,
       description: "routes: the region and the public IPs of the servers",
     },
     {
       name: "gateways",
       port: VM_PORTS.gateway,
-      sources: peerCidrs,
+      ranges: [],
+      fromPeers: true,
       description: "gateways: every server of the super-cluster",
     },
     {
       name: "monitoring",
       port: VM_PORTS.monitor,
-      sources: [...internal, ...(args.adminCidrs ?? [])],
+      ranges: [...internal, ...admin],
+      fromPeers: false,
       description: "monitoring",
     },
     ...(args.adminCidrs !== undefined
-      ? [{ name: "ssh" as const, port: 22, sources: args.adminCidrs, description: "SSH" }]
+      ? [{ name: "ssh" as const, port: 22, ranges: admin, fromPeers: false, description: "SSH" }]
       : []),
   ];
+}
+
+/** A rule's sources: its ranges and, for rules that admit them, the peers' addresses. */
+export function ruleSources(
+  rule: FirewallRule,
+  peers: pulumi.Output<string[]> | undefined,
+): pulumi.Input<string[]> {
+  if (!rule.fromPeers) return rule.ranges;
+  const peerCidrs = peers?.apply((ips) => ips.map((ip) => `${ip}/32`)) ?? pulumi.output(["0.0.0.0/0"]);
+  return peerCidrs.apply((cidrs) => [...rule.ranges, ...cidrs]);
+}
+
+/**
+ * How many source ranges the rules name, with `peers` public addresses (undefined: unknown, one
+ * range for everyone): what AWS counts against a security group's inbound rules.
+ */
+export function sourceRangeCount(rules: FirewallRule[], peers: number | undefined): number {
+  return rules.reduce((sum, rule) => sum + rule.ranges.length + (rule.fromPeers ? (peers ?? 1) : 0), 0);
 }

@@ -353,7 +353,11 @@ export class Ec2World {
     const server = this.serverPid(vm.instance);
     if (server !== undefined && graceful) {
       for (const signal of vm.stop.signals) {
-        process.kill(server, signal);
+        try {
+          process.kill(server, signal);
+        } catch {
+          break; // It exited after the one before.
+        }
         this.record(`server sent ${signal}`, { instance: vm.instance });
       }
       const deadline = Date.now() + vm.stop.timeoutMs;
