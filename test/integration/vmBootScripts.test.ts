@@ -109,7 +109,7 @@ describe("the VM boot script, run in a network namespace per VM", () => {
         tls: { ca: ca.certPem, cert: certificate.certPem, key: certificate.keyPem },
       });
       // With real JWTs and certificates, as EC2 user data: within its limit once gzipped.
-      expect(compressedUserData(script).length).toBeLessThan(AWS_USER_DATA_LIMIT);
+      expect(compressedUserData(script, server.name).length).toBeLessThan(AWS_USER_DATA_LIMIT);
       const scriptFile = path.join(root, `${server.name}.sh`);
       fs.writeFileSync(scriptFile, script);
       const result = await runInNamespace(

@@ -249,7 +249,7 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
         inputs.configs.get(server.name) as pulumi.Output<NatsServerConfig>,
         inputs.tls?.get(server.name),
         volume.id.apply(nvmeDevice),
-      ).apply(compressedUserData);
+      ).apply((script) => compressedUserData(script, server.name));
       const instance = new aws.ec2.Instance(
         `${name}-${server.name}`,
         {
