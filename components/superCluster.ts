@@ -5,7 +5,7 @@ import { Addressing, clientUrl } from "./model/endpoints";
 import { RegionNetworkPlan } from "./model/regionNetwork";
 import {
   AuthPlan,
-  DEFAULT_JETSTREAM_LIMITS,
+  serverJetStreamLimits,
   JetStreamLimits,
   NatsServerConfig,
   OperatorAuth,
@@ -27,6 +27,7 @@ import { subjectsOverlap } from "./model/subjects";
 import { createServerTls, ServerTls, TlsArgs } from "./serverTls";
 import { PlatformDriver, serverGroups } from "./platforms/driver";
 import { RollingOrder, SystemUser } from "./platforms/rollingOrder";
+import { storeVolumeBytes } from "./platforms/storeVolumes";
 import { ProvisionedServers } from "./platforms/provisioned";
 import { checkPlatforms, RegionArgs } from "./platforms/checks";
 import type { LocalPlatformArgs } from "./platforms/local/args";
@@ -67,7 +68,10 @@ export interface SuperClusterArgs extends TopologySpec {
   security?: SecurityArgs;
   /** Required when any server runs on the `local` platform. */
   local?: LocalPlatformArgs;
-  /** Each server's JetStream storage limits in bytes (default 256 MiB in memory, 8 GiB on disk). */
+  /**
+   * Each server's JetStream storage limits in bytes (default 256 MiB in memory; on disk 90% of its
+   * volume on k8s, aws and gcp, where a larger value is refused at preview, else 8 GiB).
+   */
   jetstream?: Partial<JetStreamLimits>;
 }
 
@@ -117,7 +121,6 @@ export class SuperCluster extends pulumi.ComponentResource {
     const staticAuth = operator === undefined ? this.authPlan(name, args) : undefined;
     const auth: pulumi.Output<AuthPlan | OperatorAuth> =
       operator?.auth ?? (staticAuth as pulumi.Output<AuthPlan>);
-    const limits = { ...DEFAULT_JETSTREAM_LIMITS, ...(args.jetstream ?? {}) };
 
     const runsLocally = allServers(this.plan).some((server) => server.platform === "local");
     const local =
@@ -143,11 +146,18 @@ export class SuperCluster extends pulumi.ComponentResource {
         .apply(([who, ca]) => ({ ...who, ...(ca !== undefined ? { ca } : {}) })),
     );
     const render = (server: ServerPlan): pulumi.Output<NatsServerConfig> =>
-      pulumi
-        .all([auth, driverOf(server).files(server, tls !== undefined)])
-        .apply(([resolved, files]) =>
-          renderServerConfig(server, { plan: this.plan, addressing, files, auth: resolved, limits }),
-        );
+      pulumi.all([auth, driverOf(server).files(server, tls !== undefined)]).apply(([resolved, files]) =>
+        renderServerConfig(server, {
+          plan: this.plan,
+          addressing,
+          files,
+          auth: resolved,
+          limits: serverJetStreamLimits(
+            args.jetstream,
+            storeVolumeBytes(args.regions.find((region) => region.name === server.region)),
+          ),
+        }),
+      );
     const peers = peerAddresses(allServers(this.plan), driverOf);
     const systemWho: pulumi.Output<SystemUser> =
       operator?.systemCreds.apply((creds) => ({ credentials: creds })) ??

@@ -55,6 +55,25 @@ export const DEFAULT_JETSTREAM_LIMITS: JetStreamLimits = {
   maxFileStore: 8 * 1024 * 1024 * 1024,
 };
 
+/**
+ * What JetStream may fill of a store volume of `volumeBytes`: 90%, the rest for the file system
+ * (ext4 reserves 5% for root, which the server is not, and keeps its metadata there) and for the
+ * compactions and snapshots the server writes beside its blocks.
+ */
+export const usableStoreBytes = (volumeBytes: number): number => Math.floor(volumeBytes * 0.9);
+
+/**
+ * A server's JetStream limits: the given ones; else a file store that fills what its volume
+ * offers (`volumeBytes`; undefined where the store has no volume of its own, as on this machine).
+ */
+export function serverJetStreamLimits(
+  given: Partial<JetStreamLimits> | undefined,
+  volumeBytes: number | undefined,
+): JetStreamLimits {
+  const derived = volumeBytes !== undefined ? { maxFileStore: usableStoreBytes(volumeBytes) } : {};
+  return { ...DEFAULT_JETSTREAM_LIMITS, ...derived, ...(given ?? {}) };
+}
+
 /** Where the platform keeps the server's files. */
 export interface ServerFiles {
   storeDir: string;

@@ -4,11 +4,13 @@
  */
 import { SuperClusterPlan } from "../model/plan";
 import { RegionSpec } from "../model/topology";
-import { problemList } from "../model/validation";
+import { ProblemList, problemList } from "../model/validation";
+import { usableStoreBytes } from "../model/serverConfig";
 import { AwsRegionArgs, checkAwsRegion } from "./aws/args";
 import { checkGcpNames, checkGcpRegion, GcpRegionArgs } from "./gcp/args";
 import { checkKubernetesRegion, checkSharedClusters, KubernetesRegionArgs } from "./kubernetes/args";
 import { checkLocalArgs, LocalPlatformArgs } from "./local/args";
+import { storeVolumeBytes } from "./storeVolumes";
 
 /** A region, with the args of the platform it runs on. */
 export interface RegionArgs extends RegionSpec {
@@ -24,6 +26,7 @@ export interface PlatformsSpec {
   regions: RegionArgs[];
   local?: LocalPlatformArgs;
   security?: { mode?: string; tls?: unknown };
+  jetstream?: { maxFileStore?: number };
 }
 
 const IMPLEMENTED = ["local", "k8s", "aws", "gcp"];
@@ -58,6 +61,7 @@ export function checkPlatforms(spec: PlatformsSpec, plan: SuperClusterPlan, name
     if (platform === "k8s") checkKubernetesRegion(region, at, hosted, problems);
     if (platform === "aws") checkAwsRegion(region, at, hosted, peers, problems);
     if (platform === "gcp") checkGcpRegion(region, at, hosted, problems);
+    checkFileStore(spec.jetstream?.maxFileStore, region, at, problems);
   });
   if (remote.length > 0) {
     if (spec.security?.mode !== "operator") {
@@ -82,4 +86,25 @@ export function checkPlatforms(spec: PlatformsSpec, plan: SuperClusterPlan, name
   checkSharedClusters(spec.regions, problems);
   checkLocalArgs(spec.regions, spec.local, problems);
   problems.throwIfAny("super-cluster");
+}
+
+/** The file store limit given must fit every volume it applies to (what JetStream may fill of it). */
+function checkFileStore(
+  maxFileStore: number | undefined,
+  region: RegionArgs,
+  at: string,
+  problems: ProblemList,
+): void {
+  const volume = storeVolumeBytes(region);
+  if (maxFileStore === undefined || volume === undefined || !Number.isFinite(volume)) return;
+  const usable = usableStoreBytes(volume);
+  if (maxFileStore > usable) {
+    const field = region.platform === "k8s" ? "k8s.storage.size" : `${region.platform}.volumeSize`;
+    const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+    problems.add(
+      "jetstream.maxFileStore",
+      `${gib(maxFileStore)} is more than JetStream may fill of region ${region.name}'s volumes ` +
+        `(${gib(usable)}: 90% of ${gib(volume)}, the rest for the file system): raise ${at}.${field} or lower jetstream.maxFileStore`,
+    );
+  }
 }

@@ -69,6 +69,8 @@ describe("the aws stack (stacks/Pulumi.aws.yaml) under mocks", () => {
       const zone = config.server_tags.find((t) => t.startsWith("az:"))?.slice(3);
       const subnet = of("aws:ec2/subnet:Subnet").find((s) => s.name.endsWith(`-${zone}`))?.inputs as Inputs;
       expect(volume).toMatchObject({ availabilityZone: zone, type: "gp3", encrypted: true, size: 50 });
+      // JetStream may fill what the volume offers, less the file system's share: 90% of 50 GiB.
+      expect(config.jetstream.max_file_store).toBe(Math.floor(50 * 1024 ** 3 * 0.9));
       // Detached only once the instance is stopped, never under a mounted JetStream store.
       expect(byServer("aws:ec2/volumeAttachment:VolumeAttachment", server)).toMatchObject({
         deviceName: "/dev/sdf",

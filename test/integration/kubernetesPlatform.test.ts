@@ -120,6 +120,8 @@ describe("the k8s stack (stacks/Pulumi.k8s.yaml) under mocks", () => {
         expect(gateway.urls).toEqual(members.map((s) => `nats://${external(s)}:7222`));
       }
       const mates = SERVERS.filter((s) => s.split("-")[0] === server.split("-")[0]);
+      // JetStream may fill what the volume offers, less the file system's share: 90% of the stack's 20Gi.
+      expect(config.jetstream.max_file_store).toBe(Math.floor(20 * 1024 ** 3 * 0.9));
       expect(config.cluster.routes).toEqual(
         mates.map(
           (s) =>

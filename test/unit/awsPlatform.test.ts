@@ -13,6 +13,19 @@ const REGIONS = [
 type Inputs = Record<string, any>;
 
 describe("aws input checked at preview", () => {
+  it("refuses a file store limit larger than what the servers' volumes offer, naming both fields", () => {
+    const spec = {
+      regions: regions(),
+      security: { mode: "operator" },
+      jetstream: { maxFileStore: 46 * 1024 ** 3 },
+    };
+    expect(() => checkPlatforms(spec, planSuperCluster(spec), "nats")).toThrow(
+      /jetstream\.maxFileStore: 46\.0 GiB is more than JetStream may fill of region west's volumes \(45\.0 GiB: 90% of 50\.0 GiB[^)]*\): raise regions\[0\]\.aws\.volumeSize or lower jetstream\.maxFileStore/,
+    );
+    spec.regions.forEach((region) => (region.aws!.volumeSize = 60));
+    expect(() => checkPlatforms(spec, planSuperCluster(spec), "nats")).not.toThrow();
+  });
+
   it("admits 28 servers under AWS's default quota of 60 rules per security group, and more with a raised quota", () => {
     const check = (servers: number[], quota?: number) => {
       const spec = {

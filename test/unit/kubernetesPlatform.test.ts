@@ -1,3 +1,4 @@
+import { quantityBytes } from "../../components/platforms/kubernetes/args";
 import { recordingMocks } from "../support/mocks";
 import { kubernetesRegions, kubernetesSuperCluster } from "../support/kubernetesTopology";
 
@@ -82,5 +83,21 @@ describe("k8s input checked at preview", () => {
   it("creates nothing when refused", () => {
     refused((r) => delete r[0].zones);
     expect(mocks.registered.filter((r) => r.type.startsWith("kubernetes:"))).toEqual([]);
+  });
+});
+
+describe("Kubernetes quantities", () => {
+  it.each([
+    ["10Gi", 10 * 2 ** 30],
+    ["500Mi", 500 * 2 ** 20],
+    ["1.5Ti", 1.5 * 2 ** 40],
+    ["20G", 20e9],
+    ["512", 512],
+  ])("reads %s as %d bytes", (quantity, bytes) => {
+    expect(quantityBytes(quantity)).toBe(bytes);
+  });
+
+  it("reads nothing from what is not a quantity", () => {
+    expect(quantityBytes("10 GiB")).toBeUndefined();
   });
 });

@@ -65,6 +65,29 @@ export interface KubernetesRegion {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** A Kubernetes quantity such as 10Gi, 500m, 2. */
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|Pi|M|G|T|P)?$/;
+const QUANTITY_SUFFIXES: Record<string, number> = {
+  "": 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+};
+
+/** The bytes a Kubernetes quantity such as "10Gi" stands for; undefined when it is not one. */
+export function quantityBytes(quantity: string): number | undefined {
+  const match = QUANTITY.exec(quantity);
+  return match === null
+    ? undefined
+    : Number(quantity.slice(0, quantity.length - (match[2] ?? "").length)) *
+        QUANTITY_SUFFIXES[match[2] ?? ""];
+}
 
 /**
  * Adds a problem for each bad field of a Kubernetes region, `at` its path (`regions[i]`).
