@@ -78,6 +78,8 @@ describe("the k8s stack (stacks/Pulumi.k8s.yaml) under mocks", () => {
         requests: { cpu: "2", memory: "4Gi" },
         limits: { cpu: "2", memory: "4Gi" },
       });
+      // 90% of the 4Gi limit: the Go runtime collects harder before the OOM killer comes.
+      expect(nats.env).toEqual([{ name: "GOMEMLIMIT", value: "3686MiB" }]);
       expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(30 + 10 + 20);
       expect(config?.lame_duck_duration).toBe("30s");
       expect(config?.pid_file).toBe("/var/run/nats/nats.pid");

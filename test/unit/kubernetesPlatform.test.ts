@@ -1,3 +1,5 @@
+import type { ServerPlan } from "../../components/model/plan";
+import { clientServiceDns, podDns } from "../../components/platforms/kubernetes/layout";
 import { quantityBytes } from "../../components/platforms/kubernetes/args";
 import { recordingMocks } from "../support/mocks";
 import { kubernetesRegions, kubernetesSuperCluster } from "../support/kubernetesTopology";
@@ -43,6 +45,11 @@ describe("k8s input checked at preview", () => {
       "regions[0].k8s.expose.host",
     ],
     ["no zones", (r: ReturnType<typeof kubernetesRegions>) => delete r[0].zones, "regions[0].zones"],
+    [
+      "a cluster domain that is no DNS domain",
+      (r: ReturnType<typeof kubernetesRegions>) => (r[2].k8s!.clusterDomain = "Cluster_Local"),
+      "regions[2].k8s.clusterDomain",
+    ],
     [
       "a storage size that is not a quantity",
       (r: ReturnType<typeof kubernetesRegions>) => (r[1].k8s!.storage = { size: "20 gigs" }),
@@ -99,5 +106,19 @@ describe("Kubernetes quantities", () => {
 
   it("reads nothing from what is not a quantity", () => {
     expect(quantityBytes("10 GiB")).toBeUndefined();
+  });
+});
+
+describe("Kubernetes DNS names", () => {
+  const server = { name: "west-1", cluster: "west" } as ServerPlan;
+  it("are in cluster.local unless the cluster's domain is given", () => {
+    const k8s = { expose: { host: "{server}.example.com" } };
+    expect(podDns(server, k8s)).toBe("west-1-0.west-headless.nats.svc.cluster.local");
+    expect(podDns(server, { ...k8s, clusterDomain: "corp.internal" })).toBe(
+      "west-1-0.west-headless.nats.svc.corp.internal",
+    );
+    expect(clientServiceDns("west", { ...k8s, clusterDomain: "corp.internal" })).toBe(
+      "west.nats.svc.corp.internal",
+    );
   });
 });

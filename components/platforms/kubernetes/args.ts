@@ -44,6 +44,8 @@ export interface KubernetesRegionArgs {
   resources?: { cpu?: string; memory?: string };
   /** Container ports (default 4222, 6222, 7222, 8222); 1024 or above, since servers run as non-root. */
   ports?: Partial<PortBases>;
+  /** The Kubernetes cluster's DNS domain, as its kubelets' `clusterDomain` (default "cluster.local"). */
+  clusterDomain?: string;
 }
 
 export const K8S_DEFAULTS = {
@@ -51,6 +53,7 @@ export const K8S_DEFAULTS = {
   storageSize: "10Gi",
   cpu: "2",
   memory: "4Gi",
+  clusterDomain: "cluster.local",
   ports: { client: 4222, cluster: 6222, gateway: 7222, monitor: 8222 } as PortBases,
 };
 
@@ -126,6 +129,15 @@ export function checkKubernetesRegion(
     problems.add(
       `${at}.k8s.namespace`,
       `"${k8s.namespace}" is not a namespace name: lowercase letters, digits and '-'`,
+    );
+  }
+  if (
+    k8s.clusterDomain !== undefined &&
+    !k8s.clusterDomain.split(".").every((label) => DNS_LABEL.test(label))
+  ) {
+    problems.add(
+      `${at}.k8s.clusterDomain`,
+      `"${k8s.clusterDomain}" is not a DNS domain such as cluster.local: the kubelets' clusterDomain`,
     );
   }
   if (region.zones === undefined) {

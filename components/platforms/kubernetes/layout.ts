@@ -23,6 +23,8 @@ export const headlessServiceName = (cluster: string): string => `${cluster}-head
 export const externalServiceName = (server: string): string => `${server}-external`;
 
 export const namespaceOf = (k8s: KubernetesRegionArgs): string => k8s.namespace ?? K8S_DEFAULTS.namespace;
+const clusterDomainOf = (k8s: KubernetesRegionArgs): string =>
+  k8s.clusterDomain ?? K8S_DEFAULTS.clusterDomain;
 export const portsOf = (k8s: KubernetesRegionArgs): PortBases => ({
   ...K8S_DEFAULTS.ports,
   ...(k8s.ports ?? {}),
@@ -30,12 +32,12 @@ export const portsOf = (k8s: KubernetesRegionArgs): PortBases => ({
 
 /** The pod's stable DNS name inside its Kubernetes cluster. */
 export function podDns(server: ServerPlan, k8s: KubernetesRegionArgs): string {
-  return `${podName(server.name)}.${headlessServiceName(server.cluster)}.${namespaceOf(k8s)}.svc.cluster.local`;
+  return `${podName(server.name)}.${headlessServiceName(server.cluster)}.${namespaceOf(k8s)}.svc.${clusterDomainOf(k8s)}`;
 }
 
 /** The cluster's client Service, for applications inside the same Kubernetes cluster. */
 export function clientServiceDns(cluster: string, k8s: KubernetesRegionArgs): string {
-  return `${cluster}.${namespaceOf(k8s)}.svc.cluster.local`;
+  return `${cluster}.${namespaceOf(k8s)}.svc.${clusterDomainOf(k8s)}`;
 }
 
 /**

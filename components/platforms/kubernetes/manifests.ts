@@ -11,7 +11,7 @@ import { NATS_SERVER_VERSION } from "../natsRelease";
 import { ServerPlan } from "../../model/plan";
 import { PortBases } from "../../model/topology";
 import { forServer } from "../publicHosts";
-import { K8S_DEFAULTS, KubernetesExposure, KubernetesRegionArgs } from "./args";
+import { K8S_DEFAULTS, KubernetesExposure, KubernetesRegionArgs, quantityBytes } from "./args";
 import {
   CONFIG_DIR,
   CONFIG_FILE,
@@ -270,6 +270,8 @@ export function statefulSetManifest(
                 containerPort: ports[kind],
               })),
               resources: { requests: { cpu, memory }, limits: { cpu, memory } },
+              // The Go runtime collects harder as it nears this, instead of meeting the OOM killer.
+              env: [{ name: "GOMEMLIMIT", value: goMemoryLimit(memory) }],
               // Started means serving: a first start cannot wait for JetStream's leaders, which need
               // servers not created yet.
               startupProbe: probe("/healthz?js-server-only=true", 10, 90),
@@ -315,4 +317,9 @@ export function statefulSetManifest(
       ],
     },
   };
+}
+
+/** GOMEMLIMIT for a container of `memory`: 90% of it, the rest for what the Go heap does not count. */
+export function goMemoryLimit(memory: string): string {
+  return `${Math.floor(((quantityBytes(memory) as number) * 0.9) / 2 ** 20)}MiB`;
 }
