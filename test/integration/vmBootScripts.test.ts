@@ -125,6 +125,14 @@ describe("the VM boot script, run in a network namespace per VM", () => {
         ),
       });
       expect(fs.statSync(`${layout.configDir}/server-key.pem`).mode & 0o777).toBe(0o600);
+      // GOMEMLIMIT at 90% of the machine's memory, in the server's own environment.
+      const pid = await eventually("the server's pid file", async () =>
+        fs.existsSync(layout.pidFile) ? fs.readFileSync(layout.pidFile, "utf8").trim() : undefined,
+      );
+      const memTotalKiB = Number(/^MemTotal:\s+(\d+)/m.exec(fs.readFileSync("/proc/meminfo", "utf8"))?.[1]);
+      expect(fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0")).toContain(
+        `GOMEMLIMIT=${Math.floor((memTotalKiB * 0.9) / 1024)}MiB`,
+      );
     }
   }, 120_000);
 

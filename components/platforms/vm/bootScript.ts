@@ -113,11 +113,15 @@ fi
 if [[ "$user" != root ]] && ! id "$user" >/dev/null 2>&1; then
   useradd --system --home-dir "${layout.dataDir}" --shell /usr/sbin/nologin "$user"
 fi
+# The Go runtime collects harder as it nears this, instead of meeting the OOM killer: 90% of memory.
+gomemlimit=$(awk '/^MemTotal:/ { printf "%dMiB", $2 * 0.9 / 1024 }' /proc/meminfo)
 ${inputs.dataDevice !== undefined ? mountDataVolume(inputs.dataDevice, layout.dataDir) : ""}install -d -m 0750 -o "$user" "${layout.configDir}" "${layout.dataDir}"
 ${files.join("\n")}
 
 if [[ -d /run/systemd/system ]]; then
 ${writeFile(layout.unitFile, systemdUnit(layout), "0644", "root")}
+  mkdir -p "${layout.unitFile}.d"
+  printf '[Service]\nEnvironment=GOMEMLIMIT=%s\n' "$gomemlimit" >"${layout.unitFile}.d/memory.conf"
   systemctl daemon-reload
   systemctl enable nats-server
   systemctl restart nats-server
@@ -127,7 +131,7 @@ elif [[ -f "${layout.pidFile}" ]] && kill -0 "$(cat "${layout.pidFile}")" 2>/dev
   log "no systemd: nats-server reloaded"
 else
   # No systemd (a container): the server runs in the background, its output beside its store.
-  setsid runuser -u "$user" -- "${layout.binary}" -c "${layout.configFile}" \\
+  setsid runuser -u "$user" -- env GOMEMLIMIT="$gomemlimit" "${layout.binary}" -c "${layout.configFile}" \\
     >>"${layout.dataDir}/nats-server.log" 2>&1 </dev/null &
   log "no systemd: nats-server started in the background"
 fi
