@@ -70,6 +70,11 @@ describe("the gcp stack (stacks/Pulumi.gcp.yaml) under mocks", () => {
       expect(nic.accessConfigs[0].natIp).toMatch(/^198\.51\./);
       expect(Object.keys(instance.metadataStartupScript)).toEqual([SECRET]);
       expect(revealed(instance.metadataStartupScript)).toContain("/dev/disk/by-id/google-nats-data");
+      // A new machine type is applied by a stop and start; the provider refuses it otherwise.
+      expect(instance.allowStoppingForUpdate).toBe(true);
+      expect(instance.bootDisk.initializeParams.image).toMatch(
+        /^projects\/ubuntu-os-cloud\/global\/images\//,
+      );
       const config = configOf(server);
       expect(config.gateway.advertise).toBe(`${host(server)}:7222`);
       expect(config.cluster.advertise).toBe(

@@ -221,6 +221,9 @@ export class GcpServers extends pulumi.ComponentResource implements ProvisionedS
           // A new script replaces the instance: the cloud runs it at boot.
           metadataStartupScript: pulumi.secret(script),
           shieldedInstanceConfig: { enableSecureBoot: true },
+          // A new machine type stops and starts the instance in place (its server in lame duck
+          // mode); without this the provider refuses the change.
+          allowStoppingForUpdate: true,
           tags: [args.names.tag(server.region)],
           labels: { [SERVER_LABEL]: server.name },
           ...project,
@@ -248,7 +251,12 @@ export class GcpServers extends pulumi.ComponentResource implements ProvisionedS
         );
         ready.push(record);
       }
-      inputs.rolling.done(server.name, instance.instanceId, ready);
+      // A stop and start for a new machine type is a restart too: the next server waits for it.
+      inputs.rolling.done(
+        server.name,
+        pulumi.interpolate`${instance.instanceId}/${instance.machineType}`,
+        ready,
+      );
       return instance;
     });
     const outputs = vmClusterOutputs(
