@@ -5,8 +5,8 @@
 # AWS provider through Pulumi's bridge, and the moto AWS emulator. Everything is built from the Go
 # module proxy or installed from PyPI once per machine, into the same cache as scripts/setup.sh,
 # keyed by the version or a hash of what builds it (scripts/platforms/); a second run only checks.
-# From empty Go caches on 2 cores the builds take about 45 minutes, most of it the AWS provider;
-# linking it needs about 7 GB of memory.
+# From empty Go caches on 2 cores the builds take about 25 minutes, most of it the Kubernetes control
+# plane and provider.
 set -euo pipefail
 
 step_tag=setup-platforms
@@ -79,10 +79,10 @@ build_aws_provider() {
   version=$(required aws-provider github.com/hashicorp/terraform-provider-aws)
   plugin=$(npm_version @pulumi/aws)
   source=$(module_dir github.com/hashicorp/terraform-provider-aws "$version")
-  step "  copying the upstream module ($version, about 300 MB) and trimming it to ec2, route53 and sts"
+  step "  copying the upstream module ($version, about 300 MB) and trimming it to the services the aws platform uses"
   cp -r "$source" "$work/upstream" && chmod -R u+w "$work/upstream"
   cp -r "$work/upstream-overlay/." "$work/upstream/"
-  step "  compiling through pulumi-terraform-bridge (about 25 minutes on 2 cores from empty caches, 2 with warm ones)"
+  step "  compiling through pulumi-terraform-bridge (about 5 minutes on 2 cores from empty caches, 1 with warm ones)"
   (cd "$work" && go build -mod=readonly -ldflags "-s -w -X main.version=$plugin" -o "$1/pulumi-resource-aws" .)
   rm -rf "$work"
 }
