@@ -2,8 +2,9 @@
  * The gate of a rolling replacement on a cloud that runs each server on a machine of its own: once a
  * server is back in its new machine, `pulumi up` waits, with a bound, until the server says over
  * `$SYS` that it is healthy and caught up, and only then lets the next server of its cluster go.
- * "Healthy" is nats-server's /healthz without options (Server.healthz in monitor.go): routes and
- * gateways up, JetStream current with its meta leader and with every stream and consumer it hosts.
+ * "Healthy" is nats-server's /healthz without options (Server.healthz in monitor.go): ready for
+ * connections (its listeners up), JetStream current with its meta leader and with every replicated
+ * stream and consumer it hosts.
  * A server's first start is not waited for: a new super-cluster forms only once most of its servers
  * run, so a server that starts alone is never healthy.
  */
@@ -25,8 +26,9 @@ export const DEFAULT_CAUGHT_UP_TIMEOUT_MS = 15 * 60_000;
 const PROBE_TIMEOUT_MS = 3_000;
 const PROBE_INTERVAL_MS = 2_000;
 
+/** The reply to a `$SYS` healthz request (ServerAPIResponse around HealthStatus, monitor.go). */
 interface HealthReply {
-  data?: { status?: string; error?: string; errors?: { description?: string }[] };
+  data?: { status?: string; error?: string; errors?: { error?: string }[] };
   error?: { description?: string };
 }
 
@@ -34,22 +36,20 @@ interface HealthReply {
 async function unhealthy(connection: ConnectionSpec, server: string): Promise<string | undefined> {
   try {
     const { nc } = await session(connection);
-    // Every server answers PING requests; the filter leaves the one asked about.
-    const filter = JSON.stringify({ server_name: server, exact_match: true });
+    // Every server answers PING requests; the filter leaves the one asked about. With details, each
+    // stream or consumer that is behind is named.
+    const filter = JSON.stringify({ server_name: server, exact_match: true, details: true });
     const reply = await nc.request("$SYS.REQ.SERVER.PING.HEALTHZ", filter, { timeout: PROBE_TIMEOUT_MS });
     const health = reply.json() as HealthReply;
     if (health.data?.status === "ok") return undefined;
-    const details = health.data?.errors?.map((e) => e.description).filter(Boolean) ?? [];
+    const details = health.data?.errors?.map((e) => e.error).filter(Boolean) ?? [];
     return (
       [health.data?.error, ...details].filter(Boolean).join("; ") ||
       health.error?.description ||
       `status ${health.data?.status ?? "unknown"}`
     );
   } catch (error) {
-    const name = (error as Error).name;
-    return name === "TimeoutError" || name === "NoRespondersError"
-      ? "does not answer"
-      : (error as Error).message;
+    return `does not answer (${(error as Error).message})`;
   }
 }
 
@@ -60,7 +60,7 @@ async function waitCaughtUp(inputs: ServerCaughtUpInputs): Promise<void> {
     if (reason === undefined) return;
     if (Date.now() >= deadline) {
       throw new Error(
-        `server ${inputs.server} is not healthy and caught up ${inputs.timeoutMs / 60_000} min after ` +
+        `server ${inputs.server} is not healthy and caught up ${Math.round(inputs.timeoutMs / 1000)} s after ` +
           `it was replaced: ${reason}\n  hint: the next servers of its cluster wait for it; look at its ` +
           "log (journalctl -u nats-server on the machine), then run `pulumi up` again",
       );

@@ -104,6 +104,14 @@ export class SuperClusterHarness {
     return victims.map((r) => r.server);
   }
 
+  /** Stops the named servers (machines replaced, say); startServers brings them back. */
+  async stopServers(...names: string[]): Promise<ServerPlan[]> {
+    const victims = names.map((name) => this.running.get(name)).filter((r): r is Running => r !== undefined);
+    await Promise.all(victims.map((r) => stopServer(r.dir, 5000)));
+    victims.forEach((r) => this.running.delete(r.server.name));
+    return victims.map((r) => r.server);
+  }
+
   async stop(): Promise<void> {
     await Promise.all([...this.running.values()].map((r) => stopServer(r.dir, 5000)));
     this.running.clear();

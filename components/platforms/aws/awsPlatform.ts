@@ -306,7 +306,8 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
         );
         ready.push(record);
       }
-      inputs.rolling.done(server.name, instance.id, ready);
+      // A new instance type stops and starts the instance in place: a restart the next server waits for.
+      inputs.rolling.done(server.name, pulumi.interpolate`${instance.id}/${instance.instanceType}`, ready);
       return instance;
     });
     const outputs = vmClusterOutputs(

@@ -52,6 +52,19 @@ function writeFile(path: string, content: string, mode: string, owner = '"$user"
   ].join("\n");
 }
 
+/**
+ * The server's start: GOMEMLIMIT at 90% of the memory the machine has at this start (a new instance
+ * type keeps the disk, the unit and this script, and EC2 runs user data only once), so that the Go
+ * runtime collects harder before the OOM killer comes.
+ */
+function starter(layout: VmLayout): string {
+  return `#!/bin/sh
+GOMEMLIMIT=$(awk '/^MemTotal:/ { printf "%dMiB", $2 * 0.9 / 1024 }' /proc/meminfo)
+export GOMEMLIMIT
+exec ${layout.binary} "$@"
+`;
+}
+
 function systemdUnit(layout: VmLayout): string {
   return `[Unit]
 Description=NATS server (nats-global)
@@ -61,7 +74,7 @@ Wants=network-online.target
 [Service]
 Type=simple
 User=${layout.user}
-ExecStart=${layout.binary} -c ${layout.configFile}
+ExecStart=${layout.starter} -c ${layout.configFile}
 ExecReload=/bin/kill -s HUP $MAINPID
 # SIGUSR2 is lame duck mode: clients move to other servers before this one exits. As the stop
 # signal itself, not an ExecStop: after ExecStop, systemd sends its KillSignal (SIGTERM by default),
@@ -79,6 +92,7 @@ WantedBy=multi-user.target
 export function bootScript(inputs: BootScriptInputs): string {
   const { version, layout } = inputs;
   const files = [
+    writeFile(layout.starter, starter(layout), "0755", "root"),
     writeFile(layout.configFile, inputs.config, "0640"),
     ...(inputs.tls
       ? [
@@ -113,15 +127,11 @@ fi
 if [[ "$user" != root ]] && ! id "$user" >/dev/null 2>&1; then
   useradd --system --home-dir "${layout.dataDir}" --shell /usr/sbin/nologin "$user"
 fi
-# The Go runtime collects harder as it nears this, instead of meeting the OOM killer: 90% of memory.
-gomemlimit=$(awk '/^MemTotal:/ { printf "%dMiB", $2 * 0.9 / 1024 }' /proc/meminfo)
 ${inputs.dataDevice !== undefined ? mountDataVolume(inputs.dataDevice, layout.dataDir) : ""}install -d -m 0750 -o "$user" "${layout.configDir}" "${layout.dataDir}"
 ${files.join("\n")}
 
 if [[ -d /run/systemd/system ]]; then
 ${writeFile(layout.unitFile, systemdUnit(layout), "0644", "root")}
-  mkdir -p "${layout.unitFile}.d"
-  printf '[Service]\nEnvironment=GOMEMLIMIT=%s\n' "$gomemlimit" >"${layout.unitFile}.d/memory.conf"
   systemctl daemon-reload
   systemctl enable nats-server
   systemctl restart nats-server
@@ -131,7 +141,7 @@ elif [[ -f "${layout.pidFile}" ]] && kill -0 "$(cat "${layout.pidFile}")" 2>/dev
   log "no systemd: nats-server reloaded"
 else
   # No systemd (a container): the server runs in the background, its output beside its store.
-  setsid runuser -u "$user" -- env GOMEMLIMIT="$gomemlimit" "${layout.binary}" -c "${layout.configFile}" \\
+  setsid runuser -u "$user" -- "${layout.starter}" -c "${layout.configFile}" \\
     >>"${layout.dataDir}/nats-server.log" 2>&1 </dev/null &
   log "no systemd: nats-server started in the background"
 fi

@@ -13,6 +13,8 @@ export const VM_PORTS: PortBases = { client: 4222, cluster: 6222, gateway: 7222,
 /** The paths a VM's server uses, under `root` ("" on a machine; a scratch folder in tests). */
 export interface VmLayout {
   binary: string;
+  /** Starts the binary with what depends on the machine it runs on now (GOMEMLIMIT). */
+  starter: string;
   configDir: string;
   configFile: string;
   dataDir: string;
@@ -25,6 +27,7 @@ export interface VmLayout {
 export function vmLayout(root = "", user = "nats"): VmLayout {
   return {
     binary: `${root}/usr/local/bin/nats-server`,
+    starter: `${root}/usr/local/bin/nats-server-start`,
     configDir: `${root}/etc/nats`,
     configFile: `${root}/etc/nats/nats.conf`,
     dataDir: `${root}/var/lib/nats`,

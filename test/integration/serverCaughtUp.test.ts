@@ -1,0 +1,77 @@
+/*
+ * The rolling gate of VM platforms against real servers: after a server's machine is replaced,
+ * `pulumi up` goes on only once the server says over $SYS that it is healthy and caught up.
+ */
+import { closeAllSessions } from "../../components/jetstream/connection";
+import { ServerCaughtUpInputs, serverCaughtUpProvider } from "../../components/jetstream/serverCaughtUp";
+import { healthProblem } from "../../components/platforms/local/health";
+import { SuperClusterHarness, TEST_AUTH } from "../support/superClusterHarness";
+
+jest.setTimeout(120_000);
+
+const harness = new SuperClusterHarness(
+  { client: 13222, cluster: 13322, gateway: 13422, monitor: 13522 },
+  { regions: [{ name: "solo", servers: 3 }] },
+);
+const [, second] = harness.plan.clusters[0].servers;
+const inputs = (incarnation: string, timeoutMs = 60_000): ServerCaughtUpInputs => ({
+  server: second.name,
+  incarnation,
+  connection: { servers: harness.clientUrls("solo"), ...TEST_AUTH.system },
+  timeoutMs,
+});
+const secondMonitor = () => harness.monitorUrls()[1];
+
+beforeAll(() => harness.start());
+afterAll(async () => {
+  await closeAllSessions();
+  await harness.stop();
+});
+
+describe("the rolling gate of a replaced server", () => {
+  it("does not wait on a server's first start: a new cluster is healthy only once most of it runs", async () => {
+    await harness.stopServers(second.name);
+    try {
+      await expect(serverCaughtUpProvider.create?.(inputs("i-1"))).resolves.toMatchObject({
+        id: second.name,
+      });
+    } finally {
+      await harness.startServers([second]);
+    }
+  });
+
+  it("waits until the server is back, healthy and caught up, once its machine changed", async () => {
+    await harness.stopServers(second.name);
+    const passed = serverCaughtUpProvider
+      .update?.(second.name, inputs("i-1"), inputs("i-2"))
+      .then(() => Date.now());
+    await harness.startServers([second]);
+    const restarted = Date.now();
+    expect(await passed).toBeGreaterThanOrEqual(restarted);
+    expect(await healthProblem(secondMonitor(), false)).toBeUndefined();
+  });
+
+  it("does not wait when only its settings changed, not its machine", async () => {
+    await harness.stopServers(second.name);
+    try {
+      await expect(
+        serverCaughtUpProvider.update?.(second.name, inputs("i-2", 60_000), inputs("i-2", 30_000)),
+      ).resolves.toEqual({ outs: inputs("i-2", 30_000) });
+    } finally {
+      await harness.startServers([second]);
+    }
+  });
+
+  it("gives up after its bound, naming the server and why, so that the next up waits again", async () => {
+    await harness.stopServers(second.name);
+    try {
+      await expect(
+        serverCaughtUpProvider.update?.(second.name, inputs("i-2"), inputs("i-3", 3_000)),
+      ).rejects.toThrow(
+        /server solo-2 is not healthy and caught up 3 s after it was replaced: does not answer[\s\S]*run `pulumi up` again/,
+      );
+    } finally {
+      await harness.startServers([second]);
+    }
+  });
+});
