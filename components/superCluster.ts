@@ -145,6 +145,7 @@ export class SuperCluster extends pulumi.ComponentResource {
         .all([presented, this.tlsCa])
         .apply(([who, ca]) => ({ ...who, ...(ca !== undefined ? { ca } : {}) })),
     );
+    const volumeBytes = new Map(args.regions.map((region) => [region.name, storeVolumeBytes(region)]));
     const render = (server: ServerPlan): pulumi.Output<NatsServerConfig> =>
       pulumi.all([auth, driverOf(server).files(server, tls !== undefined)]).apply(([resolved, files]) =>
         renderServerConfig(server, {
@@ -152,10 +153,7 @@ export class SuperCluster extends pulumi.ComponentResource {
           addressing,
           files,
           auth: resolved,
-          limits: serverJetStreamLimits(
-            args.jetstream,
-            storeVolumeBytes(args.regions.find((region) => region.name === server.region)),
-          ),
+          limits: serverJetStreamLimits(args.jetstream, volumeBytes.get(server.region)),
         }),
       );
     const peers = peerAddresses(allServers(this.plan), driverOf);

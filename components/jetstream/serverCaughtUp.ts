@@ -9,6 +9,7 @@
  * run, so a server that starts alone is never healthy.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { waitUntil } from "../model/boundedWait";
 import { ConnectionSpec, session } from "./connection";
 
 export interface ServerCaughtUpInputs {
@@ -54,19 +55,16 @@ async function unhealthy(connection: ConnectionSpec, server: string): Promise<st
 }
 
 async function waitCaughtUp(inputs: ServerCaughtUpInputs): Promise<void> {
-  const deadline = Date.now() + inputs.timeoutMs;
-  for (;;) {
-    const reason = await unhealthy(inputs.connection, inputs.server);
-    if (reason === undefined) return;
-    if (Date.now() >= deadline) {
-      throw new Error(
-        `server ${inputs.server} is not healthy and caught up ${Math.round(inputs.timeoutMs / 1000)} s after ` +
-          `it was replaced: ${reason}\n  hint: the next servers of its cluster wait for it; look at its ` +
-          "log (journalctl -u nats-server on the machine), then run `pulumi up` again",
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, PROBE_INTERVAL_MS));
-  }
+  const reason = await waitUntil(() => unhealthy(inputs.connection, inputs.server), {
+    timeoutMs: inputs.timeoutMs,
+    intervalMs: PROBE_INTERVAL_MS,
+  });
+  if (reason === undefined) return;
+  throw new Error(
+    `server ${inputs.server} is not healthy and caught up ${Math.round(inputs.timeoutMs / 1000)} s after ` +
+      `it was replaced: ${reason}\n  hint: the next servers of its cluster wait for it; look at its ` +
+      "log (journalctl -u nats-server on the machine), then run `pulumi up` again",
+  );
 }
 
 export const serverCaughtUpProvider: pulumi.dynamic.ResourceProvider<

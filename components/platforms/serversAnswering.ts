@@ -6,6 +6,7 @@
  * into its provider.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { waitUntil } from "../model/boundedWait";
 import { clientUrl, Endpoint, hostPort } from "../model/endpoints";
 
 export interface ServersAnsweringInputs {
@@ -42,22 +43,23 @@ function probe(address: string): Promise<string | undefined> {
   });
 }
 
+/** Why some of `addresses` do not answer yet (one line each), or undefined when all do. */
+async function notAnswering(addresses: string[]): Promise<string | undefined> {
+  const problems = await Promise.all(addresses.map(probe));
+  const lines = addresses.flatMap((address, i) =>
+    problems[i] !== undefined ? [`  ${address}: ${problems[i]}`] : [],
+  );
+  return lines.length === 0 ? undefined : lines.join("\n");
+}
+
 async function waitAnswering(inputs: ServersAnsweringInputs): Promise<void> {
-  const deadline = Date.now() + inputs.timeoutMs;
-  let pending = inputs.addresses;
-  let reasons: string[] = [];
-  for (;;) {
-    const problems = await Promise.all(pending.map(probe));
-    reasons = pending.flatMap((address, i) =>
-      problems[i] !== undefined ? [`  ${address}: ${problems[i]}`] : [],
-    );
-    pending = pending.filter((_, i) => problems[i] !== undefined);
-    if (pending.length === 0) return;
-    if (Date.now() >= deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, PROBE_INTERVAL_MS));
-  }
+  const reasons = await waitUntil(() => notAnswering(inputs.addresses), {
+    timeoutMs: inputs.timeoutMs,
+    intervalMs: PROBE_INTERVAL_MS,
+  });
+  if (reasons === undefined) return;
   throw new Error(
-    `servers not answering after ${inputs.timeoutMs / 60_000} min:\n${reasons.join("\n")}\n` +
+    `servers not answering after ${inputs.timeoutMs / 60_000} min:\n${reasons}\n` +
       "check that each name resolves to its server and that the client port is open to this machine; " +
       "the next `pulumi up` waits again",
   );

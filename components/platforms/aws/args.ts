@@ -5,7 +5,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ProblemList } from "../../model/validation";
 import { checkCloudRegion, CloudNaming, VmRegionArgs } from "../vm/args";
 import { sourceRangeCount, vmFirewallRules } from "../vm/firewall";
-import { subnetProblem } from "../vm/network";
+import { internalRanges, subnetProblem } from "../vm/network";
 
 export interface AwsRegionArgs extends VmRegionArgs {
   /** The AWS region, e.g. "us-west-2". */
@@ -46,7 +46,7 @@ export interface AwsRegion {
   aws?: AwsRegionArgs;
 }
 
-const AWS_NAMING: CloudNaming = {
+const AWS_NAMING: CloudNaming<"ami"> = {
   platform: "aws",
   exampleRegion: "us-west-2",
   region: /^[a-z]{2}(-[a-z]+)+-\d+$/,
@@ -109,11 +109,11 @@ function checkRuleQuota(
     problems.add(`${at}.securityGroupRuleQuota`, `must be a whole number (got ${JSON.stringify(quota)})`);
     return;
   }
-  // As internalRanges: the region's own network, else the distinct CIDRs of the subnets given.
-  const internal =
-    args.network === undefined
-      ? ["region"]
-      : [...new Set(Object.values(args.network.subnets ?? {}).map((subnet) => subnet.cidr))];
+  // The range of the region's own network is not known before it is planned; only its count matters.
+  const internal = internalRanges(
+    args.network === undefined ? "the region's own range" : "",
+    Object.values(args.network?.subnets ?? {}).map((subnet) => subnet.cidr),
+  );
   const rules = sourceRangeCount(vmFirewallRules(internal, args), peers);
   if (rules > quota) {
     problems.add(

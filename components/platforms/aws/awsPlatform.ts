@@ -10,7 +10,7 @@ import { VM_DEFAULTS } from "../vm/args";
 import { ruleSources, vmFirewallRules } from "../vm/firewall";
 import { serverBootScript, vmClusterOutputs } from "../vm/serverScript";
 import { vmEndpoint, vmFiles, vmLayout } from "../vm/layout";
-import { internalRanges, regionVmNetwork, VmNetworkPlan } from "../vm/network";
+import { planInternalRanges, regionVmNetwork, VmNetworkPlan } from "../vm/network";
 import { compressedUserData } from "../vm/userData";
 import { AwsRegionArgs } from "./args";
 
@@ -190,7 +190,7 @@ export class AwsPlatform implements PlatformDriver {
       {
         vpcId,
         description: "nats-global: client, route, gateway and monitoring ports",
-        ingress: vmFirewallRules(internalRanges(network), args).map((rule) => ({
+        ingress: vmFirewallRules(planInternalRanges(network), args).map((rule) => ({
           protocol: "tcp",
           fromPort: rule.port,
           toPort: rule.port,

@@ -40,7 +40,7 @@ export interface GcpRegion {
   gcp?: GcpRegionArgs;
 }
 
-const GCP_NAMING: CloudNaming = {
+const GCP_NAMING: CloudNaming<"image"> = {
   platform: "gcp",
   exampleRegion: "us-central1",
   region: /^[a-z]+-[a-z]+\d+$/,

@@ -10,7 +10,7 @@ import { VM_DEFAULTS } from "../vm/args";
 import { ruleSources, vmFirewallRules } from "../vm/firewall";
 import { serverBootScript, vmClusterOutputs } from "../vm/serverScript";
 import { vmEndpoint, vmFiles, vmLayout } from "../vm/layout";
-import { internalRanges, regionVmNetwork, VmNetworkPlan } from "../vm/network";
+import { planInternalRanges, regionVmNetwork, VmNetworkPlan } from "../vm/network";
 import { GcpRegionArgs } from "./args";
 import { DATA_DISK, gcpNames, SERVER_LABEL } from "./naming";
 
@@ -137,7 +137,7 @@ export class GcpPlatform implements PlatformDriver {
         options,
       ).id;
     const tag = this.names.tag(region);
-    for (const rule of vmFirewallRules(internalRanges(plan), args)) {
+    for (const rule of vmFirewallRules(planInternalRanges(plan), args)) {
       new gcp.compute.Firewall(
         this.names.firewall(region, rule.name),
         {

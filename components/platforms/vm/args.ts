@@ -50,7 +50,7 @@ export function checkVmRegion(
 }
 
 /** How a cloud names its regions and zones, for the checks and their messages. */
-export interface CloudNaming {
+export interface CloudNaming<ImageField extends string> {
   platform: string;
   /** e.g. "us-west-2" */
   exampleRegion: string;
@@ -61,19 +61,19 @@ export interface CloudNaming {
    * The field that pins the servers' image (a new one replaces them, one at a time): its form, an
    * example, and how to look up the current one.
    */
-  image: { field: string; form: RegExp; example: string; lookup: (region: string) => string };
+  image: { field: ImageField; form: RegExp; example: string; lookup: (region: string) => string };
 }
 
 /**
  * Adds a problem for each bad field of a region on a VM cloud `at` its path (`regions[i]`): its
  * cloud region, its zones (which must be that region's), and what every VM region needs.
  */
-export function checkCloudRegion(
+export function checkCloudRegion<ImageField extends string>(
   region: { zones?: string[] },
-  args: (VmRegionArgs & { region: string }) | undefined,
+  args: (VmRegionArgs & { region: string } & Record<ImageField, string>) | undefined,
   at: string,
   servers: string[],
-  naming: CloudNaming,
+  naming: CloudNaming<ImageField>,
   problems: ProblemList,
 ): void {
   const field = `${at}.${naming.platform}`;
@@ -107,7 +107,8 @@ export function checkCloudRegion(
       }
     });
   }
-  const image = (args as unknown as Record<string, unknown>)[naming.image.field];
+  // Typed as required, but a program in plain JavaScript (or a config value) may leave it out.
+  const image: unknown = args[naming.image.field];
   if (image === undefined || !(typeof image === "string" && naming.image.form.test(image))) {
     const lookup = naming.image.lookup(regionOk ? args.region : naming.exampleRegion);
     problems.add(

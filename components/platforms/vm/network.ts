@@ -67,9 +67,19 @@ export function subnetProblem(cidr: unknown, servers: number): string | undefine
   return undefined;
 }
 
-/** What a region's firewall calls its own network: the region's range, else its distinct subnets. */
-export const internalRanges = (plan: VmNetworkPlan): string[] =>
-  plan.cidr !== "" ? [plan.cidr] : [...new Set(plan.subnets.map((s) => s.cidr))];
+/**
+ * What a region's firewall calls its own network: the region's range (`regionCidr`, "" for subnets
+ * of a network given), else the distinct CIDRs of its subnets.
+ */
+export const internalRanges = (regionCidr: string, subnetCidrs: string[]): string[] =>
+  regionCidr !== "" ? [regionCidr] : [...new Set(subnetCidrs)];
+
+/** `internalRanges` of a planned network. */
+export const planInternalRanges = (plan: VmNetworkPlan): string[] =>
+  internalRanges(
+    plan.cidr,
+    plan.subnets.map((s) => s.cidr),
+  );
 
 /** The network of a region: the platform's own, or inside what the user gives (a CIDR per zone). */
 export function regionVmNetwork(
