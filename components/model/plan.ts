@@ -34,6 +34,8 @@ export interface ClusterPlan {
   region?: string;
   stretch: boolean;
   servers: ServerPlan[];
+  /** Stretch cluster: the region whose platform may take its server down on its own (StretchSpec). */
+  drainRegion?: string;
 }
 
 export interface SuperClusterPlan {
@@ -143,6 +145,12 @@ function checkStretch(spec: TopologySpec, problems: ProblemList): void {
       );
     }
   });
+  if (stretch.drainRegion !== undefined && !stretch.regions.includes(stretch.drainRegion)) {
+    problems.add(
+      "stretch.drainRegion",
+      `${JSON.stringify(stretch.drainRegion)} is not one of stretch.regions (${stretch.regions.join(", ")})`,
+    );
+  }
 }
 
 function checkPortBases(ports: PortBases, problems: ProblemList): void {
@@ -194,7 +202,8 @@ function planStretch(spec: TopologySpec, regional: ClusterPlan[]): ClusterPlan {
     const regionalCount = regional.find((c) => c.name === regionName)?.servers.length ?? 0;
     return serverPlan(name, i, region, zones[regionalCount % zones.length], true);
   });
-  return { name, stretch: true, servers };
+  const drainRegion = spec.stretch?.drainRegion ?? spec.stretch?.regions[0];
+  return { name, stretch: true, servers, ...(drainRegion !== undefined ? { drainRegion } : {}) };
 }
 
 /** Port k of each kind goes to the k-th local server; no two ports may meet. */

@@ -24,6 +24,13 @@ export interface StretchSpec {
   name?: string;
   /** The regions that host one stretch server each; at least 3. */
   regions: string[];
+  /**
+   * The one region whose platform may take its stretch server down on its own (default the first
+   * of `regions`): on Kubernetes, node drains there evict it one at a time, and in the other regions
+   * they wait for you (a disruption budget of 0), since two stretch servers down at once stop every
+   * RAFT group the cluster holds. Change it to drain another region's nodes.
+   */
+  drainRegion?: string;
 }
 
 /** First port of each kind; server number k (0-based, over the whole super-cluster) gets base + k. */

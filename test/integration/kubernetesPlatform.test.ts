@@ -45,8 +45,21 @@ describe("the k8s stack (stacks/Pulumi.k8s.yaml) under mocks", () => {
       "nats-east-k8s",
       "nats-stretch-k8s",
     ]);
-    const pdb = ofKind(preview.resources, "kubernetes:policy/v1:PodDisruptionBudget")[0];
-    expect(spec(pdb).maxUnavailable).toBe(1);
+    // One eviction at a time per cluster; the stretch cluster's budget is its drain region's alone.
+    const budgets = Object.fromEntries(
+      ofKind(preview.resources, "kubernetes:policy/v1:PodDisruptionBudget").map((pdb) => [
+        pdb.name,
+        spec(pdb).maxUnavailable,
+      ]),
+    );
+    expect(budgets).toEqual({
+      "nats-west-k8s-west-pdb": 1,
+      "nats-central-k8s-central-pdb": 1,
+      "nats-east-k8s-east-pdb": 1,
+      "nats-stretch-k8s-west-pdb": 1,
+      "nats-stretch-k8s-central-pdb": 0,
+      "nats-stretch-k8s-east-pdb": 0,
+    });
   });
 
   it("pins each server to its planned zone, on its own volume, as a non-root pod that stops in lame duck mode", () => {

@@ -12,7 +12,7 @@ import { KubeObject } from "../support/kubernetes/api";
 import { ZONE_LABEL } from "../support/kubernetes/clusterServices";
 import { KubernetesWorld } from "../support/kubernetes/world";
 import { eventually } from "../support/monitor";
-import { everyServerHealthy } from "../support/platforms/health";
+import { everyServerHealthy, monitorGet } from "../support/platforms/health";
 import { changesBesidesSame, reportedChanges, TestStack } from "../support/stackRunner";
 import { PROJECT_DIR } from "../support/tools";
 
@@ -53,6 +53,13 @@ const NAMESPACE = "nats";
 const statefulSets = async (region: string) =>
   world.api(region).list(`/apis/apps/v1/namespaces/${NAMESPACE}/statefulsets`);
 const pods = async (region: string) => world.api(region).list(`/api/v1/namespaces/${NAMESPACE}/pods`);
+
+/** How many times the config reloaders have signalled their servers so far, in every pod. */
+const reloadSignals = () =>
+  [...(world.kubelet?.logsOf("reloader").values() ?? [])].reduce(
+    (sum, log) => sum + (log.match(/Sending pid \d+ '[^']+' signal to reload/g)?.length ?? 0),
+    0,
+  );
 
 beforeAll(async () => {
   stack.discardEarlierRun();
@@ -113,9 +120,91 @@ describe("the k8s stack on real API servers, through the real Kubernetes provide
     expect(changesBesidesSame(preview.output)).toEqual({ changes: {}, diff: "" });
   });
 
-  it("rolls a config change one server at a time in each cluster", async () => {
+  it("lets a drain evict the stretch server only in its drain region, and it comes back", async () => {
+    const budget = (region: string) =>
+      world.api(region).get(`/apis/policy/v1/namespaces/${NAMESPACE}/poddisruptionbudgets/stretch`);
+    const evict = (region: string, pod: string) =>
+      world.api(region).create(`/api/v1/namespaces/${NAMESPACE}/pods/${pod}/eviction`, {
+        apiVersion: "policy/v1",
+        kind: "Eviction",
+        metadata: { name: pod, namespace: NAMESPACE },
+      });
+    // The disruption controller has counted the healthy pods of each budget.
+    for (const [region, allowed] of [
+      ["west", 1],
+      ["central", 0],
+      ["east", 0],
+    ] as const) {
+      await eventually(
+        `the stretch budget in ${region} allows ${allowed}`,
+        async () => {
+          const status = (await budget(region)).status;
+          return status?.currentHealthy === 1 && status.disruptionsAllowed === allowed ? true : undefined;
+        },
+        60_000,
+      );
+    }
+    await expect(evict("central", "stretch-2-0")).rejects.toThrow(/429.*disruption budget/);
+    await expect(evict("east", "stretch-3-0")).rejects.toThrow(/429.*disruption budget/);
+    const before = (await world.api("west").get(`/api/v1/namespaces/${NAMESPACE}/pods/stretch-1-0`)).metadata
+      .uid;
+    await evict("west", "stretch-1-0");
+    await eventually(
+      "the evicted stretch server back in a new pod",
+      async () => {
+        const pod = await world.api("west").find(`/api/v1/namespaces/${NAMESPACE}/pods/stretch-1-0`);
+        const ready = pod?.status?.conditions?.find((c: { type: string }) => c.type === "Ready");
+        return pod !== undefined && pod.metadata.uid !== before && ready?.status === "True"
+          ? true
+          : undefined;
+      },
+      180_000,
+    );
+    await everyServerHealthy(stack, world.hosts, 120_000);
+  });
+
+  it("renews certificates by reload: every server serves its new one, and none restarts", async () => {
     const events = world.kubelet?.events as NonNullable<typeof world.kubelet>["events"];
     const from = events.length;
+    const generations = async () =>
+      Object.fromEntries(
+        (await Promise.all(regions.map((r) => statefulSets(r.name))))
+          .flat()
+          .map((set) => [set.metadata.name, set.metadata.generation]),
+      );
+    const before = await generations();
+    const renewedAt = Date.now();
+    // A new validity issues new certificates at once, as their renewal at two thirds of it would.
+    stack.setConfig("security", { tls: { validity: "2000h" } });
+    await run("up");
+    expect(await generations()).toEqual(before);
+    const clusters = stack.outputs().clusters as Record<string, { monitorUrls: string[] }>;
+    const ca = (stack.outputs(true).credentials as { ca: string }).ca;
+    const monitors = Object.values(clusters).flatMap((c) => c.monitorUrls);
+    const expires = renewedAt + 2000 * 3600_000;
+    await eventually(
+      "every server serving a certificate valid for 2000 h from the renewal",
+      async () => {
+        const answers = await Promise.all(monitors.map((url) => monitorGet(url, "/varz", ca, world.hosts)));
+        const notAfter = answers.map((body) => {
+          try {
+            return Date.parse((JSON.parse(body) as { tls_cert_not_after?: string }).tls_cert_not_after ?? "");
+          } catch {
+            return NaN;
+          }
+        });
+        // Certificates are issued with whole seconds, and backdated a little against clock skew.
+        return notAfter.every((t) => Math.abs(t - expires) < 3600_000) ? true : undefined;
+      },
+      120_000,
+    );
+    expect(events.slice(from).filter((e) => e.event === "terminating")).toEqual([]);
+  });
+
+  it("rolls a config change one server at a time in each cluster, with no reload", async () => {
+    const events = world.kubelet?.events as NonNullable<typeof world.kubelet>["events"];
+    const from = events.length;
+    const reloadsBefore = reloadSignals();
     const before = new Map<string, string>();
     for (const region of regions) {
       for (const set of await statefulSets(region.name)) {
@@ -154,6 +243,8 @@ describe("the k8s stack on real API servers, through the real Kubernetes provide
       }
     }
     await everyServerHealthy(stack, world.hosts, 120_000);
+    // The reloaders watch the certificates alone: a new config reaches each server by its restart.
+    expect(reloadSignals()).toBe(reloadsBefore);
   });
 
   it("destroys everything it made", async () => {

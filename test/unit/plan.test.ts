@@ -26,6 +26,21 @@ describe("planSuperCluster", () => {
     expect(new Set(allServers(plan).map((s) => s.name)).size).toBe(12);
   });
 
+  it("gives the stretch cluster's drain region as asked, by default its first region, and refuses one it does not span", () => {
+    const seed = seedTopology();
+    const stretch = seed.stretch as NonNullable<TopologySpec["stretch"]>;
+    const drainOf = (spec: TopologySpec) =>
+      planSuperCluster(spec).clusters.find((c) => c.stretch)?.drainRegion;
+    expect(drainOf(seed)).toBe(stretch.regions[0]);
+    expect(drainOf({ ...seed, stretch: { ...stretch, drainRegion: "east" } })).toBe("east");
+    expect(problemsOf({ ...seed, stretch: { ...stretch, drainRegion: "mars" } })).toEqual([
+      {
+        field: "stretch.drainRegion",
+        message: expect.stringContaining('"mars" is not one of stretch.regions'),
+      },
+    ]);
+  });
+
   it("tags every server with region, cloud and zone, and stretch servers with stretch", () => {
     const plan = planSuperCluster(seedTopology());
     const west1 = allServers(plan).find((s) => s.name === "west-1");

@@ -101,7 +101,8 @@ interface KubernetesClusterArgs {
 
 /**
  * `nats-global:k8s:Cluster`: a cluster's servers on Kubernetes, in each region's cluster. Servers
- * change one at a time: each StatefulSet waits for the one before it to be ready again.
+ * restart one at a time: each StatefulSet waits for the server before it (of this cluster, on any
+ * platform) to be back, healthy and caught up.
  */
 export class KubernetesCluster extends pulumi.ComponentResource implements ProvisionedServers {
   readonly clientUrls: pulumi.Output<string[]>;
@@ -130,11 +131,10 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Provi
       );
       new k8s.policy.v1.PodDisruptionBudget(
         `${name}-${region}-pdb`,
-        disruptionBudgetManifest(cluster, regionArgs),
+        disruptionBudgetManifest(group.cluster, region, regionArgs),
         options,
       );
     }
-    let previous: pulumi.Resource | undefined;
     const hashes = group.servers.map((server) => {
       const regionArgs = args.regions.get(server.region) as KubernetesRegionArgs;
       const { provider, namespace } = args.target(server.region);
@@ -160,9 +160,10 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Provi
       const statefulSet = new k8s.apps.v1.StatefulSet(
         `${name}-${server.name}`,
         statefulSetManifest(server, regionArgs, { tls, configHash }),
-        { ...options, dependsOn: [...options.dependsOn, secret, ...(previous ? [previous] : [])] },
+        { ...options, dependsOn: [...options.dependsOn, secret, ...inputs.rolling.after()] },
       );
-      previous = statefulSet;
+      // The StatefulSet is ready once its new pod serves; the next server waits until it has caught up.
+      inputs.rolling.done(server.name, configHash, [statefulSet]);
       return configHash;
     });
     const endpoints = group.servers.map((server) =>

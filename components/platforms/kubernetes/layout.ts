@@ -52,6 +52,9 @@ export function kubernetesEndpoint(server: ServerPlan, k8s: KubernetesRegionArgs
   });
 }
 
+/** The names of the PEMs in a server's Secret, and so in its config folder. */
+export const TLS_FILES = { ca: "ca.pem", cert: "server.pem", key: "server-key.pem" } as const;
+
 /** The files of a server in its container: config and PEMs from its Secret, the store on its volume. */
 export function kubernetesFiles(tls: boolean): ServerFiles {
   return {
@@ -60,9 +63,9 @@ export function kubernetesFiles(tls: boolean): ServerFiles {
     ...(tls
       ? {
           tls: {
-            caFile: `${CONFIG_DIR}/ca.pem`,
-            certFile: `${CONFIG_DIR}/server.pem`,
-            keyFile: `${CONFIG_DIR}/server-key.pem`,
+            caFile: `${CONFIG_DIR}/${TLS_FILES.ca}`,
+            certFile: `${CONFIG_DIR}/${TLS_FILES.cert}`,
+            keyFile: `${CONFIG_DIR}/${TLS_FILES.key}`,
           },
         }
       : {}),

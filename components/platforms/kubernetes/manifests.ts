@@ -8,7 +8,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { LAME_DUCK } from "../../model/serverConfig";
 import { NATS_SERVER_VERSION } from "../natsRelease";
-import { ServerPlan } from "../../model/plan";
+import { ClusterPlan, ServerPlan } from "../../model/plan";
 import { PortBases } from "../../model/topology";
 import { forServer } from "../publicHosts";
 import { K8S_DEFAULTS, KubernetesExposure, KubernetesRegionArgs, quantityBytes } from "./args";
@@ -22,6 +22,7 @@ import {
   PID_DIR,
   PID_FILE,
   portsOf,
+  TLS_FILES,
 } from "./layout";
 
 export type StatefulSetManifest = k8s.types.input.apps.v1.StatefulSet;
@@ -32,7 +33,7 @@ export type NamespaceManifest = k8s.types.input.core.v1.Namespace;
 
 /** The nats-server image of the pinned release. */
 export const NATS_IMAGE = `nats:${NATS_SERVER_VERSION}-alpine`;
-/** Signals nats-server when its config or certificates change (the Helm chart's reloader). */
+/** Signals nats-server when its certificates change (the Helm chart's reloader). */
 export const RELOADER_IMAGE = "natsio/nats-server-config-reloader:0.23.0";
 /** An unprivileged user: the container runs nothing as root. */
 const RUN_AS = 1000;
@@ -162,23 +163,36 @@ export function configSecretManifest(
     type: "Opaque",
     stringData: {
       "nats.conf": files.config,
-      ...(files.ca !== undefined ? { "ca.pem": files.ca } : {}),
-      ...(files.cert !== undefined ? { "server.pem": files.cert } : {}),
-      ...(files.key !== undefined ? { "server-key.pem": files.key } : {}),
+      ...(files.ca !== undefined ? { [TLS_FILES.ca]: files.ca } : {}),
+      ...(files.cert !== undefined ? { [TLS_FILES.cert]: files.cert } : {}),
+      ...(files.key !== undefined ? { [TLS_FILES.key]: files.key } : {}),
     },
   };
 }
 
-/** At most one server of a cluster in one Kubernetes cluster is evicted at a time (node drains). */
+/**
+ * How many of a cluster's servers in one region's Kubernetes cluster may be evicted at a time (node
+ * drains): one, so that every RAFT group of the cluster keeps its majority. A stretch cluster spans
+ * several Kubernetes clusters, whose budgets know nothing of each other: only its drain region may
+ * evict its server; elsewhere a drain waits until you move `stretch.drainRegion` there.
+ */
+export function maxUnavailable(cluster: ClusterPlan, region: string): number {
+  return cluster.stretch && cluster.drainRegion !== region ? 0 : 1;
+}
+
 export function disruptionBudgetManifest(
-  cluster: string,
+  cluster: ClusterPlan,
+  region: string,
   k8s: KubernetesRegionArgs,
 ): PodDisruptionBudgetManifest {
   return {
     apiVersion: "policy/v1",
     kind: "PodDisruptionBudget",
-    metadata: { name: cluster, namespace: namespaceOf(k8s), labels: labels(cluster) },
-    spec: { maxUnavailable: 1, selector: { matchLabels: labels(cluster) } },
+    metadata: { name: cluster.name, namespace: namespaceOf(k8s), labels: labels(cluster.name) },
+    spec: {
+      maxUnavailable: maxUnavailable(cluster, region),
+      selector: { matchLabels: labels(cluster.name) },
+    },
   };
 }
 
@@ -209,9 +223,23 @@ export function statefulSetManifest(
   });
   const cpu = k8s.resources?.cpu ?? K8S_DEFAULTS.cpu;
   const memory = k8s.resources?.memory ?? K8S_DEFAULTS.memory;
-  const watched = options.tls
-    ? [CONFIG_FILE, `${CONFIG_DIR}/ca.pem`, `${CONFIG_DIR}/server.pem`, `${CONFIG_DIR}/server-key.pem`]
-    : [CONFIG_FILE];
+  // One path per change: new certificates by reload, a new config by a rolling restart (configHash).
+  // Most config changes are ones nats-server refuses to reload (gateways, JetStream limits, ports).
+  const reloader = {
+    name: "reloader",
+    image: RELOADER_IMAGE,
+    args: [
+      "-pid",
+      PID_FILE,
+      ...Object.values(TLS_FILES).flatMap((file) => ["-config", `${CONFIG_DIR}/${file}`]),
+    ],
+    resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
+    securityContext: restricted,
+    volumeMounts: [
+      { name: "config", mountPath: CONFIG_DIR, readOnly: true },
+      { name: "pid", mountPath: PID_DIR },
+    ],
+  };
   return {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
@@ -230,7 +258,7 @@ export function statefulSetManifest(
           // nats-server and its reloader never call the Kubernetes API: no token for them to leak.
           automountServiceAccountToken: false,
           // The reloader signals nats-server by the pid in the shared pid file.
-          shareProcessNamespace: true,
+          shareProcessNamespace: options.tls,
           terminationGracePeriodSeconds: TERMINATION_GRACE_S,
           securityContext: {
             runAsNonRoot: true,
@@ -285,17 +313,7 @@ export function statefulSetManifest(
                 { name: "data", mountPath: DATA_DIR },
               ],
             },
-            {
-              name: "reloader",
-              image: RELOADER_IMAGE,
-              args: ["-pid", PID_FILE, ...watched.flatMap((file) => ["-config", file])],
-              resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
-              securityContext: restricted,
-              volumeMounts: [
-                { name: "config", mountPath: CONFIG_DIR, readOnly: true },
-                { name: "pid", mountPath: PID_DIR },
-              ],
-            },
+            ...(options.tls ? [reloader] : []),
           ],
           volumes: [
             { name: "config", secret: { secretName: `${server.name}-config`, defaultMode: 0o440 } },

@@ -31,6 +31,7 @@ export type KubeObject = {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     deletionTimestamp?: string;
+    generation?: number;
     resourceVersion?: string;
     ownerReferences?: { kind: string; name: string }[];
   };

@@ -132,6 +132,21 @@ export class Kubelet {
     );
   }
 
+  /** Every log of `container` in any pod run so far, by its file (one per pod incarnation). */
+  logsOf(container: string): Map<string, string> {
+    const logs = new Map<string, string>();
+    if (!fs.existsSync(this.dir)) return logs;
+    const folders = (dir: string) =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? [e.name] : []));
+    for (const pod of folders(this.dir)) {
+      for (const uid of folders(path.join(this.dir, pod))) {
+        const file = path.join(this.dir, pod, uid, `${container}.log`);
+        if (fs.existsSync(file)) logs.set(file, fs.readFileSync(file, "utf8"));
+      }
+    }
+    return logs;
+  }
+
   start(): void {
     this.loop.start();
   }

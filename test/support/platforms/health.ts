@@ -10,8 +10,13 @@ import { TestStack } from "../stackRunner";
 
 /** What a server's /healthz answers (its body), or why it did not. */
 export function healthz(monitorUrl: string, ca: string, hosts: Hosts): Promise<string> {
+  return monitorGet(monitorUrl, "/healthz", ca, hosts);
+}
+
+/** The body of a server's monitoring endpoint `path`, or why it did not answer. */
+export function monitorGet(monitorUrl: string, path: string, ca: string, hosts: Hosts): Promise<string> {
   return new Promise((resolve) => {
-    const request = https.get(`${monitorUrl}/healthz`, { ca, timeout: 3000, lookup: hosts.lookup }, (res) => {
+    const request = https.get(`${monitorUrl}${path}`, { ca, timeout: 3000, lookup: hosts.lookup }, (res) => {
       let body = "";
       res.on("data", (chunk) => (body += chunk));
       res.on("end", () => resolve(body));
