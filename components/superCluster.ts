@@ -112,7 +112,7 @@ export class SuperCluster extends pulumi.ComponentResource {
   constructor(name: string, args: SuperClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nats-global:index:SuperCluster", name, {}, opts);
     this.plan = planned(() => planSuperCluster(args, args.local?.ports));
-    planned(() => checkPlatforms(args, this.plan, name));
+    planned(() => checkPlatforms(args, this.plan, name, pulumi.getStack()));
 
     const operator =
       args.security?.mode === "operator"

@@ -31,12 +31,34 @@ const PROVIDER_OUTPUTS = {
   result: "mock-password",
 };
 
-/** A public address as a cloud would assign it to a static IP resource, from the documentation range. */
-function assignedAddress(type: string, n: number): Record<string, string> {
+/**
+ * What a cloud assigns that the program reads: a public address to a static IP resource (from the
+ * documentation range), a secret's ARN, an autonamed IAM object's name, a service account's email.
+ */
+function assigned(
+  type: string,
+  n: number,
+  name: string,
+  inputs: Record<string, unknown>,
+): Record<string, string> {
   const ip = `198.51.${100 + Math.floor(n / 250)}.${1 + (n % 250)}`;
-  if (type === "aws:ec2/eip:Eip") return { publicIp: ip };
-  if (type === "gcp:compute/address:Address") return { address: ip };
-  return {};
+  switch (type) {
+    case "aws:ec2/eip:Eip":
+      return { publicIp: ip };
+    case "gcp:compute/address:Address":
+      return { address: ip };
+    case "aws:secretsmanager/secret:Secret":
+      return { arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-a1b2c3d-AbCdEf` };
+    case "aws:iam/role:Role":
+    case "aws:iam/instanceProfile:InstanceProfile":
+      return { name: `${name}-a1b2c3d` };
+    case "gcp:secretmanager/secret:Secret":
+      return { id: `projects/mock-project/secrets/${inputs.secretId as string}` };
+    case "gcp:serviceaccount/account:Account":
+      return { email: `${inputs.accountId as string}@mock-project.iam.gserviceaccount.com` };
+    default:
+      return {};
+  }
 }
 
 /** Secrets in the wire form mocks see them, made plain JSON at any depth. */
@@ -80,14 +102,22 @@ export async function previewUnderMocks(
   pulumi.runtime.setMocks(
     {
       newResource: (args) => {
-        const assigned = assignedAddress(args.type, resources.length);
+        const given = assigned(
+          args.type,
+          resources.length,
+          args.name,
+          args.inputs as Record<string, unknown>,
+        );
         resources.push({
           type: args.type,
           name: args.name,
           ...(args.provider !== undefined ? { provider: args.provider.split("::")[3] } : {}),
           inputs: revealed(args.inputs) as Record<string, unknown>,
         });
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...PROVIDER_OUTPUTS, ...assigned } };
+        return {
+          id: given.id ?? `${args.name}-id`,
+          state: { ...args.inputs, ...PROVIDER_OUTPUTS, ...given },
+        };
       },
       // Data sources (an image lookup) answer with what they were asked and an id.
       call: (args) => ({ ...args.inputs, id: `${args.token.split(":").pop()}-mock-id` }),

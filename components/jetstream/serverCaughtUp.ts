@@ -5,11 +5,14 @@
  * "Healthy" is nats-server's /healthz without options (Server.healthz in monitor.go): ready for
  * connections (its listeners up), JetStream current with its meta leader and with every replicated
  * stream and consumer it hosts.
+ * A server that runs new files (config and certificates that a machine takes by reload or restart)
+ * is waited for until it reports them in its varz metadata, then as above.
  * A server's first start is not waited for: a new super-cluster forms only once most of its servers
  * run, so a server that starts alone is never healthy.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { waitUntil } from "../model/boundedWait";
+import { FILES_DIGEST_KEY } from "../model/serverConfig";
 import { ConnectionSpec, session } from "./connection";
 
 export interface ServerCaughtUpInputs {
@@ -17,6 +20,11 @@ export interface ServerCaughtUpInputs {
   server: string;
   /** Changes when the server is replaced (its instance id): then the gate waits. */
   incarnation: string;
+  /**
+   * The digest of the config and certificates the server should run (its varz metadata reports
+   * the ones it runs, FILES_DIGEST_KEY): when it changes, the gate waits until the server reports it.
+   */
+  files?: string;
   /** The servers of its cluster, as a user of the system account (the only one `$SYS` answers). */
   connection: ConnectionSpec;
   timeoutMs: number;
@@ -33,14 +41,32 @@ interface HealthReply {
   error?: { description?: string };
 }
 
-/** Why `server` is not healthy now (its own words), or undefined when it is. */
-async function unhealthy(connection: ConnectionSpec, server: string): Promise<string | undefined> {
+/** The reply to a `$SYS` varz request: the metadata the server runs with. */
+interface VarzReply {
+  data?: { metadata?: Record<string, string> };
+}
+
+/**
+ * Why `server` is not running `files` (when given), healthy and caught up now (in its own words),
+ * or undefined when it is.
+ */
+async function notCaughtUp(
+  connection: ConnectionSpec,
+  server: string,
+  files: string | undefined,
+): Promise<string | undefined> {
   try {
     const { nc } = await session(connection);
     // Every server answers PING requests; the filter leaves the one asked about. With details, each
     // stream or consumer that is behind is named.
     const filter = JSON.stringify({ server_name: server, exact_match: true, details: true });
-    const reply = await nc.request("$SYS.REQ.SERVER.PING.HEALTHZ", filter, { timeout: PROBE_TIMEOUT_MS });
+    const options = { timeout: PROBE_TIMEOUT_MS };
+    if (files !== undefined) {
+      const varz = (await nc.request("$SYS.REQ.SERVER.PING.VARZ", filter, options)).json() as VarzReply;
+      const running = varz.data?.metadata?.[FILES_DIGEST_KEY];
+      if (running !== files) return `runs files ${running ?? "unknown"}, not yet ${files}`;
+    }
+    const reply = await nc.request("$SYS.REQ.SERVER.PING.HEALTHZ", filter, options);
     const health = reply.json() as HealthReply;
     if (health.data?.status === "ok") return undefined;
     const details = health.data?.errors?.map((e) => e.error).filter(Boolean) ?? [];
@@ -55,15 +81,15 @@ async function unhealthy(connection: ConnectionSpec, server: string): Promise<st
 }
 
 async function waitCaughtUp(inputs: ServerCaughtUpInputs): Promise<void> {
-  const reason = await waitUntil(() => unhealthy(inputs.connection, inputs.server), {
+  const reason = await waitUntil(() => notCaughtUp(inputs.connection, inputs.server, inputs.files), {
     timeoutMs: inputs.timeoutMs,
     intervalMs: PROBE_INTERVAL_MS,
   });
   if (reason === undefined) return;
   throw new Error(
     `server ${inputs.server} is not healthy and caught up ${Math.round(inputs.timeoutMs / 1000)} s after ` +
-      `it was replaced: ${reason}\n  hint: the next servers of its cluster wait for it; look at its ` +
-      "log (journalctl -u nats-server on the machine), then run `pulumi up` again",
+      `it was changed: ${reason}\n  hint: the next servers of its cluster wait for it; look at its ` +
+      "logs (journalctl -u nats-server -u nats-server-files on the machine), then run `pulumi up` again",
   );
 }
 
@@ -75,11 +101,11 @@ export const serverCaughtUpProvider: pulumi.dynamic.ResourceProvider<
     return { id: inputs.server, outs: inputs };
   },
   async diff(_id, olds, news) {
-    const keys = ["server", "incarnation", "connection", "timeoutMs"] as const;
+    const keys = ["server", "incarnation", "files", "connection", "timeoutMs"] as const;
     return { changes: keys.some((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key])) };
   },
   async update(_id, olds, news) {
-    if (olds.incarnation !== news.incarnation) await waitCaughtUp(news);
+    if (olds.incarnation !== news.incarnation || olds.files !== news.files) await waitCaughtUp(news);
     return { outs: news };
   },
 };

@@ -86,6 +86,12 @@ export interface ServerFiles {
   tls?: TlsFiles;
 }
 
+/**
+ * The `server_metadata` key under which a server's config names the digest of the files it came with
+ * (config and certificates): the server reports it in its varz once it runs them.
+ */
+export const FILES_DIGEST_KEY = "nats-global/files";
+
 /** nats-server's configuration, in the JSON form the server accepts; keys as the server spells them. */
 export interface NatsServerConfig {
   server_name: string;
@@ -131,6 +137,8 @@ export interface NatsServerConfig {
   operator?: string;
   resolver?: { type: "full"; dir: string; allow_delete: boolean; interval: string; timeout: string };
   resolver_preload?: Record<string, string>;
+  /** Free-form facts about the server, reported in its varz: reloaded with the config. */
+  server_metadata?: Record<string, string>;
 }
 
 export interface AccountConfig {

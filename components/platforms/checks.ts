@@ -32,7 +32,13 @@ export interface PlatformsSpec {
 const IMPLEMENTED = ["local", "k8s", "aws", "gcp"];
 
 /** `name` is the super-cluster's: what its resources are named after. */
-export function checkPlatforms(spec: PlatformsSpec, plan: SuperClusterPlan, name: string): void {
+export function checkPlatforms(
+  spec: PlatformsSpec,
+  plan: SuperClusterPlan,
+  name: string,
+  /** The Pulumi stack: part of the ids that are unique per cloud project. */
+  stack: string,
+): void {
   const problems = problemList();
   const platformOf = (region: RegionArgs) => region.platform ?? "local";
   const remote = spec.regions.filter((r) => platformOf(r) !== "local");
@@ -82,7 +88,7 @@ export function checkPlatforms(spec: PlatformsSpec, plan: SuperClusterPlan, name
       ? [{ at: `regions[${i}]`, name: region.name, args: region.gcp }]
       : [],
   );
-  checkGcpNames(name, gcpRegions, servers, problems);
+  checkGcpNames(name, stack, gcpRegions, servers, problems);
   checkSharedClusters(spec.regions, problems);
   checkLocalArgs(spec.regions, spec.local, problems);
   problems.throwIfAny("super-cluster");

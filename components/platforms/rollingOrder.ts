@@ -29,14 +29,21 @@ export class RollingOrder {
 
   /**
    * Records that `server` runs on the machine `incarnation` names once `ready` exist (its volume,
-   * address and name): the next server waits for it.
+   * address and name), with the files of digest `files` where its machine fetches them: the next
+   * server waits for it.
    */
-  done(server: string, incarnation: pulumi.Input<string>, ready: pulumi.Resource[]): void {
+  done(
+    server: string,
+    incarnation: pulumi.Input<string>,
+    ready: pulumi.Resource[],
+    files?: pulumi.Input<string>,
+  ): void {
     this.previous = new ServerCaughtUp(
       `${this.name}-${server}-caught-up`,
       {
         server,
         incarnation,
+        ...(files !== undefined ? { files } : {}),
         connection: this.systemUser.apply((user) => ({ ...user, servers: this.servers })),
         timeoutMs: DEFAULT_CAUGHT_UP_TIMEOUT_MS,
       },

@@ -1,8 +1,8 @@
 import { publicName, SEED_SERVERS } from "../support/seedServers";
 import { expectVmConfigsAccepted } from "../support/configCheck";
-import { NatsServerConfig } from "../../components/model/serverConfig";
+import { FILES_DIGEST_KEY } from "../../components/model/serverConfig";
 import { SECRET } from "../../scripts/mockPreview";
-import { filesOfBootScript, scriptOfUserData } from "../support/bootScripts";
+import { agentSettingsOf, configOfBundle, scriptOfUserData, vmServerFilesOf } from "../support/bootScripts";
 import { PREVIEW_TIMEOUT_MS, previewStack, StackPreview } from "../support/stackPreview";
 import { ofKind, revealed } from "../support/stackPreview";
 
@@ -22,8 +22,7 @@ describe("the aws stack (stacks/Pulumi.aws.yaml) under mocks", () => {
   /** Each server's boot script, from its instance's user data. */
   const scriptOf = (server: string) =>
     scriptOfUserData(revealed(byServer("aws:ec2/instance:Instance", server).userDataBase64) as string);
-  const configOf = (server: string) =>
-    JSON.parse(filesOfBootScript(scriptOf(server)).get("/etc/nats/nats.conf") as string) as NatsServerConfig;
+  const configOf = (server: string) => configOfBundle(vmServerFilesOf(preview.resources).get(server)!);
 
   beforeAll(() => {
     preview = previewStack("aws");
@@ -82,9 +81,54 @@ describe("the aws stack (stacks/Pulumi.aws.yaml) under mocks", () => {
         subnet.cidrBlock.split(".").slice(0, 3).join("."),
       );
       expect(instance.userDataReplaceOnChange).toBe(true);
-      expect(Object.keys(instance.userDataBase64)).toEqual([SECRET]);
       expect(instance.metadataOptions).toEqual({ httpTokens: "required" });
       expect(scriptOf(server)).toContain("/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_");
+    }
+  });
+
+  it("keeps each server's config and key in a secret of its own, which only its instance's role may read, and none in its user data", () => {
+    const bundles = vmServerFilesOf(preview.resources);
+    expect([...bundles.keys()].sort()).toEqual([...SERVERS].sort());
+    for (const server of SERVERS) {
+      const secret = of("aws:secretsmanager/secret:Secret").find((r) => r.name.endsWith(`-${server}-files`));
+      const version = byServer("aws:secretsmanager/secretVersion:SecretVersion", server);
+      expect(Object.keys(version.secretString)).toEqual([SECRET]);
+      expect(secret?.inputs.recoveryWindowInDays).toBe(0);
+      const bundle = bundles.get(server)!;
+      expect(Object.keys(bundle.files).sort()).toEqual(
+        [
+          "/etc/nats/ca.pem",
+          "/etc/nats/nats.conf",
+          "/etc/nats/server-key.pem",
+          "/etc/nats/server.pem",
+        ].sort(),
+      );
+      expect(bundle.files["/etc/nats/server-key.pem"].mode).toBe("0600");
+      expect(configOf(server).server_metadata).toEqual({ [FILES_DIGEST_KEY]: bundle.digest });
+      // The user data is no secret: it holds neither the config nor a key.
+      const instance = byServer("aws:ec2/instance:Instance", server);
+      expect(typeof instance.userDataBase64).toBe("string");
+      const script = scriptOf(server);
+      expect(script).not.toContain("PRIVATE KEY");
+      expect(script).not.toContain(configOf(server).system_account);
+      // The instance's role may read its own secret, nothing else.
+      const arn = `arn:aws:secretsmanager:us-east-1:123456789012:secret:${secret?.name}-a1b2c3d-AbCdEf`;
+      expect(agentSettingsOf(script).source).toEqual({
+        cloud: "aws",
+        secret: arn,
+        region: expect.any(String),
+      });
+      const role = byServer("aws:iam/role:Role", server);
+      expect(JSON.parse(role.assumeRolePolicy).Statement).toEqual([
+        { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+      ]);
+      expect(JSON.parse(byServer("aws:iam/rolePolicy:RolePolicy", server).policy).Statement).toEqual([
+        { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: arn },
+      ]);
+      const profile = of("aws:iam/instanceProfile:InstanceProfile").find((r) =>
+        r.name.endsWith(`-${server}`),
+      );
+      expect(instance.iamInstanceProfile).toBe(`${profile?.name}-a1b2c3d`);
     }
   });
 

@@ -34,6 +34,8 @@ function generated(resources: MockedResource[]): Record<GcpValueKind, string[]> 
     deviceName: instances.flatMap((i) => i.attachedDisks.map((d: Inputs) => d.deviceName)),
     startupScript: instances.map((i) => revealed(i.metadataStartupScript) as string),
     recordSetName: inputs("gcp:dns/recordSet:RecordSet").map((r) => r.name),
+    secretId: inputs("gcp:secretmanager/secret:Secret").map((r) => r.secretId),
+    serviceAccountId: inputs("gcp:serviceaccount/account:Account").map((r) => r.accountId),
     firewallPort: firewalls.flatMap((f) => f.allows.flatMap((a: Inputs) => a.ports)),
     sourceRange: firewalls.flatMap((f) => f.sourceRanges),
   };
@@ -78,6 +80,7 @@ describe.each(["gcp", "multicloud"])("the %s stack's GCP values under mocks", (s
     const plan = planSuperCluster({ regions, stretch: { regions: regions.map((r) => r.name) } });
     const predicted = generatedGcpValues(
       "nats",
+      stack,
       regions.flatMap((r, i) =>
         r.platform === "gcp" && r.gcp ? [{ at: `regions[${i}]`, name: r.name, args: r.gcp }] : [],
       ),
@@ -90,6 +93,8 @@ describe.each(["gcp", "multicloud"])("the %s stack's GCP values under mocks", (s
       "labelValue",
       "deviceName",
       "recordSetName",
+      "secretId",
+      "serviceAccountId",
     ] as const) {
       const judged = new Set(predicted.filter((v) => v.kind === kind).map((v) => v.value));
       expect({ kind, values: new Set(values[kind]) }).toEqual({ kind, values: judged });

@@ -1,9 +1,9 @@
 import { publicName, SEED_SERVERS } from "../support/seedServers";
 import { expectVmConfigsAccepted } from "../support/configCheck";
-import { NatsServerConfig } from "../../components/model/serverConfig";
+import { FILES_DIGEST_KEY } from "../../components/model/serverConfig";
 import { SECRET } from "../../scripts/mockPreview";
-import { filesOfBootScript } from "../support/bootScripts";
-import { ofKind, revealed } from "../support/stackPreview";
+import { agentSettingsOf, configOfBundle, vmServerFilesOf } from "../support/bootScripts";
+import { ofKind } from "../support/stackPreview";
 import { PREVIEW_TIMEOUT_MS, previewStack, StackPreview } from "../support/stackPreview";
 
 const SERVERS = SEED_SERVERS;
@@ -16,12 +16,7 @@ describe("the gcp stack (stacks/Pulumi.gcp.yaml) under mocks", () => {
   const of = (kind: string) => ofKind(preview.resources, kind);
   const instanceOf = (server: string) =>
     of("gcp:compute/instance:Instance").find((r) => r.name.endsWith(`-${server}`))?.inputs as Inputs;
-  const configOf = (server: string) =>
-    JSON.parse(
-      filesOfBootScript(revealed(instanceOf(server).metadataStartupScript) as string).get(
-        "/etc/nats/nats.conf",
-      ) as string,
-    ) as NatsServerConfig;
+  const configOf = (server: string) => configOfBundle(vmServerFilesOf(preview.resources).get(server)!);
 
   beforeAll(() => {
     preview = previewStack("gcp");
@@ -52,7 +47,40 @@ describe("the gcp stack (stacks/Pulumi.gcp.yaml) under mocks", () => {
     }
   });
 
-  it("puts each server in its planned zone and private address with its disk, its startup script a secret that replaces it when changed", () => {
+  it("keeps each server's config and key in a secret of its own, which only its instance's service account may read, and none in its startup script", () => {
+    const bundles = vmServerFilesOf(preview.resources);
+    expect([...bundles.keys()].sort()).toEqual([...SERVERS].sort());
+    const identity = (kind: string, server: string) =>
+      of(kind).find((r) => r.name.endsWith(`-${server}-identity`))?.inputs as Inputs;
+    for (const server of SERVERS) {
+      const secret = identity("gcp:secretmanager/secret:Secret", server);
+      const version = identity("gcp:secretmanager/secretVersion:SecretVersion", server);
+      const account = identity("gcp:serviceaccount/account:Account", server);
+      const access = identity("gcp:secretmanager/secretIamMember:SecretIamMember", server);
+      const secretName = `projects/mock-project/secrets/${secret.secretId}`;
+      const email = `${account.accountId}@mock-project.iam.gserviceaccount.com`;
+      expect(Object.keys(version.secretData)).toEqual([SECRET]);
+      expect(version.secret).toBe(secretName);
+      expect(access).toMatchObject({
+        secretId: secretName,
+        role: "roles/secretmanager.secretAccessor",
+        member: `serviceAccount:${email}`,
+      });
+      const instance = instanceOf(server);
+      expect(instance.serviceAccount).toEqual({ email, scopes: ["cloud-platform"] });
+      expect(typeof instance.metadataStartupScript).toBe("string");
+      expect(instance.metadataStartupScript).not.toContain("PRIVATE KEY");
+      expect(agentSettingsOf(instance.metadataStartupScript).source).toEqual({
+        cloud: "gcp",
+        secret: secretName,
+      });
+      expect(configOf(server).server_metadata).toEqual({ [FILES_DIGEST_KEY]: bundles.get(server)!.digest });
+    }
+    // Ids unique per project: one stack's servers never take another's secret or account.
+    expect(new Set(of("gcp:serviceaccount/account:Account").map((a) => a.inputs.accountId)).size).toBe(12);
+  });
+
+  it("puts each server in its planned zone and private address with its disk, replaced when its startup script changes", () => {
     for (const server of SERVERS) {
       const instance = instanceOf(server);
       const zone = configOf(server)
@@ -68,8 +96,7 @@ describe("the gcp stack (stacks/Pulumi.gcp.yaml) under mocks", () => {
       const [nic] = instance.networkInterfaces;
       expect(nic.networkIp).toMatch(/^10\.1[0-2]\.[0-2]\.1\d$/);
       expect(nic.accessConfigs[0].natIp).toMatch(/^198\.51\./);
-      expect(Object.keys(instance.metadataStartupScript)).toEqual([SECRET]);
-      expect(revealed(instance.metadataStartupScript)).toContain("/dev/disk/by-id/google-nats-data");
+      expect(instance.metadataStartupScript).toContain("/dev/disk/by-id/google-nats-data");
       // A new machine type is applied by a stop and start; the provider refuses it otherwise.
       expect(instance.allowStoppingForUpdate).toBe(true);
       expect(instance.bootDisk.initializeParams.image).toMatch(

@@ -1,6 +1,6 @@
 import { ofKind } from "../support/stackPreview";
 import { expectVmConfigsAccepted } from "../support/configCheck";
-import { bootScriptsOf, configsOfBootScripts } from "../support/bootScripts";
+import { vmConfigsOf } from "../support/bootScripts";
 import { PREVIEW_TIMEOUT_MS, previewConfig, StackPreview } from "../support/stackPreview";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -72,7 +72,7 @@ describe("networks the user gives (a VPC and its subnets, a GCP network and subn
       "us-west-2b": "subnet-0b",
       "us-west-2c": "subnet-0c",
     };
-    const configs = configsOfBootScripts(bootScriptsOf(preview.resources));
+    const configs = vmConfigsOf(preview.resources);
     for (const instance of of("aws:ec2/instance:Instance")) {
       const server = instance.name.replace(/^nats-\w+-aws-/, "");
       const zone = configs

@@ -1,6 +1,6 @@
 import { expectVmConfigsAccepted } from "../support/configCheck";
 import { NatsServerConfig } from "../../components/model/serverConfig";
-import { bootScriptsOf, configsOfBootScripts } from "../support/bootScripts";
+import { vmConfigsOf } from "../support/bootScripts";
 import { ofKind } from "../support/stackPreview";
 import { PREVIEW_TIMEOUT_MS, previewStack, StackPreview } from "../support/stackPreview";
 
@@ -12,7 +12,7 @@ describe("the multicloud stack (stacks/Pulumi.multicloud.yaml) under mocks", () 
   let preview: StackPreview;
   const of = (kind: string) => ofKind(preview.resources, kind);
   /** Every server's config, from its instance's boot script on either cloud. */
-  const configs = () => [...configsOfBootScripts(bootScriptsOf(preview.resources)).values()];
+  const configs = () => [...vmConfigsOf(preview.resources).values()];
 
   beforeAll(() => {
     preview = previewStack("multicloud");

@@ -1,6 +1,8 @@
 import { gunzipSync } from "zlib";
 import { NatsServerConfig } from "../../components/model/serverConfig";
+import { FilesAgentSettings } from "../../components/platforms/vm/filesAgent";
 import { vmLayout } from "../../components/platforms/vm/layout";
+import { ServerFileBundle } from "../../components/platforms/vm/serverFiles";
 import { revealed } from "./stackPreview";
 
 const VM_CONFIG_FILE = vmLayout().configFile;
@@ -15,6 +17,10 @@ export function filesOfBootScript(script: string): Map<string, string> {
   return files;
 }
 
+/** What a boot script tells the files agent: where the server's secret is. */
+export const agentSettingsOf = (script: string): FilesAgentSettings =>
+  JSON.parse(filesOfBootScript(script).get(vmLayout().filesSettings) as string) as FilesAgentSettings;
+
 /** EC2 user data as the platform sends it (gzip, base64) back to the script. */
 export const scriptOfUserData = (userData: string): string =>
   gunzipSync(Buffer.from(userData, "base64")).toString("utf8");
@@ -24,22 +30,24 @@ interface Mocked {
   inputs: Record<string, unknown>;
 }
 
-/** The boot script of every VM of a previewed stack, on AWS (user data) and GCP (startup script). */
-export function bootScriptsOf(resources: Mocked[]): string[] {
-  return [
-    ...resources
-      .filter((r) => r.type === "aws:ec2/instance:Instance")
-      .map((i) => scriptOfUserData(revealed(i.inputs.userDataBase64) as string)),
-    ...resources
-      .filter((r) => r.type === "gcp:compute/instance:Instance")
-      .map((i) => revealed(i.inputs.metadataStartupScript) as string),
-  ];
+const SECRET_VALUES: Record<string, string> = {
+  "aws:secretsmanager/secretVersion:SecretVersion": "secretString",
+  "gcp:secretmanager/secretVersion:SecretVersion": "secretData",
+};
+
+/** The files bundle each VM server's secret holds, on AWS and GCP, by server name. */
+export function vmServerFilesOf(resources: Mocked[]): Map<string, ServerFileBundle> {
+  const bundles = resources
+    .filter((r) => SECRET_VALUES[r.type] !== undefined)
+    .map((r) => JSON.parse(revealed(r.inputs[SECRET_VALUES[r.type]]) as string) as ServerFileBundle);
+  return new Map(bundles.map((b) => [configOfBundle(b).server_name, b]));
 }
 
-/** The config each boot script writes, by server name. */
-export function configsOfBootScripts(scripts: string[]): Map<string, NatsServerConfig> {
-  const configs = scripts.map(
-    (script) => JSON.parse(filesOfBootScript(script).get(VM_CONFIG_FILE) as string) as NatsServerConfig,
-  );
-  return new Map(configs.map((c) => [c.server_name, c]));
+/** The config a bundle holds. */
+export const configOfBundle = (bundle: ServerFileBundle): NatsServerConfig =>
+  JSON.parse(bundle.files[VM_CONFIG_FILE].content) as NatsServerConfig;
+
+/** The config of every VM server of a previewed stack, by server name. */
+export function vmConfigsOf(resources: Mocked[]): Map<string, NatsServerConfig> {
+  return new Map([...vmServerFilesOf(resources)].map(([server, bundle]) => [server, configOfBundle(bundle)]));
 }

@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { createCertificateAuthority, issueServerCertificate } from "../../components/credentials/x509";
 import { NatsServerConfig } from "../../components/model/serverConfig";
-import { bootScriptsOf, configsOfBootScripts } from "./bootScripts";
+import { vmConfigsOf } from "./bootScripts";
 import { operatorAuth } from "./operatorAuth";
 import { tool } from "./tools";
 
@@ -78,7 +78,7 @@ export async function expectAcceptedByNatsServer(
 export async function expectVmConfigsAccepted(
   resources: { type: string; inputs: Record<string, unknown> }[],
 ): Promise<void> {
-  const configs = configsOfBootScripts(bootScriptsOf(resources));
+  const configs = vmConfigsOf(resources);
   expect(configs.size).toBe(12);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-vmconf-"));
   try {

@@ -19,11 +19,11 @@ describe("aws input checked at preview", () => {
       security: { mode: "operator" },
       jetstream: { maxFileStore: 46 * 1024 ** 3 },
     };
-    expect(() => checkPlatforms(spec, planSuperCluster(spec), "nats")).toThrow(
+    expect(() => checkPlatforms(spec, planSuperCluster(spec), "nats", "test")).toThrow(
       /jetstream\.maxFileStore: 46\.0 GiB is more than JetStream may fill of region west's volumes \(45\.0 GiB: 90% of 50\.0 GiB[^)]*\): raise regions\[0\]\.aws\.volumeSize or lower jetstream\.maxFileStore/,
     );
     spec.regions.forEach((region) => (region.aws!.volumeSize = 60));
-    expect(() => checkPlatforms(spec, planSuperCluster(spec), "nats")).not.toThrow();
+    expect(() => checkPlatforms(spec, planSuperCluster(spec), "nats", "test")).not.toThrow();
   });
 
   it("admits 28 servers under AWS's default quota of 60 rules per security group, and more with a raised quota", () => {
@@ -39,7 +39,7 @@ describe("aws input checked at preview", () => {
         })),
         security: { mode: "operator" },
       };
-      checkPlatforms(spec, planSuperCluster(spec), "nats");
+      checkPlatforms(spec, planSuperCluster(spec), "nats", "test");
     };
     expect(() => check([10, 9, 9])).not.toThrow();
     expect(() => check([10, 10, 9])).toThrow(/security group needs 61 inbound rules, over 60/);

@@ -8,11 +8,12 @@ import { ProvisionedServers } from "../provisioned";
 import { publicHost } from "../publicHosts";
 import { VM_DEFAULTS } from "../vm/args";
 import { ruleSources, vmFirewallRules } from "../vm/firewall";
-import { serverBootScript, vmClusterOutputs } from "../vm/serverScript";
+import { serverBootScript, vmClusterOutputs, vmServerFiles } from "../vm/serverScript";
 import { vmEndpoint, vmFiles, vmLayout } from "../vm/layout";
 import { planInternalRanges, regionVmNetwork, VmNetworkPlan } from "../vm/network";
 import { compressedUserData } from "../vm/userData";
 import { AwsRegionArgs } from "./args";
+import { serverIdentity } from "./serverIdentity";
 
 const DEFAULT_INSTANCE_TYPE = "m6i.large";
 /** Where the data volume appears on Nitro instances: by its volume id. */
@@ -218,9 +219,10 @@ interface AwsServersArgs {
 }
 
 /**
- * `nats-global:aws:Cluster`: a cluster's servers on EC2. A new config or release replaces an
- * instance (its boot script is its user data); instances go one at a time, each once the server
- * before it is back, healthy and caught up, and each comes back with its address and volume.
+ * `nats-global:aws:Cluster`: a cluster's servers on EC2. A new config or certificate goes to the
+ * server's secret, which its machine applies by reload (or restart); a new image or release
+ * replaces the instance. Either way servers change one at a time, each once the server before it
+ * runs its new files, healthy and caught up; a new instance comes back with its address and volume.
  */
 export class AwsServers extends pulumi.ComponentResource implements ProvisionedServers {
   readonly clientUrls: pulumi.Output<string[]>;
@@ -245,11 +247,25 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
         },
         options,
       );
-      const userData = serverBootScript(
-        inputs.configs.get(server.name) as pulumi.Output<NatsServerConfig>,
-        inputs.tls?.get(server.name),
-        volume.id.apply(nvmeDevice),
-      ).apply((script) => compressedUserData(script, server.name));
+      const identity = serverIdentity(
+        `${name}-${server.name}`,
+        vmServerFiles(
+          server.name,
+          inputs.configs.get(server.name) as pulumi.Output<NatsServerConfig>,
+          inputs.tls?.get(server.name),
+        ),
+        options,
+        inputs.rolling.after(),
+      );
+      const userData = serverBootScript({
+        endpoint: args.endpoint(server),
+        tls: inputs.tls !== undefined,
+        source: pulumi
+          .all([identity.secret.arn])
+          .apply(([secret]) => ({ cloud: "aws" as const, secret, region: regionArgs.region })),
+        dataDevice: volume.id.apply(nvmeDevice),
+        pollSeconds: regionArgs.filesPollSeconds,
+      }).apply((script) => compressedUserData(script, server.name));
       const instance = new aws.ec2.Instance(
         `${name}-${server.name}`,
         {
@@ -258,8 +274,10 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
           subnetId: infra.subnets.get(server.zone) as pulumi.Input<string>,
           privateIp: infra.network.privateIps.get(server.name),
           vpcSecurityGroupIds: [infra.securityGroup.id],
-          userDataBase64: pulumi.secret(userData),
+          // Holds no key: the config and certificates are in the server's secret.
+          userDataBase64: userData,
           userDataReplaceOnChange: true,
+          iamInstanceProfile: identity.profile.name,
           rootBlockDevice: { volumeType: "gp3", volumeSize: 20, encrypted: true },
           metadataOptions: { httpTokens: "required" },
           ...(regionArgs.keyName !== undefined ? { keyName: regionArgs.keyName } : {}),
@@ -269,7 +287,7 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
           ...options,
           // Its private address and volume move to the new instance: the old one goes first.
           deleteBeforeReplace: true,
-          dependsOn: inputs.rolling.after(),
+          dependsOn: [...inputs.rolling.after(), identity.version, identity.policy],
         },
       );
       const association = new aws.ec2.EipAssociation(
@@ -291,7 +309,7 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
         // and gateways at the address they know.
         { ...options, dependsOn: [association] },
       );
-      const ready: pulumi.Resource[] = [association, attachment];
+      const ready: pulumi.Resource[] = [association, attachment, identity.version];
       if (regionArgs.dnsZoneId !== undefined) {
         const record = new aws.route53.Record(
           `${name}-${server.name}-dns`,
@@ -307,7 +325,12 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
         ready.push(record);
       }
       // A new instance type stops and starts the instance in place: a restart the next server waits for.
-      inputs.rolling.done(server.name, pulumi.interpolate`${instance.id}/${instance.instanceType}`, ready);
+      inputs.rolling.done(
+        server.name,
+        pulumi.interpolate`${instance.id}/${instance.instanceType}`,
+        ready,
+        identity.digest,
+      );
       return instance;
     });
     const outputs = vmClusterOutputs(

@@ -78,12 +78,13 @@ export function checkGcpRegion(
  */
 export function checkGcpNames(
   superCluster: string,
+  stack: string,
   regions: { at: string; name: string; args: GcpRegionArgs }[],
   servers: ServerPlan[],
   problems: ProblemList,
 ): void {
   const refused = new Map<string, { kind: GcpValueKind; examples: { value: string; problem: string }[] }>();
-  for (const { field, kind, value } of generatedGcpValues(superCluster, regions, servers)) {
+  for (const { field, kind, value } of generatedGcpValues(superCluster, stack, regions, servers)) {
     const problem = GCP_CONSTRAINTS[kind].problem(value);
     if (problem === undefined) continue;
     const key = `${field} ${kind}`;

@@ -88,6 +88,25 @@ export const GCP_CONSTRAINTS = {
     when: "up",
     problem: pattern(/^(|\w[\w.-]*)$/, 255, "a device name"),
   },
+  secretId: {
+    what: "secret id",
+    rule: "1 to 255 characters: letters, digits, '_' and '-'",
+    source:
+      "Secret Manager API, projects.secrets.create (secretId); cloud.google.com/secret-manager/docs/creating-and-accessing-secrets; not checked by the provider",
+    when: "up",
+    problem: pattern(/^[A-Za-z0-9_-]+$/, 255, "letters, digits, '_' and '-'"),
+  },
+  serviceAccountId: {
+    what: "service account id",
+    rule: "6 to 30 characters, RFC 1035: a lowercase letter, then lowercase letters, digits and '-', not ending in '-'",
+    source:
+      "terraform-provider-google-beta google_service_account (account_id: 6-30 characters matching [a-z]([-a-z0-9]*[a-z0-9])); IAM API projects.serviceAccounts.create",
+    when: "preview",
+    problem: (value: string) =>
+      value.length < 6
+        ? `${value.length} characters, under 6`
+        : pattern(GCE_NAME, 30, "an RFC 1035 label")(value),
+  },
   /** The startup script is one metadata value. */
   startupScript: {
     what: "startup script",

@@ -8,11 +8,12 @@ import { ProvisionedServers } from "../provisioned";
 import { publicHost } from "../publicHosts";
 import { VM_DEFAULTS } from "../vm/args";
 import { ruleSources, vmFirewallRules } from "../vm/firewall";
-import { serverBootScript, vmClusterOutputs } from "../vm/serverScript";
+import { serverBootScript, vmClusterOutputs, vmServerFiles } from "../vm/serverScript";
 import { vmEndpoint, vmFiles, vmLayout } from "../vm/layout";
 import { planInternalRanges, regionVmNetwork, VmNetworkPlan } from "../vm/network";
 import { GcpRegionArgs } from "./args";
 import { DATA_DISK, gcpNames, SERVER_LABEL } from "./naming";
+import { gcpServerIdentity } from "./serverIdentity";
 
 const DEFAULT_MACHINE_TYPE = "e2-standard-2";
 
@@ -43,7 +44,7 @@ export class GcpPlatform implements PlatformDriver {
     plan: SuperClusterPlan,
     private readonly parent: pulumi.ComponentResource,
   ) {
-    this.names = gcpNames(name);
+    this.names = gcpNames(name, pulumi.getStack());
     const servers = plan.clusters.flatMap((c) => c.servers).filter((s) => s.platform === "gcp");
     for (const [region, placed] of regions) {
       const hosted = servers.filter((s) => s.region === region);
@@ -173,9 +174,11 @@ interface GcpServersArgs {
 }
 
 /**
- * `nats-global:gcp:Cluster`: a cluster's servers on Compute Engine. A new startup script replaces
- * the instance; instances go one at a time, each once the server before it is back, healthy and
- * caught up, and each comes back with its addresses and disk.
+ * `nats-global:gcp:Cluster`: a cluster's servers on Compute Engine. A new config or certificate
+ * goes to the server's secret, which its machine applies by reload (or restart); a new image or
+ * release replaces the instance. Either way servers change one at a time, each once the server
+ * before it runs its new files, healthy and caught up; a new instance comes back with its
+ * addresses and disk.
  */
 export class GcpServers extends pulumi.ComponentResource implements ProvisionedServers {
   readonly clientUrls: pulumi.Output<string[]>;
@@ -199,11 +202,26 @@ export class GcpServers extends pulumi.ComponentResource implements ProvisionedS
         },
         options,
       );
-      const script = serverBootScript(
-        inputs.configs.get(server.name) as pulumi.Output<NatsServerConfig>,
-        inputs.tls?.get(server.name),
-        `/dev/disk/by-id/google-${DATA_DISK}`,
+      const identity = gcpServerIdentity(
+        args.names,
+        group.cluster.name,
+        server.name,
+        vmServerFiles(
+          server.name,
+          inputs.configs.get(server.name) as pulumi.Output<NatsServerConfig>,
+          inputs.tls?.get(server.name),
+        ),
+        project,
+        options,
+        inputs.rolling.after(),
       );
+      const script = serverBootScript({
+        endpoint: args.endpoint(server),
+        tls: inputs.tls !== undefined,
+        source: identity.secret.id.apply((secret) => ({ cloud: "gcp" as const, secret })),
+        dataDevice: `/dev/disk/by-id/google-${DATA_DISK}`,
+        pollSeconds: regionArgs.filesPollSeconds,
+      });
       const instance = new gcp.compute.Instance(
         args.names.instance(group.cluster.name, server.name),
         {
@@ -218,8 +236,10 @@ export class GcpServers extends pulumi.ComponentResource implements ProvisionedS
               accessConfigs: [{ natIp: args.address(server.name).address }],
             },
           ],
-          // A new script replaces the instance: the cloud runs it at boot.
-          metadataStartupScript: pulumi.secret(script),
+          // A new script replaces the instance: the cloud runs it at boot. It holds no key: the
+          // config and certificates are in the server's secret, which only its account may read.
+          metadataStartupScript: script,
+          serviceAccount: { email: identity.account.email, scopes: ["cloud-platform"] },
           shieldedInstanceConfig: { enableSecureBoot: true },
           // A new machine type stops and starts the instance in place (its server in lame duck
           // mode); without this the provider refuses the change.
@@ -232,10 +252,10 @@ export class GcpServers extends pulumi.ComponentResource implements ProvisionedS
           ...options,
           // Its private address, external address and disk move to the new instance: the old one goes first.
           deleteBeforeReplace: true,
-          dependsOn: inputs.rolling.after(),
+          dependsOn: [...inputs.rolling.after(), identity.version, identity.access],
         },
       );
-      const ready: pulumi.Resource[] = [];
+      const ready: pulumi.Resource[] = [identity.version];
       if (regionArgs.dnsZone !== undefined) {
         const record = new gcp.dns.RecordSet(
           args.names.record(group.cluster.name, server.name),
@@ -256,6 +276,7 @@ export class GcpServers extends pulumi.ComponentResource implements ProvisionedS
         server.name,
         pulumi.interpolate`${instance.instanceId}/${instance.machineType}`,
         ready,
+        identity.digest,
       );
       return instance;
     });

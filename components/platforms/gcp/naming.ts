@@ -3,15 +3,21 @@
  * servers: one home, so that the preview-time checks judge exactly the names the resources get.
  * Pure.
  */
+import { createHash } from "crypto";
 import { ServerPlan } from "../../model/plan";
 import { publicHost } from "../publicHosts";
 import { FIREWALL_RULE_NAMES } from "../vm/firewall";
 import type { GcpRegionArgs } from "./args";
 import { GcpValueKind } from "./constraints";
 
-/** The Pulumi names of a super-cluster's GCP resources (pulumi-gcp names most after them). */
-export function gcpNames(superCluster: string) {
+/**
+ * The Pulumi names of a super-cluster's GCP resources (pulumi-gcp names most after them), and the
+ * ids of what GCP does not name at random (secrets, service accounts): those are unique per project,
+ * so they carry `scope`, a short digest of the stack and the super-cluster.
+ */
+export function gcpNames(superCluster: string, stack: string) {
   const cluster = (name: string) => `${superCluster}-${name}-gcp`;
+  const scope = `ng${createHash("sha256").update(`${stack}/${superCluster}`).digest("hex").slice(0, 6)}`;
   return {
     network: `${superCluster}-network`,
     subnetwork: (region: string) => `${superCluster}-${region}`,
@@ -24,6 +30,12 @@ export function gcpNames(superCluster: string) {
     disk: (clusterName: string, server: string) => `${cluster(clusterName)}-${server}-data`,
     instance: (clusterName: string, server: string) => `${cluster(clusterName)}-${server}`,
     record: (clusterName: string, server: string) => `${cluster(clusterName)}-${server}-dns`,
+    /** The Pulumi name of a server's secret, its version, account and binding all start with this. */
+    identity: (clusterName: string, server: string) => `${cluster(clusterName)}-${server}-identity`,
+    /** The secret that holds a server's config and certificates. */
+    secretId: (server: string) => `${scope}-${server}-files`,
+    /** The service account of a server's instance, which alone may read its secret. */
+    accountId: (server: string) => `${scope}-${server}`,
   };
 }
 
@@ -45,10 +57,11 @@ export interface GeneratedGcpValue {
  */
 export function generatedGcpValues(
   superCluster: string,
+  stack: string,
   regions: { at: string; name: string; args: GcpRegionArgs }[],
   servers: ServerPlan[],
 ): GeneratedGcpValue[] {
-  const names = gcpNames(superCluster);
+  const names = gcpNames(superCluster, stack);
   const values: GeneratedGcpValue[] = [];
   const add = (field: string, kind: GcpValueKind, value: string) => values.push({ field, kind, value });
   if (regions.some((r) => r.args.network === undefined)) add("name", "autonamed", names.network);
@@ -65,6 +78,8 @@ export function generatedGcpValues(
       add(field, "autonamed", names.disk(server.cluster, server.name));
       add(field, "autonamed", names.instance(server.cluster, server.name));
       add(field, "labelValue", server.name);
+      add(field, "secretId", names.secretId(server.name));
+      add(field, "serviceAccountId", names.accountId(server.name));
       if (args.dnsZone !== undefined)
         add(`${at}.gcp.host`, "recordSetName", `${publicHost(args.host, server.name)}.`);
     }

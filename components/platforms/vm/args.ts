@@ -16,6 +16,11 @@ export interface VmRegionArgs {
   clientCidrs?: string[];
   /** Who may reach the monitoring port and SSH (default: only the region's own network). */
   adminCidrs?: string[];
+  /**
+   * How often each server's machine checks its secret for a new config or certificates, in seconds
+   * (default 60; each check is one call to the secret store, which your cloud bills).
+   */
+  filesPollSeconds?: number;
 }
 
 export const VM_DEFAULTS = { volumeSize: 50, clientCidrs: ["0.0.0.0/0"] };
@@ -42,6 +47,13 @@ export function checkVmRegion(
     problems.add(
       `${at}.volumeSize`,
       `must be a whole number of GiB, at least 10 (got ${JSON.stringify(args.volumeSize)})`,
+    );
+  }
+  const poll = args.filesPollSeconds;
+  if (poll !== undefined && !(Number.isInteger(poll) && poll >= 5 && poll <= 3600)) {
+    problems.add(
+      `${at}.filesPollSeconds`,
+      `must be a whole number of seconds from 5 to 3600 (got ${JSON.stringify(poll)})`,
     );
   }
   for (const field of ["clientCidrs", "adminCidrs"] as const) {

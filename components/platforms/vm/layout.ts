@@ -20,6 +20,14 @@ export interface VmLayout {
   dataDir: string;
   pidFile: string;
   unitFile: string;
+  /** Starts, reloads, restarts the server, or tells whether it runs: with systemd where it runs. */
+  control: string;
+  /** Fetches the server's files from the secret store and applies them (filesAgent.ts). */
+  filesAgent: string;
+  /** What the agent fetches from where, written by the boot script (no secret in it). */
+  filesSettings: string;
+  filesUnit: string;
+  filesTimer: string;
   /** Who the server runs as: created by the script unless root. */
   user: string;
 }
@@ -33,6 +41,11 @@ export function vmLayout(root = "", user = "nats"): VmLayout {
     dataDir: `${root}/var/lib/nats`,
     pidFile: `${root}/var/lib/nats/nats.pid`,
     unitFile: `${root}/etc/systemd/system/nats-server.service`,
+    control: `${root}/usr/local/bin/nats-server-control`,
+    filesAgent: `${root}/usr/local/bin/nats-server-files`,
+    filesSettings: `${root}/etc/nats-global/files.json`,
+    filesUnit: `${root}/etc/systemd/system/nats-server-files.service`,
+    filesTimer: `${root}/etc/systemd/system/nats-server-files.timer`,
     user,
   };
 }

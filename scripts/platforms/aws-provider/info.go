@@ -29,6 +29,16 @@ var resources = map[string]*tfbridge.ResourceInfo{
 	"aws_instance":          {Tok: "aws:ec2/instance:Instance"},
 	"aws_route53_zone":      {Tok: "aws:route53/zone:Zone"},
 	"aws_route53_record":    {Tok: "aws:route53/record:Record", Fields: names(map[string]string{"alias": "aliases"})},
+	// @pulumi/aws names IAM objects and secrets after the resource, as Pulumi names anything unnamed.
+	"aws_iam_role":                      {Tok: "aws:iam/role:Role", Fields: autoNamed(64)},
+	"aws_iam_role_policy":               {Tok: "aws:iam/rolePolicy:RolePolicy", Fields: autoNamed(128)},
+	"aws_iam_instance_profile":          {Tok: "aws:iam/instanceProfile:InstanceProfile", Fields: autoNamed(128)},
+	"aws_secretsmanager_secret":         {Tok: "aws:secretsmanager/secret:Secret", Fields: autoNamed(512)},
+	"aws_secretsmanager_secret_version": {Tok: "aws:secretsmanager/secretVersion:SecretVersion"},
+}
+
+func autoNamed(maxLength int) map[string]*tfbridge.SchemaInfo {
+	return map[string]*tfbridge.SchemaInfo{"name": tfbridge.AutoName("name", maxLength, "-")}
 }
 
 var dataSources = map[string]*tfbridge.DataSourceInfo{
