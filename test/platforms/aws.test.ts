@@ -13,7 +13,7 @@ import * as path from "path";
 import { Ec2World } from "../support/aws/ec2World";
 import { Moto, tagged } from "../support/aws/moto";
 import { eventually } from "../support/monitor";
-import { everyServerHealthy, healthz } from "../support/platforms/health";
+import { everyServerHealthy, healthz, monitorGet } from "../support/platforms/health";
 import { Hosts } from "../support/platforms/hosts";
 import { MachineNetwork } from "../support/platforms/machines";
 import { changesBesidesSame, reportedChanges, TestStack } from "../support/stackRunner";
@@ -23,6 +23,10 @@ import { PROJECT_DIR } from "../support/tools";
 jest.setTimeout(20 * 60_000);
 /** moto's Canonical images are Ubuntu 14.04 and 16.04: the stack names one, as day 2 wants anyway. */
 const MOTO_UBUNTU_IMAGE = "ami-785db401";
+/** The image an upgrade moves to. */
+const NEXT_MOTO_UBUNTU_IMAGE = "ami-1e749f67";
+/** How often each machine checks its secret here: the least the platform takes. */
+const FILES_POLL_SECONDS = 5;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-aws-"));
 const moto = new Moto(25690, path.join(dir, "moto.log"));
@@ -46,10 +50,21 @@ const stackConfig = (zone: string): Record<string, unknown> => {
     ),
   );
   for (const region of config.regions as AwsRegion[]) {
-    Object.assign(region.aws, { dnsZoneId: zone, ami: MOTO_UBUNTU_IMAGE });
+    Object.assign(region.aws, {
+      dnsZoneId: zone,
+      ami: MOTO_UBUNTU_IMAGE,
+      filesPollSeconds: FILES_POLL_SECONDS,
+    });
   }
   return config;
 };
+
+/** The stack's regions with `change` made to each one's aws args. */
+const regionsWith = (change: Record<string, unknown>): AwsRegion[] =>
+  (stack.getConfig("regions") as AwsRegion[]).map((region) => ({
+    ...region,
+    aws: { ...region.aws, ...change },
+  }));
 
 const run = async (command: "up" | "preview" | "down", timeoutMs = 15 * 60_000) => {
   const result = await stack.run(command, timeoutMs, { env: awsEnv(), launcher: hosts.launcher() });
@@ -77,6 +92,47 @@ const inState = (...states: string[]): Record<string, string> => ({
   "Filter.1.Name": "instance-state-name",
   ...Object.fromEntries(states.map((state, i) => [`Filter.1.Value.${i + 1}`, state])),
 });
+
+/** Each running server's instance, by server name (its nats-global:server tag). */
+async function instancesByServer(): Promise<Map<string, string>> {
+  const answers = await Promise.all(
+    AWS_REGIONS.map((region) => moto.ec2(region, "DescribeInstances", inState("running"))),
+  );
+  const instances = answers.flatMap((xml) =>
+    [
+      ...xml.matchAll(
+        /<item>\s*<instanceId>(i-[0-9a-f]+)<\/instanceId>[\s\S]*?<key>nats-global:server<\/key>\s*<value>([^<]+)<\/value>/g,
+      ),
+    ].map(([, instance, server]) => [server, instance] as const),
+  );
+  return new Map(instances);
+}
+
+/** When a server's log says it reloaded its config, and whether it ever entered lame duck mode. */
+function reloadsOf(log: string): { reloads: number[]; lameDuck: boolean } {
+  const at = (line: string) =>
+    Date.parse(
+      `${line
+        .slice(line.indexOf("] ") + 2, line.indexOf("] ") + 28)
+        .replace(/\//g, "-")
+        .replace(" ", "T")}Z`,
+    );
+  const lines = log.split("\n");
+  return {
+    reloads: lines.filter((l) => l.includes("Reloaded server configuration")).map(at),
+    lameDuck: lines.some((l) => l.includes("Entering lame duck mode")),
+  };
+}
+
+/** The size of the ext4 file system on a volume's disk, in bytes. */
+const fileSystemBytes = (image: string): number => {
+  const header = execFileSync("dumpe2fs", ["-h", image], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(header)?.[1]);
+  return field("Block count") * field("Block size");
+};
 
 /** The file system on each data volume, by volume id: the same UUID means it was never made anew. */
 const fileSystems = (): Map<string, string> =>
@@ -141,7 +197,56 @@ describe("the aws stack through the real AWS provider, against moto", () => {
     expect(changesBesidesSame(preview.output)).toEqual({ changes: {}, diff: "" });
   });
 
-  it("replaces instances one at a time, each once the one before is healthy, stopped in lame duck mode before its volume and address go", async () => {
+  it("renews certificates and grows volumes with no new instance: servers reload their new files from their secrets, one at a time, and their file systems grow", async () => {
+    const before = await instancesByServer();
+    expect(before.size).toBe(12);
+    const logs = new Map([...before].map(([server, instance]) => [server, world.serverLog(instance).length]));
+    const renewedAt = Date.now();
+    stack.setConfig("security", { tls: { validity: "2000h" } });
+    stack.setConfig("regions", regionsWith({ volumeSize: 60 }));
+    const up = await run("up");
+    expect(reportedChanges(up.output).replace).toBeUndefined();
+    expect(await instancesByServer()).toEqual(before);
+    expect(world.instanceServices.refusals).toEqual([]);
+    await everyServerHealthy(stack, hosts, 120_000);
+    // Every server took its files by one reload, and only once the one before it in its cluster had.
+    const reloaded = new Map(
+      [...before].map(([server, instance]) => [
+        server,
+        reloadsOf(world.serverLog(instance).slice(logs.get(server))),
+      ]),
+    );
+    for (const [server, { reloads, lameDuck }] of reloaded) {
+      expect({ server, reloads: reloads.length, lameDuck }).toEqual({ server, reloads: 1, lameDuck: false });
+    }
+    for (const cluster of ["west", "central", "east", "stretch"]) {
+      const order = [1, 2, 3].map((k) => reloaded.get(`${cluster}-${k}`)?.reloads[0] as number);
+      expect({ cluster, inOrder: order[0] < order[1] && order[1] < order[2] }).toEqual({
+        cluster,
+        inOrder: true,
+      });
+    }
+    // Certificates valid for 2000 h from the renewal, as every server now presents.
+    const clusters = stack.outputs().clusters as Record<string, { monitorUrls: string[] }>;
+    const ca = (stack.outputs(true).credentials as { ca: string }).ca;
+    for (const url of Object.values(clusters).flatMap((c) => c.monitorUrls)) {
+      const varz = JSON.parse(await monitorGet(url, "/varz", ca, hosts)) as { tls_cert_not_after: string };
+      expect(Math.abs(Date.parse(varz.tls_cert_not_after) - (renewedAt + 2000 * 3600_000))).toBeLessThan(
+        3600_000,
+      );
+    }
+    // The file systems grew online to the volumes' 60 GiB (less ext4's reserve of a few blocks).
+    for (const file of fs.readdirSync(path.join(dir, "ec2", "volumes"))) {
+      const bytes = fileSystemBytes(path.join(dir, "ec2", "volumes", file));
+      expect({ file, grown: bytes > 59 * 1024 ** 3 && bytes <= 60 * 1024 ** 3 }).toEqual({
+        file,
+        grown: true,
+      });
+    }
+    expect(world.violations).toEqual([]);
+  });
+
+  it("replaces instances one at a time for a new image, each once the one before is healthy, stopped in lame duck mode before its volume and address go", async () => {
     const from = world.events.length;
     const before = fileSystems();
     const clusters = Object.values(stack.outputs().clusters as Record<string, { monitorUrls: string[] }>);
@@ -174,7 +279,7 @@ describe("the aws stack through the real AWS provider, against moto", () => {
           : [`${server} stopped while ${serverOf(url)} was not healthy: ${answers[i]}`],
       );
     };
-    stack.setConfig("jetstream", { maxFileStore: 4 * 1024 ** 3 });
+    stack.setConfig("regions", regionsWith({ ami: NEXT_MOTO_UBUNTU_IMAGE }));
     const up = await run("up").finally(() => (world.beforeShutdown = undefined));
     // Each server's instance, and its volume attachment and address association, which name it.
     expect(reportedChanges(up.output).replace).toBe(36);

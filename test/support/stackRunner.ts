@@ -106,6 +106,12 @@ export class TestStack {
     fs.writeFileSync(this.configFile, `config:\n${lines.join("\n")}\n`);
   }
 
+  /** `nats-global:<key>` as the stack file has it now. */
+  getConfig(key: string): unknown {
+    const file = yaml.load(fs.readFileSync(this.configFile, "utf8")) as { config: Record<string, unknown> };
+    return file.config[`nats-global:${key}`];
+  }
+
   /** Sets `nats-global:<key>` in the stack file, which Pulumi itself also writes (its encryption salt). */
   setConfig(key: string, value: unknown): void {
     const file = yaml.load(fs.readFileSync(this.configFile, "utf8")) as { config: Record<string, unknown> };

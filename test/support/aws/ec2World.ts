@@ -26,6 +26,7 @@ import { filesOfBootScript } from "../bootScripts";
 import { Hosts } from "../platforms/hosts";
 import { MachineNetwork } from "../platforms/machines";
 import { tool } from "../tools";
+import { InstanceServices } from "./instanceServices";
 import { Moto, tagged } from "./moto";
 
 const STATE_CODES = { stopping: 64, "shutting-down": 32 } as const;
@@ -68,6 +69,7 @@ interface Vm {
   instance: string;
   stop: StopSteps;
   region: string;
+  privateIp: string;
   machine: string;
   dir: string;
   init: number;
@@ -110,6 +112,9 @@ export class Ec2World {
   private readonly booting = new Set<string>();
   private server: http.Server | undefined;
 
+  /** The instances' metadata service and Secrets Manager, at the next port. */
+  readonly instanceServices: InstanceServices;
+
   constructor(
     private readonly moto: Moto,
     private readonly network: MachineNetwork,
@@ -117,7 +122,12 @@ export class Ec2World {
     private readonly hosts: Hosts,
     readonly dir: string,
     readonly port: number,
-  ) {}
+  ) {
+    this.instanceServices = new InstanceServices(moto, network.plan.root.address, port + 1, (address) => {
+      const vm = [...this.vms.values()].find((v) => v.running && v.privateIp === address);
+      return vm && { instance: vm.instance, region: vm.region };
+    });
+  }
 
   /** Where the AWS provider sends its calls. */
   get url(): string {
@@ -135,6 +145,7 @@ export class Ec2World {
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(this.port, "127.0.0.1", resolve));
+    await this.instanceServices.start();
   }
 
   /** Machines that still run, by instance id. */
@@ -154,10 +165,21 @@ export class Ec2World {
     }
   }
 
+  /** The log of an instance's server so far (on its data volume, in its machine's mounts). */
+  serverLog(instance: string): string {
+    const vm = this.vms.get(instance);
+    try {
+      return vm?.running ? fs.readFileSync(`/proc/${vm.init}/root/var/lib/nats/nats-server.log`, "utf8") : "";
+    } catch {
+      return "";
+    }
+  }
+
   /** Stops serving and kills every machine at once (what is left after a failed test). */
   async stop(): Promise<void> {
     await Promise.allSettled([...this.pending]);
     await new Promise((resolve) => this.server?.close(resolve));
+    await this.instanceServices.stop();
     for (const vm of this.vms.values()) {
       if (vm.running) await this.shutdown(vm, false);
     }
@@ -227,6 +249,9 @@ export class Ec2World {
         break;
       case "AttachVolume":
         this.attach(listed(params, "VolumeId")[0], instances[0]);
+        break;
+      case "ModifyVolume":
+        await this.grow(listed(params, "VolumeId")[0]);
         break;
       case "DetachVolume":
         this.detach(listed(params, "VolumeId")[0]);
@@ -314,7 +339,12 @@ export class Ec2World {
       `mount --bind ${this.hosts.file} /etc/hosts`,
       `mount --bind ${dir}/dev-disk /dev/disk`,
       // cloud-init runs the user data once, its output in cloud-init-output.log; the machine stays up.
-      `bash ${dir}/user-data >${dir}/cloud-init-output.log 2>&1 || echo "user data failed: $?" >>${dir}/cloud-init-output.log`,
+      // Its metadata service and Secrets Manager are the world's, by the SDKs' standard overrides.
+      `env ${Object.entries(this.instanceServices.environment)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(
+          " ",
+        )} bash ${dir}/user-data >${dir}/cloud-init-output.log 2>&1 || echo "user data failed: $?" >>${dir}/cloud-init-output.log`,
       "exec sleep infinity",
     ].join("\n");
     // What the machine's init prints itself (a failed mount, say), as a serial console would show it.
@@ -323,13 +353,14 @@ export class Ec2World {
       instance,
       stop: stopStepsOf(userData),
       region,
+      privateIp,
       machine,
       dir,
       init: init.pid,
       running: true,
       terminated: false,
     });
-    for (const [volume, owner] of this.attached) if (owner === instance) this.link(volume, instance);
+    for (const [volume, owner] of this.attached) if (owner === instance) await this.link(volume, instance);
     const eip = this.eips.get(instance);
     if (eip !== undefined) await this.network.own(machine, eip.address);
     this.record("booted", { instance });
@@ -397,19 +428,52 @@ export class Ec2World {
     );
   }
 
-  /** The volume's file (sparse, its size in GiB) at the device's name on the instance's machine. */
-  private link(volume: string, instance: string): void {
-    const image = path.join(this.dir, "volumes", `${volume}.img`);
-    if (!fs.existsSync(image)) fs.writeFileSync(image, "");
-    fs.truncateSync(image, Math.max(fs.statSync(image).size, 10 * 1024 ** 3));
+  /** The file (sparse) that is a volume's disk. */
+  private image(volume: string): string {
+    return path.join(this.dir, "volumes", `${volume}.img`);
+  }
+
+  /** A volume's disk as large as moto says the volume is (it only grows, as EBS volumes do). */
+  private async sizeImage(volume: string): Promise<void> {
+    const regions = [...new Set([...this.vms.values()].map((vm) => vm.region))];
+    for (const region of regions) {
+      const described = await this.moto
+        .ec2(region, "DescribeVolumes", { "VolumeId.1": volume })
+        .catch(() => "");
+      const size = Number(tagged(described, "size")[0]);
+      if (size > 0) {
+        const image = this.image(volume);
+        if (!fs.existsSync(image)) fs.writeFileSync(image, "");
+        fs.truncateSync(image, Math.max(fs.statSync(image).size, size * 1024 ** 3));
+        return;
+      }
+    }
+  }
+
+  /** The volume's disk at the device's name on the instance's machine. */
+  private async link(volume: string, instance: string): Promise<void> {
+    await this.sizeImage(volume);
     const link = this.deviceLink(volume, instance);
-    if (!fs.existsSync(link)) fs.symlinkSync(image, link);
+    if (!fs.existsSync(link)) fs.symlinkSync(this.image(volume), link);
+  }
+
+  /**
+   * A modified volume grows at once, as an EBS volume does while it is "optimizing": its disk, and
+   * the loop device a machine mounted it through.
+   */
+  private async grow(volume: string): Promise<void> {
+    await this.sizeImage(volume);
+    const loops = childProcess.execFileSync("losetup", ["-j", this.image(volume)], { encoding: "utf8" });
+    for (const [, device] of loops.matchAll(/^(\/dev\/loop\d+):/gm)) {
+      childProcess.execFileSync("losetup", ["-c", device]);
+    }
+    this.record("volume grown", { volume });
   }
 
   private attach(volume: string, instance: string): void {
     this.record("AttachVolume", { instance, volume });
     this.attached.set(volume, instance);
-    if (this.vms.has(instance)) this.link(volume, instance);
+    if (this.vms.has(instance)) this.track(this.link(volume, instance));
   }
 
   /** Records a violation when a running server still has the volume mounted. */

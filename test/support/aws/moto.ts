@@ -75,6 +75,23 @@ export class Moto {
     return text;
   }
 
+  /** An IAM query API call (IAM is global: us-east-1); the response's XML. */
+  async iam(action: string, params: Record<string, string> = {}): Promise<string> {
+    const body = new URLSearchParams({ Action: action, Version: "2010-05-08", ...params });
+    const response = await fetch(this.url, {
+      method: "POST",
+      headers: {
+        authorization:
+          "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body,
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`IAM ${action}: ${response.status} ${text}`);
+    return text;
+  }
+
   /** A Route 53 REST call (moto tells services apart by the credential's scope); the response's XML. */
   route53(path: string, init: { method?: string; body?: string } = {}): Promise<Response> {
     return fetch(`${this.url}${path}`, {
