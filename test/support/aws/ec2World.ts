@@ -123,8 +123,11 @@ export class Ec2World {
     readonly dir: string,
     readonly port: number,
   ) {
+    // A machine reaches the root namespace from its own address on the test network.
     this.instanceServices = new InstanceServices(moto, network.plan.root.address, port + 1, (address) => {
-      const vm = [...this.vms.values()].find((v) => v.running && v.privateIp === address);
+      const vm = [...this.vms.values()].find(
+        (v) => v.running && (v.privateIp === address || network.machine(v.machine).address === address),
+      );
       return vm && { instance: vm.instance, region: vm.region };
     });
   }
