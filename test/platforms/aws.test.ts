@@ -95,17 +95,18 @@ const inState = (...states: string[]): Record<string, string> => ({
 
 /** Each running server's instance, by server name (its nats-global:server tag). */
 async function instancesByServer(): Promise<Map<string, string>> {
-  const answers = await Promise.all(
-    AWS_REGIONS.map((region) => moto.ec2(region, "DescribeInstances", inState("running"))),
-  );
-  const instances = answers.flatMap((xml) =>
-    [
-      ...xml.matchAll(
-        /<item>\s*<instanceId>(i-[0-9a-f]+)<\/instanceId>[\s\S]*?<key>nats-global:server<\/key>\s*<value>([^<]+)<\/value>/g,
-      ),
-    ].map(([, instance, server]) => [server, instance] as const),
-  );
-  return new Map(instances);
+  const byServer = new Map<string, string>();
+  for (const region of AWS_REGIONS) {
+    for (const instance of tagged(
+      await moto.ec2(region, "DescribeInstances", inState("running")),
+      "instanceId",
+    )) {
+      const described = await moto.ec2(region, "DescribeInstances", { "InstanceId.1": instance });
+      const server = /<key>nats-global:server<\/key>\s*<value>([^<]+)<\/value>/.exec(described)?.[1];
+      if (server !== undefined) byServer.set(server, instance);
+    }
+  }
+  return byServer;
 }
 
 /** When a server's log says it reloaded its config, and whether it ever entered lame duck mode. */
