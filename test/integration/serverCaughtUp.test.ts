@@ -1,9 +1,11 @@
 /*
- * The rolling gate of VM platforms against real servers: after a server's machine is replaced,
- * `pulumi up` goes on only once the server says over $SYS that it is healthy and caught up.
+ * The rolling gate of VM platforms against real servers: after a server's machine is replaced, or
+ * its machine was given new files, `pulumi up` goes on only once the server says over $SYS that it
+ * runs those files and is healthy and caught up.
  */
 import { closeAllSessions } from "../../components/jetstream/connection";
 import { ServerCaughtUpInputs, serverCaughtUpProvider } from "../../components/jetstream/serverCaughtUp";
+import { FILES_DIGEST_KEY } from "../../components/model/serverConfig";
 import { healthProblem } from "../../components/platforms/local/health";
 import { SuperClusterHarness, TEST_AUTH } from "../support/superClusterHarness";
 
@@ -14,9 +16,10 @@ const harness = new SuperClusterHarness(
   { regions: [{ name: "solo", servers: 3 }] },
 );
 const [, second] = harness.plan.clusters[0].servers;
-const inputs = (incarnation: string, timeoutMs = 60_000): ServerCaughtUpInputs => ({
+const inputs = (incarnation: string, timeoutMs = 60_000, files?: string): ServerCaughtUpInputs => ({
   server: second.name,
   incarnation,
+  ...(files !== undefined ? { files } : {}),
   connection: { servers: harness.clientUrls("solo"), ...TEST_AUTH.system },
   timeoutMs,
 });
@@ -62,13 +65,31 @@ describe("the rolling gate of a replaced server", () => {
     }
   });
 
+  it("waits until the server runs its new files (its varz metadata says so), on the same machine", async () => {
+    const passed = serverCaughtUpProvider
+      .update?.(second.name, inputs("i-2", 60_000, "files-1"), inputs("i-2", 60_000, "files-2"))
+      .then(() => Date.now());
+    // As the machine's agent does when nats-server cannot reload the change: a restart.
+    await harness.stopServers(second.name);
+    await harness.startServers([second], { [FILES_DIGEST_KEY]: "files-2" });
+    const restarted = Date.now();
+    expect(await passed).toBeGreaterThanOrEqual(restarted);
+    await expect(
+      serverCaughtUpProvider.update?.(
+        second.name,
+        inputs("i-2", 60_000, "files-2"),
+        inputs("i-2", 2_000, "files-3"),
+      ),
+    ).rejects.toThrow(/runs files files-2, not yet files-3/);
+  });
+
   it("gives up after its bound, naming the server and why, so that the next up waits again", async () => {
     await harness.stopServers(second.name);
     try {
       await expect(
         serverCaughtUpProvider.update?.(second.name, inputs("i-2"), inputs("i-3", 3_000)),
       ).rejects.toThrow(
-        /server solo-2 is not healthy and caught up 3 s after it was replaced: does not answer[\s\S]*run `pulumi up` again/,
+        /server solo-2 is not healthy and caught up 3 s after it was changed: does not answer[\s\S]*run `pulumi up` again/,
       );
     } finally {
       await harness.startServers([second]);

@@ -62,8 +62,11 @@ export class SuperClusterHarness {
     return allServers(this.plan).map((s) => monitorUrl(this.endpoint(s)));
   }
 
-  /** Starts the servers; if any fails, stops the ones that started and throws its error. */
-  async startServers(servers: ServerPlan[]): Promise<void> {
+  /**
+   * Starts the servers, with `metadata` in their config if given; if any fails, stops the ones that
+   * started and throws its error.
+   */
+  async startServers(servers: ServerPlan[], metadata?: Record<string, string>): Promise<void> {
     const results = await Promise.allSettled(
       servers.map(async (server) => {
         const dir = path.join(this.root, server.name);
@@ -74,6 +77,7 @@ export class SuperClusterHarness {
           files: { storeDir: files.storeDir, logFile: files.logFile },
           auth: TEST_AUTH,
         });
+        if (metadata !== undefined) config.server_metadata = metadata;
         await startServer({
           binary: tool("nats-server"),
           dir,
