@@ -6,7 +6,7 @@ import { SuperClusterPlan } from "../model/plan";
 import { RegionSpec } from "../model/topology";
 import { ProblemList, problemList } from "../model/validation";
 import { usableStoreBytes } from "../model/serverConfig";
-import { AwsRegionArgs, checkAwsRegion } from "./aws/args";
+import { AwsRegionArgs, checkAwsNames, checkAwsRegion } from "./aws/args";
 import { checkGcpNames, checkGcpRegion, GcpRegionArgs } from "./gcp/args";
 import { checkKubernetesRegion, checkSharedClusters, KubernetesRegionArgs } from "./kubernetes/args";
 import { checkLocalArgs, LocalPlatformArgs } from "./local/args";
@@ -89,6 +89,14 @@ export function checkPlatforms(
       : [],
   );
   checkGcpNames(name, stack, gcpRegions, servers, problems);
+  checkAwsNames(
+    name,
+    spec.regions.flatMap((region, i) =>
+      platformOf(region) === "aws" ? [{ at: `regions[${i}]`, name: region.name }] : [],
+    ),
+    servers,
+    problems,
+  );
   checkSharedClusters(spec.regions, problems);
   checkLocalArgs(spec.regions, spec.local, problems);
   problems.throwIfAny("super-cluster");

@@ -88,11 +88,27 @@ describe("the files agent fetching a server's files", () => {
       });
     });
 
+    it("replaces a link left where a file goes, never writing through it", async () => {
+      aws.secrets.set(secret, JSON.stringify(bundle()));
+      aws.readers.set(secret, "role-west-1");
+      const elsewhere = path.join(dir, "elsewhere");
+      fs.writeFileSync(elsewhere, "untouched");
+      const key = path.join(dir, "etc", "server-key.pem");
+      fs.symlinkSync(elsewhere, key);
+      const result = await fetchOnce({ cloud: "aws", secret, region: "us-west-2" }, aws.environment);
+      expect(result.code).toBe(0);
+      expect(fs.readFileSync(elsewhere, "utf8")).toBe("untouched");
+      expect(fs.lstatSync(key).isSymbolicLink()).toBe(false);
+      expect(fs.readFileSync(key, "utf8")).toBe("KEY");
+      expect(fs.readdirSync(path.join(dir, "etc")).sort()).toEqual(["nats.conf", "server-key.pem"]);
+    });
+
     it("fails after its retries, naming the secret and the refusal, and writes nothing", async () => {
       aws.readers.set(secret, "role-west-2");
       const result = await fetchOnce({ cloud: "aws", secret, region: "us-west-2" }, aws.environment);
       expect(result.code).not.toBe(0);
       expect(result.output).toContain(`cannot fetch ${secret}`);
+      expect(result.output).toContain("AccessDenied");
       expect(aws.refusals.at(-1)).toMatch(/AccessDenied: role-west-1/);
       expect(fs.readdirSync(path.join(dir, "etc"))).toEqual([]);
     });

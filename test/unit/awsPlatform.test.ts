@@ -46,6 +46,20 @@ describe("aws input checked at preview", () => {
     expect(() => check([15, 15, 15], 120)).not.toThrow();
   });
 
+  it("refuses names that would make an IAM role name over IAM's 64 characters, naming the region", () => {
+    const spec = (name: string) => ({
+      regions: regions().map((region, i) => (i === 0 ? { ...region, name } : region)),
+      security: { mode: "operator" },
+    });
+    // nats-<region>-aws-<region>-<k> and the provider's "-" and 7 random characters: 64 exactly.
+    const fits = "r".repeat(22);
+    expect(() => checkPlatforms(spec(fits), planSuperCluster(spec(fits)), "nats", "test")).not.toThrow();
+    const over = "r".repeat(23);
+    expect(() => checkPlatforms(spec(over), planSuperCluster(spec(over)), "nats", "test")).toThrow(
+      /regions\[0\]\.name: would make the IAM role name "nats-r{23}-aws-r{23}-\d-xxxxxxx", 66 characters, over IAM's 64/,
+    );
+  });
+
   const mocks = recordingMocks();
   const regions = (): RegionArgs[] =>
     REGIONS.map((r) => ({

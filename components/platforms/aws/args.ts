@@ -2,6 +2,7 @@
  * What a region on AWS needs, and its checks. Pure: loaded without @pulumi/aws.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { ServerPlan } from "../../model/plan";
 import { ProblemList } from "../../model/validation";
 import { checkCloudRegion, CloudNaming, VmRegionArgs } from "../vm/args";
 import { sourceRangeCount, vmFirewallRules } from "../vm/firewall";
@@ -34,6 +35,42 @@ export interface AwsRegionArgs extends VmRegionArgs {
    * raised in Service Quotas): AWS counts each source range, and each server's public IP is two.
    */
   securityGroupRuleQuota?: number;
+}
+
+/** The Pulumi name of a cluster's servers on AWS: each server's resources are named from it. */
+export const awsClusterName = (superCluster: string, cluster: string): string =>
+  `${superCluster}-${cluster}-aws`;
+/** The Pulumi name of a server's IAM role (and instance profile): its cluster's, then the server. */
+export const awsServerName = (superCluster: string, server: ServerPlan): string =>
+  `${awsClusterName(superCluster, server.cluster)}-${server.name}`;
+
+/**
+ * IAM takes role names of 64 characters at most (terraform-provider-aws iam/role.go), and the
+ * provider names a role after its Pulumi name plus "-" and 7 random characters, never shortening it.
+ */
+const IAM_ROLE_NAME_MAX = 64;
+const AUTONAME_SUFFIX = 8;
+
+/** Adds a problem for each region whose servers' IAM role names IAM would refuse. */
+export function checkAwsNames(
+  superCluster: string,
+  regions: { at: string; name: string }[],
+  servers: ServerPlan[],
+  problems: ProblemList,
+): void {
+  for (const { at, name } of regions) {
+    const longest = servers
+      .filter((server) => server.region === name)
+      .map((server) => awsServerName(superCluster, server))
+      .reduce((a, b) => (b.length > a.length ? b : a), "");
+    if (longest.length + AUTONAME_SUFFIX > IAM_ROLE_NAME_MAX) {
+      problems.add(
+        `${at}.name`,
+        `would make the IAM role name "${longest}-xxxxxxx", ${longest.length + AUTONAME_SUFFIX} characters, ` +
+          `over IAM's ${IAM_ROLE_NAME_MAX}: shorten the region's, the stretch cluster's or the super-cluster's name`,
+      );
+    }
+  }
 }
 
 /** AWS's default quota of inbound rules per security group (each source range counts). */

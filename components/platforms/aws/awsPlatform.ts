@@ -12,7 +12,7 @@ import { serverBootScript, vmClusterOutputs, vmServerFiles } from "../vm/serverS
 import { vmEndpoint, vmFiles, vmLayout } from "../vm/layout";
 import { planInternalRanges, regionVmNetwork, VmNetworkPlan } from "../vm/network";
 import { compressedUserData } from "../vm/userData";
-import { AwsRegionArgs } from "./args";
+import { awsClusterName, AwsRegionArgs } from "./args";
 import { serverIdentity } from "./serverIdentity";
 
 const DEFAULT_INSTANCE_TYPE = "m6i.large";
@@ -96,7 +96,7 @@ export class AwsPlatform implements PlatformDriver {
 
   provision(group: ServerGroup, inputs: GroupInputs): AwsServers {
     return new AwsServers(
-      `${this.name}-${group.cluster.name}-aws`,
+      awsClusterName(this.name, group.cluster.name),
       {
         group,
         inputs,
@@ -248,7 +248,7 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
         options,
       );
       const identity = serverIdentity(
-        `${name}-${server.name}`,
+        `${name}-${server.name}`, // awsServerName: what the preview checks measure
         vmServerFiles(
           server.name,
           inputs.configs.get(server.name) as pulumi.Output<NatsServerConfig>,

@@ -143,13 +143,15 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Provi
         JSON.stringify(withLameDuck(c), null, 2),
       );
       const pems = inputs.tls?.get(server.name);
+      // In order too: the kubelet puts a new Secret in the pod at once, and a reload for new
+      // certificates reads the config along with them.
       const secret = new k8s.core.v1.Secret(
         `${name}-${server.name}-config`,
         configSecretManifest(server, regionArgs, {
           config,
           ...(pems !== undefined ? { ca: pems.caPem, cert: pems.certPem, key: pems.keyPem } : {}),
         }),
-        options,
+        { ...options, dependsOn: [...options.dependsOn, ...inputs.rolling.after()] },
       );
       new k8s.core.v1.Service(
         `${name}-${server.name}-external`,
@@ -160,7 +162,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Provi
       const statefulSet = new k8s.apps.v1.StatefulSet(
         `${name}-${server.name}`,
         statefulSetManifest(server, regionArgs, { tls, configHash }),
-        { ...options, dependsOn: [...options.dependsOn, secret, ...inputs.rolling.after()] },
+        { ...options, dependsOn: [...options.dependsOn, secret] },
       );
       // The StatefulSet is ready once its new pod serves; the next server waits until it has caught up.
       inputs.rolling.done(server.name, configHash, [statefulSet]);

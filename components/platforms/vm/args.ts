@@ -18,12 +18,14 @@ export interface VmRegionArgs {
   adminCidrs?: string[];
   /**
    * How often each server's machine checks its secret for a new config or certificates, in seconds
-   * (default 60; each check is one call to the secret store, which your cloud bills).
+   * (default 60, 5 to 300; each check is one call to the secret store, which your cloud bills).
    */
   filesPollSeconds?: number;
 }
 
 export const VM_DEFAULTS = { volumeSize: 50, clientCidrs: ["0.0.0.0/0"] };
+/** Longer, and a server might not take new files before the rolling gate gives up on it. */
+const MAX_FILES_POLL_SECONDS = 300;
 
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
@@ -50,10 +52,11 @@ export function checkVmRegion(
     );
   }
   const poll = args.filesPollSeconds;
-  if (poll !== undefined && !(Number.isInteger(poll) && poll >= 5 && poll <= 3600)) {
+  if (poll !== undefined && !(Number.isInteger(poll) && poll >= 5 && poll <= MAX_FILES_POLL_SECONDS)) {
     problems.add(
       `${at}.filesPollSeconds`,
-      `must be a whole number of seconds from 5 to 3600 (got ${JSON.stringify(poll)})`,
+      `must be a whole number of seconds from 5 to ${MAX_FILES_POLL_SECONDS} (got ${JSON.stringify(poll)}): ` +
+        "each server of a change waits for the one before it to take its files, for 15 minutes at most",
     );
   }
   for (const field of ["clientCidrs", "adminCidrs"] as const) {

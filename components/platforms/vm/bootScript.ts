@@ -211,7 +211,9 @@ fi
 if [[ "$user" != root ]] && ! id "$user" >/dev/null 2>&1; then
   useradd --system --home-dir "${layout.dataDir}" --shell /usr/sbin/nologin "$user"
 fi
-${inputs.dataDevice !== undefined ? mountDataVolume(inputs.dataDevice, layout.dataDir) : ""}install -d -m 0750 -o "$user" "${layout.configDir}" "${layout.dataDir}"
+${inputs.dataDevice !== undefined ? mountDataVolume(inputs.dataDevice, layout.dataDir) : ""}install -d -m 0750 -o "$user" "${layout.dataDir}"
+# root's, readable by the server's group: the agent, as root, writes in no folder the server may change.
+install -d -m 0750 -o root -g "$(id -gn "$user")" "${layout.configDir}"
 install -d -m 0755 "$(dirname "${layout.filesSettings}")"
 ${programs.join("\n")}
 log "fetching the server's config and certificates"

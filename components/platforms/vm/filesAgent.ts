@@ -35,8 +35,8 @@ export const FILES_AGENT = String.raw`#!/usr/bin/env python3
 
 Usage: nats-server-files SETTINGS [--fetch-only] [--wait SECONDS]
 """
-import base64, datetime, hashlib, hmac, json, os, pwd, ssl, subprocess, sys, time
-import urllib.parse, urllib.request
+import base64, datetime, hashlib, hmac, json, os, pwd, ssl, subprocess, sys, tempfile, time
+import urllib.error, urllib.parse, urllib.request
 
 DIGEST_KEY = "nats-global/files"
 
@@ -47,8 +47,12 @@ def log(message):
 
 def http(method, url, headers=None, body=None):
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    with urllib.request.urlopen(request, timeout=10) as reply:
-        return reply.read()
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return reply.read()
+    except urllib.error.HTTPError as error:
+        # The cloud's own words (AccessDeniedException, PERMISSION_DENIED): they hold no secret.
+        raise RuntimeError(str(error) + ": " + error.read().decode(errors="replace")[:300]) from None
 
 
 def aws_secret(source):
@@ -59,10 +63,11 @@ def aws_secret(source):
     role = http("GET", roles, asked).decode().split()[0]
     credentials = json.loads(http("GET", roles + role, asked))
     region = source["region"]
+    domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
     endpoint = (
         os.environ.get("AWS_ENDPOINT_URL_SECRETS_MANAGER")
         or os.environ.get("AWS_ENDPOINT_URL")
-        or "https://secretsmanager." + region + ".amazonaws.com"
+        or "https://secretsmanager." + region + "." + domain
     ).rstrip("/")
     body = json.dumps({"SecretId": source["secret"]}).encode()
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -125,7 +130,10 @@ def fetch(source, wait_s):
 
 
 def write_files(files, user):
-    """Writes each file whose content differs, whole through a rename; the paths written."""
+    """
+    Writes each file whose content differs, whole: to a new file of its own (never through a link
+    someone left), then renamed over the old one. The folder is root's: the server's user reads.
+    """
     owner = pwd.getpwnam(user)
     written = []
     for path, file in sorted(files.items()):
@@ -136,12 +144,18 @@ def write_files(files, user):
                     continue
         except FileNotFoundError:
             pass
-        staged = path + ".new"
-        with open(os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
-            out.write(content)
-        os.chown(staged, owner.pw_uid, owner.pw_gid)
-        os.chmod(staged, int(file["mode"], 8))
-        os.replace(staged, path)
+        descriptor, staged = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".nats-global-")
+        try:
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(content)
+                out.flush()
+                os.fchown(out.fileno(), owner.pw_uid, owner.pw_gid)
+                os.fchmod(out.fileno(), int(file["mode"], 8))
+                os.fsync(out.fileno())
+            os.replace(staged, path)
+        except BaseException:
+            os.unlink(staged)
+            raise
         written.append(path)
     return written
 
@@ -160,15 +174,19 @@ def grow_file_system(data_dir):
         log("grew the file system of " + data_dir + ": " + grown.stdout.strip().splitlines()[-1])
 
 
+UNANSWERED = object()
+
+
 def served_digest(settings):
+    """The digest of the files the server runs, None when it names none, UNANSWERED when silent."""
     context = ssl.create_default_context(cafile=settings.get("ca")) if settings.get("ca") else None
     if context is not None:
         context.check_hostname = False  # this machine's own server, whatever names its certificate gives
     try:
-        with urllib.request.urlopen(settings["monitor"] + "/varz", timeout=5, context=context) as reply:
+        with urllib.request.urlopen(settings["monitor"] + "/varz", timeout=10, context=context) as reply:
             return (json.load(reply).get("metadata") or {}).get(DIGEST_KEY)
     except Exception:
-        return None
+        return UNANSWERED
 
 
 def control(settings, action):
@@ -176,12 +194,13 @@ def control(settings, action):
 
 
 def served_within(settings, digest, seconds):
+    """What the server last said it runs, waiting up to SECONDS for it to say DIGEST."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if served_digest(settings) == digest:
-            return True
+    while True:
+        served = served_digest(settings)
+        if served == digest or time.monotonic() >= deadline:
+            return served
         time.sleep(1)
-    return False
 
 
 def main(argv):
@@ -194,15 +213,23 @@ def main(argv):
         grow_file_system(settings["dataDir"])
     if "--fetch-only" in argv or not control(settings, "running"):
         return
-    if served_digest(settings) == bundle["digest"]:
+    served = served_digest(settings)
+    if served == bundle["digest"]:
         return
+    if served is UNANSWERED:
+        # A busy or starting server: the next run asks again, rather than restart what may be fine.
+        raise SystemExit("nats-server-files: the server's monitoring endpoint does not answer; trying next time")
     log("server reloads files " + bundle["digest"])
     control(settings, "reload")
-    if served_within(settings, bundle["digest"], settings["reloadTimeoutS"]):
+    served = served_within(settings, bundle["digest"], settings["reloadTimeoutS"])
+    if served == bundle["digest"]:
         return
+    if served is UNANSWERED:
+        raise SystemExit("nats-server-files: the server went silent after its reload; trying next time")
+    # It answers with the files it ran before: nats-server refused the reload as a whole.
     log("server refused to reload them (see its log): restarting it")
     control(settings, "restart")
-    if not served_within(settings, bundle["digest"], settings["restartTimeoutS"]):
+    if served_within(settings, bundle["digest"], settings["restartTimeoutS"]) != bundle["digest"]:
         raise SystemExit("nats-server-files: the server does not run files " + bundle["digest"] + " after a restart")
     log("server restarted with files " + bundle["digest"])
 
