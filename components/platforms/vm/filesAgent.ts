@@ -160,18 +160,31 @@ def write_files(files, user):
     return written
 
 
+def file_system_bytes(device):
+    header = subprocess.run(["dumpe2fs", "-h", device], capture_output=True, text=True).stdout
+    fields = dict(line.split(":", 1) for line in header.splitlines() if ":" in line)
+    return int(fields["Block count"]) * int(fields["Block size"])
+
+
 def grow_file_system(data_dir):
-    """Grows the data volume's ext4 to the volume, online: a no-op unless the volume grew."""
+    """Grows the data volume's ext4 to the volume, online, once the volume has grown."""
     found = subprocess.run(["findmnt", "-n", "-o", "SOURCE,TARGET", "--target", data_dir],
                            capture_output=True, text=True)
     parts = found.stdout.split()
     if found.returncode != 0 or len(parts) != 2 or parts[1] != data_dir:
         return
-    grown = subprocess.run(["resize2fs", parts[0]], capture_output=True, text=True)
+    device = parts[0]
+    size = subprocess.run(["blockdev", "--getsize64", device], capture_output=True, text=True)
+    try:
+        if int(size.stdout) <= file_system_bytes(device):
+            return
+    except (KeyError, ValueError):
+        return  # not ext4, or not a block device it can read: nothing it knows how to grow
+    grown = subprocess.run(["resize2fs", device], capture_output=True, text=True)
     if grown.returncode != 0:
-        log("resize2fs " + parts[0] + " failed: " + grown.stderr.strip())
-    elif "is now" in grown.stdout:
-        log("grew the file system of " + data_dir + ": " + grown.stdout.strip().splitlines()[-1])
+        log("resize2fs " + device + " failed: " + grown.stderr.strip().splitlines()[-1])
+    else:
+        log("grew the file system of " + data_dir + " to " + str(file_system_bytes(device)) + " bytes")
 
 
 UNANSWERED = object()

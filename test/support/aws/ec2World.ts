@@ -168,11 +168,14 @@ export class Ec2World {
     }
   }
 
-  /** The log of an instance's server so far (on its data volume, in its machine's mounts). */
-  serverLog(instance: string): string {
+  /**
+   * A log on an instance's data volume so far, in its machine's mounts: `nats-server` (the server's)
+   * or `nats-server-files` (its files agent's).
+   */
+  serverLog(instance: string, log: "nats-server" | "nats-server-files" = "nats-server"): string {
     const vm = this.vms.get(instance);
     try {
-      return vm?.running ? fs.readFileSync(`/proc/${vm.init}/root/var/lib/nats/nats-server.log`, "utf8") : "";
+      return vm?.running ? fs.readFileSync(`/proc/${vm.init}/root/var/lib/nats/${log}.log`, "utf8") : "";
     } catch {
       return "";
     }
