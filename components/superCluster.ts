@@ -27,6 +27,8 @@ import { subjectsOverlap } from "./model/subjects";
 import { createServerTls, ServerTls, TlsArgs } from "./serverTls";
 import { PlatformDriver, serverGroups } from "./platforms/driver";
 import { RollingOrder, SystemUser } from "./platforms/rollingOrder";
+import { Duration } from "./model/durations";
+import { rollingTimeoutMs } from "./platforms/rollingTimeout";
 import { storeVolumeBytes } from "./platforms/storeVolumes";
 import { ProvisionedServers } from "./platforms/provisioned";
 import { checkPlatforms, RegionArgs } from "./platforms/checks";
@@ -73,6 +75,12 @@ export interface SuperClusterArgs extends TopologySpec {
    * volume on k8s, aws and gcp, where a larger value is refused at preview, else 8 GiB).
    */
   jetstream?: Partial<JetStreamLimits>;
+  /**
+   * How long a change (new files, a new machine, a restart on Kubernetes) waits for each server to
+   * be back, healthy and caught up before `up` stops (default "15m", 10m to 24h): longer where
+   * servers hold much to catch up on.
+   */
+  rollingTimeout?: Duration;
 }
 
 /** Per cluster, what an application or operator needs to reach it. */
@@ -173,6 +181,7 @@ export class SuperCluster extends pulumi.ComponentResource {
           cluster.servers.map((server) => clientUrl(addressing(server))),
           systemUser,
           this,
+          rollingTimeoutMs(args.rollingTimeout),
         ),
       ]),
     );

@@ -30,8 +30,6 @@ export interface ServerCaughtUpInputs {
   timeoutMs: number;
 }
 
-/** Long enough for a machine to boot, install its release and catch up on its streams. */
-export const DEFAULT_CAUGHT_UP_TIMEOUT_MS = 15 * 60_000;
 const PROBE_TIMEOUT_MS = 3_000;
 const PROBE_INTERVAL_MS = 2_000;
 

@@ -10,6 +10,7 @@ import { AwsRegionArgs, checkAwsNames, checkAwsRegion } from "./aws/args";
 import { checkGcpNames, checkGcpRegion, GcpRegionArgs } from "./gcp/args";
 import { checkKubernetesRegion, checkSharedClusters, KubernetesRegionArgs } from "./kubernetes/args";
 import { checkLocalArgs, LocalPlatformArgs } from "./local/args";
+import { checkRollingTimeout } from "./rollingTimeout";
 import { storeVolumeBytes } from "./storeVolumes";
 
 /** A region, with the args of the platform it runs on. */
@@ -27,6 +28,7 @@ export interface PlatformsSpec {
   local?: LocalPlatformArgs;
   security?: { mode?: string; tls?: unknown };
   jetstream?: { maxFileStore?: number };
+  rollingTimeout?: unknown;
 }
 
 const IMPLEMENTED = ["local", "k8s", "aws", "gcp"];
@@ -88,6 +90,7 @@ export function checkPlatforms(
       ? [{ at: `regions[${i}]`, name: region.name, args: region.gcp }]
       : [],
   );
+  checkRollingTimeout(spec.rollingTimeout, problems);
   checkGcpNames(name, stack, gcpRegions, servers, problems);
   checkAwsNames(
     name,

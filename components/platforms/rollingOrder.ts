@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec } from "../jetstream/connection";
-import { DEFAULT_CAUGHT_UP_TIMEOUT_MS, ServerCaughtUp } from "../jetstream/serverCaughtUp";
+import { ServerCaughtUp } from "../jetstream/serverCaughtUp";
 
 /** How the system account's user connects, but to which servers. */
 export type SystemUser = Omit<ConnectionSpec, "servers">;
@@ -20,6 +20,8 @@ export class RollingOrder {
     private readonly servers: string[],
     private readonly systemUser: pulumi.Output<SystemUser>,
     private readonly parent: pulumi.Resource,
+    /** How long each server may take to be back, healthy and caught up. */
+    private readonly timeoutMs: number,
   ) {}
 
   /** What the next server's machine waits for: the server before it, caught up. */
@@ -45,7 +47,7 @@ export class RollingOrder {
         incarnation,
         ...(files !== undefined ? { files } : {}),
         connection: this.systemUser.apply((user) => ({ ...user, servers: this.servers })),
-        timeoutMs: DEFAULT_CAUGHT_UP_TIMEOUT_MS,
+        timeoutMs: this.timeoutMs,
       },
       { parent: this.parent, dependsOn: ready },
     );

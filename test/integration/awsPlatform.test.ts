@@ -171,6 +171,10 @@ describe("the aws stack (stacks/Pulumi.aws.yaml) under mocks", () => {
     const addresses = gates.flatMap((g) => g.inputs.addresses as string[]);
     expect(addresses.sort()).toEqual(SERVERS.map((s) => `${host(s)}:4222`).sort());
     expect(gates[0].inputs.timeoutMs).toBe(15 * 60_000);
+    // Each change waits for each server, by default as long (rollingTimeout).
+    const caughtUp = of("pulumi-nodejs:dynamic/jetstream:ServerCaughtUp");
+    expect(caughtUp).toHaveLength(12);
+    expect(new Set(caughtUp.map((g) => g.inputs.timeoutMs))).toEqual(new Set([15 * 60_000]));
   });
 
   it("reports the public names as client URLs", () => {

@@ -1,5 +1,6 @@
 import type { AwsRegionArgs } from "../../components/platforms/aws/args";
 import { checkPlatforms, RegionArgs } from "../../components/platforms/checks";
+import { rollingTimeoutMs } from "../../components/platforms/rollingTimeout";
 import { planSuperCluster } from "../../components/model/plan";
 import { SuperCluster } from "../../components/superCluster";
 import { recordingMocks } from "../support/mocks";
@@ -78,6 +79,27 @@ describe("aws input checked at preview", () => {
     }
     throw new Error("expected a refusal");
   };
+
+  it("waits as long for each server of a change as rollingTimeout says (default 15 min), within its bounds", () => {
+    expect(rollingTimeoutMs(undefined)).toBe(15 * 60_000);
+    expect(rollingTimeoutMs("1h30m")).toBe(90 * 60_000);
+    const spec = (rollingTimeout: string) => ({
+      regions: regions(),
+      security: { mode: "operator" },
+      rollingTimeout,
+    });
+    expect(() =>
+      checkPlatforms(spec("1h30m"), planSuperCluster(spec("1h30m")), "nats", "test"),
+    ).not.toThrow();
+    for (const [given, problem] of [
+      ["5m", "rollingTimeout: 5m is outside 10m to 24h"],
+      ["soon", 'rollingTimeout: "soon" is not a duration'],
+    ]) {
+      expect(() => checkPlatforms(spec(given), planSuperCluster(spec(given)), "nats", "test")).toThrow(
+        problem,
+      );
+    }
+  });
 
   it.each([
     [
