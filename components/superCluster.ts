@@ -178,6 +178,7 @@ export class SuperCluster extends pulumi.ComponentResource {
         cluster,
         new RollingOrder(
           `${name}-${cluster.name}`,
+          cluster.name,
           cluster.servers.map((server) => clientUrl(addressing(server))),
           systemUser,
           this,

@@ -8,7 +8,9 @@
  * A server that runs new files (config and certificates that a machine takes by reload or restart)
  * is waited for until it reports them in its varz metadata, then as above.
  * A server's first start is not waited for: a new super-cluster forms only once most of its servers
- * run, so a server that starts alone is never healthy.
+ * run, so a server that starts alone is never healthy. A gate made for a cluster that already runs
+ * (a stack made before the gates, a server added) does wait: another server of its cluster is
+ * healthy, so JetStream has its quorum and this server can catch up.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { waitUntil } from "../model/boundedWait";
@@ -18,6 +20,8 @@ import { ConnectionSpec, session } from "./connection";
 export interface ServerCaughtUpInputs {
   /** The server's name, as its config gives it. */
   server: string;
+  /** Its cluster's name. */
+  cluster: string;
   /** Changes when the server is replaced (its instance id): then the gate waits. */
   incarnation: string;
   /**
@@ -78,6 +82,25 @@ async function notCaughtUp(
   }
 }
 
+/** Whether another server of the cluster says it is healthy: then the cluster already runs. */
+async function clusterRuns(inputs: ServerCaughtUpInputs): Promise<boolean> {
+  try {
+    const { nc } = await session(inputs.connection);
+    const replies = await nc.requestMany(
+      "$SYS.REQ.SERVER.PING.HEALTHZ",
+      JSON.stringify({ cluster: inputs.cluster, exact_match: true }),
+      { strategy: "count", maxMessages: inputs.connection.servers.length, maxWait: PROBE_TIMEOUT_MS },
+    );
+    for await (const reply of replies) {
+      const health = reply.json() as HealthReply & { server?: { name?: string } };
+      if (health.server?.name !== inputs.server && health.data?.status === "ok") return true;
+    }
+  } catch {
+    // No server answers: nothing of the cluster runs yet.
+  }
+  return false;
+}
+
 async function waitCaughtUp(inputs: ServerCaughtUpInputs): Promise<void> {
   const reason = await waitUntil(() => notCaughtUp(inputs.connection, inputs.server, inputs.files), {
     timeoutMs: inputs.timeoutMs,
@@ -96,10 +119,11 @@ export const serverCaughtUpProvider: pulumi.dynamic.ResourceProvider<
   ServerCaughtUpInputs
 > = {
   async create(inputs) {
+    if (await clusterRuns(inputs)) await waitCaughtUp(inputs);
     return { id: inputs.server, outs: inputs };
   },
   async diff(_id, olds, news) {
-    const keys = ["server", "incarnation", "files", "connection", "timeoutMs"] as const;
+    const keys = ["server", "cluster", "incarnation", "files", "connection", "timeoutMs"] as const;
     return { changes: keys.some((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key])) };
   },
   async update(_id, olds, news) {

@@ -16,6 +16,8 @@ export class RollingOrder {
 
   constructor(
     private readonly name: string,
+    /** The cluster's name. */
+    private readonly cluster: string,
     /** The client URLs of every server of the cluster. */
     private readonly servers: string[],
     private readonly systemUser: pulumi.Output<SystemUser>,
@@ -44,6 +46,7 @@ export class RollingOrder {
       `${this.name}-${server}-caught-up`,
       {
         server,
+        cluster: this.cluster,
         incarnation,
         ...(files !== undefined ? { files } : {}),
         connection: this.systemUser.apply((user) => ({ ...user, servers: this.servers })),

@@ -6,7 +6,7 @@
 import { closeAllSessions } from "../../components/jetstream/connection";
 import { ServerCaughtUpInputs, serverCaughtUpProvider } from "../../components/jetstream/serverCaughtUp";
 import { FILES_DIGEST_KEY } from "../../components/model/serverConfig";
-import { healthProblem } from "../../components/platforms/local/health";
+import { healthProblem, waitHealthy } from "../../components/platforms/local/health";
 import { SuperClusterHarness, TEST_AUTH } from "../support/superClusterHarness";
 
 jest.setTimeout(120_000);
@@ -18,6 +18,7 @@ const harness = new SuperClusterHarness(
 const [, second] = harness.plan.clusters[0].servers;
 const inputs = (incarnation: string, timeoutMs = 60_000, files?: string): ServerCaughtUpInputs => ({
   server: second.name,
+  cluster: "solo",
   incarnation,
   ...(files !== undefined ? { files } : {}),
   connection: { servers: harness.clientUrls("solo"), ...TEST_AUTH.system },
@@ -33,14 +34,26 @@ afterAll(async () => {
 
 describe("the rolling gate of a replaced server", () => {
   it("does not wait on a server's first start: a new cluster is healthy only once most of it runs", async () => {
-    await harness.stopServers(second.name);
+    const cluster = harness.plan.clusters[0].servers;
+    await harness.stopServers(...cluster.map((s) => s.name));
     try {
-      await expect(serverCaughtUpProvider.create?.(inputs("i-1"))).resolves.toMatchObject({
+      await expect(serverCaughtUpProvider.create?.(inputs("i-1", 30_000))).resolves.toMatchObject({
         id: second.name,
       });
     } finally {
-      await harness.startServers([second]);
+      await harness.startServers(cluster);
+      await waitHealthy(harness.monitorUrls(), 60_000);
     }
+  });
+
+  it("waits when made for a cluster that already runs (a stack made before the gates), until the server is back", async () => {
+    await harness.stopServers(second.name);
+    const passed = serverCaughtUpProvider.create?.(inputs("i-1")).then(() => Date.now());
+    // Another server of the cluster answers healthy: this is no first start, and the gate is still
+    // waiting once the server is back.
+    await harness.startServers([second]);
+    const restarted = Date.now();
+    expect(await passed).toBeGreaterThanOrEqual(restarted);
   });
 
   it("waits until the server is back, healthy and caught up, once its machine changed", async () => {
