@@ -109,7 +109,9 @@ describe("the files agent fetching a server's files", () => {
       expect(result.code).not.toBe(0);
       expect(result.output).toContain(`cannot fetch ${secret}`);
       expect(result.output).toContain("AccessDenied");
-      expect(aws.refusals.at(-1)).toMatch(/AccessDenied: role-west-1/);
+      expect(aws.refusals.at(-1)).toMatch(
+        /AccessDeniedException: role-west-1 may not secretsmanager:GetSecretValue/,
+      );
       expect(fs.readdirSync(path.join(dir, "etc"))).toEqual([]);
     });
   });
