@@ -260,9 +260,11 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
       const userData = serverBootScript({
         endpoint: args.endpoint(server),
         tls: inputs.tls !== undefined,
-        source: pulumi
-          .all([identity.secret.arn])
-          .apply(([secret]) => ({ cloud: "aws" as const, secret, region: regionArgs.region })),
+        source: identity.secret.arn.apply((secret) => ({
+          cloud: "aws" as const,
+          secret,
+          region: regionArgs.region,
+        })),
         dataDevice: volume.id.apply(nvmeDevice),
         pollSeconds: regionArgs.filesPollSeconds,
       }).apply((script) => compressedUserData(script, server.name));
