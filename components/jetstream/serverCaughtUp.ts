@@ -29,6 +29,11 @@ export interface ServerCaughtUpInputs {
    * the ones it runs, FILES_DIGEST_KEY): when it changes, the gate waits until the server reports it.
    */
   files?: string;
+  /**
+   * Whether a change of incarnation restarts the server (a new pod): then the gate waits for a start
+   * after the change, since the server may take the new files by reload before its restart.
+   */
+  restarts?: boolean;
   /** The servers of its cluster, as a user of the system account (the only one `$SYS` answers). */
   connection: ConnectionSpec;
   timeoutMs: number;
@@ -45,29 +50,40 @@ interface HealthReply {
 
 /** The reply to a `$SYS` varz request: the metadata the server runs with. */
 interface VarzReply {
-  data?: { metadata?: Record<string, string> };
+  data?: { server_id?: string; metadata?: Record<string, string> };
+}
+
+/** The server's varz, or undefined when it does not answer in time. */
+async function varzOf(connection: ConnectionSpec, server: string): Promise<VarzReply["data"]> {
+  const { nc } = await session(connection);
+  const filter = JSON.stringify({ server_name: server, exact_match: true });
+  const reply = await nc.request("$SYS.REQ.SERVER.PING.VARZ", filter, { timeout: PROBE_TIMEOUT_MS });
+  return (reply.json() as VarzReply).data;
 }
 
 /**
- * Why `server` is not running `files` (when given), healthy and caught up now (in its own words),
- * or undefined when it is.
+ * Why `server` is not running `files` (when given), started since it ran as `replaced` (when given),
+ * healthy and caught up now (in its own words), or undefined when it is.
  */
 async function notCaughtUp(
   connection: ConnectionSpec,
   server: string,
   files: string | undefined,
+  replaced: string | undefined,
 ): Promise<string | undefined> {
   try {
     const { nc } = await session(connection);
+    if (files !== undefined || replaced !== undefined) {
+      const varz = await varzOf(connection, server);
+      if (replaced !== undefined && varz?.server_id === replaced) return "has not restarted yet";
+      const running = varz?.metadata?.[FILES_DIGEST_KEY];
+      if (files !== undefined && running !== files)
+        return `runs files ${running ?? "unknown"}, not yet ${files}`;
+    }
     // Every server answers PING requests; the filter leaves the one asked about. With details, each
     // stream or consumer that is behind is named.
     const filter = JSON.stringify({ server_name: server, exact_match: true, details: true });
     const options = { timeout: PROBE_TIMEOUT_MS };
-    if (files !== undefined) {
-      const varz = (await nc.request("$SYS.REQ.SERVER.PING.VARZ", filter, options)).json() as VarzReply;
-      const running = varz.data?.metadata?.[FILES_DIGEST_KEY];
-      if (running !== files) return `runs files ${running ?? "unknown"}, not yet ${files}`;
-    }
     const reply = await nc.request("$SYS.REQ.SERVER.PING.HEALTHZ", filter, options);
     const health = reply.json() as HealthReply;
     if (health.data?.status === "ok") return undefined;
@@ -101,16 +117,30 @@ async function clusterRuns(inputs: ServerCaughtUpInputs): Promise<boolean> {
   return false;
 }
 
+/** The id the server runs as now (a new one at each start), or undefined when it does not answer. */
+async function runningId(inputs: ServerCaughtUpInputs): Promise<string | undefined> {
+  try {
+    return (await varzOf(inputs.connection, inputs.server))?.server_id;
+  } catch {
+    return undefined;
+  }
+}
+
 async function waitCaughtUp(inputs: ServerCaughtUpInputs): Promise<void> {
-  const reason = await waitUntil(() => notCaughtUp(inputs.connection, inputs.server, inputs.files), {
-    timeoutMs: inputs.timeoutMs,
-    intervalMs: PROBE_INTERVAL_MS,
-  });
+  const replaced = inputs.restarts === true ? await runningId(inputs) : undefined;
+  const reason = await waitUntil(
+    () => notCaughtUp(inputs.connection, inputs.server, inputs.files, replaced),
+    {
+      timeoutMs: inputs.timeoutMs,
+      intervalMs: PROBE_INTERVAL_MS,
+    },
+  );
   if (reason === undefined) return;
   throw new Error(
     `server ${inputs.server} is not healthy and caught up ${Math.round(inputs.timeoutMs / 1000)} s after ` +
       `it was changed: ${reason}\n  hint: the next servers of its cluster wait for it; look at its ` +
-      "logs (journalctl -u nats-server -u nats-server-files on the machine), then run `pulumi up` again",
+      "logs (on a VM: journalctl -u nats-server -u nats-server-files; on Kubernetes: kubectl logs " +
+      "<server>-0), then run `pulumi up` again",
   );
 }
 
@@ -123,7 +153,15 @@ export const serverCaughtUpProvider: pulumi.dynamic.ResourceProvider<
     return { id: inputs.server, outs: inputs };
   },
   async diff(_id, olds, news) {
-    const keys = ["server", "cluster", "incarnation", "files", "connection", "timeoutMs"] as const;
+    const keys = [
+      "server",
+      "cluster",
+      "incarnation",
+      "files",
+      "restarts",
+      "connection",
+      "timeoutMs",
+    ] as const;
     return { changes: keys.some((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key])) };
   },
   async update(_id, olds, news) {

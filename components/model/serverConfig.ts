@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import { Addressing, gatewayUrl, hostPort, monitorOverHttps, routeUrl } from "./endpoints";
 import { ServerPlan, SuperClusterPlan } from "./plan";
 import { TlsBlock, tlsBlock, TlsFiles } from "./security/tls";
@@ -87,10 +88,29 @@ export interface ServerFiles {
 }
 
 /**
- * The `server_metadata` key under which a server's config names the digest of the files it came with
- * (config and certificates): the server reports it in its varz once it runs them.
+ * The `server_metadata` key under which a server's config names the digest of what it was started
+ * with (its config, and what else its platform changes it by): the server reports it in its varz
+ * once it runs them, which is how the rolling gate tells that a server has taken a change.
  */
 export const FILES_DIGEST_KEY = "nats-global/files";
+
+/**
+ * `config` with the digest of itself and of `alongside` (what reaches the server with it:
+ * certificates, a pod template) in its metadata, and that digest.
+ */
+export function withFilesDigest(
+  config: NatsServerConfig,
+  alongside: unknown,
+): { config: NatsServerConfig; digest: string } {
+  const digest = createHash("sha256")
+    .update(JSON.stringify([config, alongside]))
+    .digest("hex")
+    .slice(0, 32);
+  return {
+    config: { ...config, server_metadata: { ...config.server_metadata, [FILES_DIGEST_KEY]: digest } },
+    digest,
+  };
+}
 
 /** nats-server's configuration, in the JSON form the server accepts; keys as the server spells them. */
 export interface NatsServerConfig {

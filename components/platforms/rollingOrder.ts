@@ -32,16 +32,20 @@ export class RollingOrder {
   }
 
   /**
-   * Records that `server` runs on the machine `incarnation` names once `ready` exist (its volume,
-   * address and name), with the files of digest `files` where its machine fetches them: the next
-   * server waits for it.
+   * Records that `server` runs on the machine (or pod) `incarnation` names once `ready` exist (its
+   * volume, address and name), with the files of digest `files` where its machine fetches them
+   * (`restarts`: every new incarnation is a restart): the next server waits for it.
    */
   done(
     server: string,
-    incarnation: pulumi.Input<string>,
-    ready: pulumi.Resource[],
-    files?: pulumi.Input<string>,
+    started: {
+      incarnation: pulumi.Input<string>;
+      ready: pulumi.Resource[];
+      files?: pulumi.Input<string>;
+      restarts?: boolean;
+    },
   ): void {
+    const { incarnation, ready, files, restarts } = started;
     this.previous = new ServerCaughtUp(
       `${this.name}-${server}-caught-up`,
       {
@@ -49,6 +53,7 @@ export class RollingOrder {
         cluster: this.cluster,
         incarnation,
         ...(files !== undefined ? { files } : {}),
+        ...(restarts === true ? { restarts } : {}),
         connection: this.systemUser.apply((user) => ({ ...user, servers: this.servers })),
         timeoutMs: this.timeoutMs,
       },

@@ -82,10 +82,17 @@ describe("the k8s stack (stacks/Pulumi.k8s.yaml) under mocks", () => {
       expect(pod.automountServiceAccountToken).toBe(false);
       const nats = pod.containers.find((c: { name: string }) => c.name === "nats");
       expect(nats.lifecycle.preStop.exec.command).toEqual(["nats-server", "-sl=ldm=/var/run/nats/nats.pid"]);
+      // As the Helm chart's: started only once current with its meta leader and every stream it
+      // hosts, then ready while it serves.
+      expect(nats.startupProbe.httpGet).toEqual({ path: "/healthz", port: "monitor", scheme: "HTTPS" });
       expect(nats.readinessProbe.httpGet).toEqual({
         path: "/healthz?js-server-only=true",
         port: "monitor",
         scheme: "HTTPS",
+      });
+      // A first server cannot start alone: `up` leaves the waiting to the rolling gate.
+      expect((sts.inputs.metadata as { annotations: object }).annotations).toEqual({
+        "pulumi.com/skipAwait": "true",
       });
       expect(nats.resources).toEqual({
         requests: { cpu: "2", memory: "4Gi" },

@@ -96,6 +96,23 @@ describe("the rolling gate of a replaced server", () => {
     ).rejects.toThrow(/runs files files-2, not yet files-3/);
   });
 
+  it("waits for a new start where every change restarts the server, though it took the files by reload", async () => {
+    // A pod: its config reloader may reload the new config (with new certificates) before the
+    // StatefulSet controller replaces the pod, which restarts it.
+    await harness.reloadServer(second, { [FILES_DIGEST_KEY]: "files-3" });
+    const passed = serverCaughtUpProvider
+      .update?.(
+        second.name,
+        { ...inputs("files-2", 60_000, "files-2"), restarts: true },
+        { ...inputs("files-3", 60_000, "files-3"), restarts: true },
+      )
+      .then(() => Date.now());
+    await harness.stopServers(second.name);
+    await harness.startServers([second], { [FILES_DIGEST_KEY]: "files-3" });
+    const restarted = Date.now();
+    expect(await passed).toBeGreaterThanOrEqual(restarted);
+  });
+
   it("gives up after its bound, naming the server and why, so that the next up waits again", async () => {
     await harness.stopServers(second.name);
     try {

@@ -5,9 +5,13 @@
  * Secret's config and keys, the pod spec's command, mounts and user) with the pinned binaries, each
  * pod on a machine of its own, named as the Services and external-dns would name them.
  */
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
+import { K8S_DEFAULTS } from "../../components/platforms/kubernetes/args";
+import { POD_DIGEST_ANNOTATION } from "../../components/platforms/kubernetes/manifests";
+import { FILES_DIGEST_KEY } from "../../components/model/serverConfig";
 import { KubeObject } from "../support/kubernetes/api";
 import { ZONE_LABEL } from "../support/kubernetes/clusterServices";
 import { KubernetesWorld } from "../support/kubernetes/world";
@@ -60,6 +64,39 @@ const reloadSignals = () =>
     (sum, log) => sum + (log.match(/Sending pid \d+ '[^']+' signal to reload/g)?.length ?? 0),
     0,
   );
+
+function ip(args: string[]): void {
+  const result = spawnSync("ip", args, { encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`ip ${args.join(" ")} failed: ${result.stderr.trim()}`);
+}
+
+/** What the tests read of a server's /healthz and /varz. */
+interface MonitorBody {
+  status?: string;
+  server_name?: string;
+  metadata?: Record<string, string>;
+}
+
+const parsed = (body: string): MonitorBody | undefined => {
+  try {
+    return JSON.parse(body) as MonitorBody;
+  } catch {
+    return undefined;
+  }
+};
+
+/** The stack's CA, and each server's monitoring URL by the name its /varz gives (of `only`, or all). */
+async function monitorsByServer(only?: string[]): Promise<{ ca: string; monitorOf: Map<string, string> }> {
+  const clusters = stack.outputs().clusters as Record<string, { monitorUrls: string[] }>;
+  const ca = (stack.outputs(true).credentials as { ca: string }).ca;
+  const monitorOf = new Map<string, string>();
+  for (const url of Object.values(clusters).flatMap((c) => c.monitorUrls)) {
+    const name = parsed(await monitorGet(url, "/varz", ca, world.hosts))?.server_name;
+    if (name !== undefined && (only === undefined || only.includes(name))) monitorOf.set(name, url);
+  }
+  expect(monitorOf.size).toBe(only?.length ?? 12);
+  return { ca, monitorOf };
+}
 
 beforeAll(async () => {
   stack.discardEarlierRun();
@@ -163,6 +200,68 @@ describe("the k8s stack on real API servers, through the real Kubernetes provide
     await everyServerHealthy(stack, world.hosts, 120_000);
   });
 
+  it("starts a restarted server only once it has caught up, so that a drain waits for it", async () => {
+    const kubelet = world.kubelet as NonNullable<typeof world.kubelet>;
+    const api = world.api("west");
+    const [machine] = kubelet.machinesOf("west", NAMESPACE, { "nats-global/server": "west-1" });
+    const { namespace } = world.network.machine(machine);
+    const { cluster, gateway } = K8S_DEFAULTS.ports;
+    // The machine west-1 runs on (and runs on again: a pod made again keeps its machine) loses its
+    // routes and gateways, both ways; its monitoring port stays reachable to the kubelet.
+    const cut = [cluster, gateway].flatMap((port) => [
+      ["ipproto", "tcp", "dport", String(port)],
+      ["ipproto", "tcp", "sport", String(port)],
+    ]);
+    const rules = (action: "add" | "del") => {
+      for (const selector of cut)
+        ip(["-n", namespace, "rule", action, "pref", "90", ...selector, "blackhole"]);
+    };
+    const evict = (pod: string) =>
+      api.create(`/api/v1/namespaces/${NAMESPACE}/pods/${pod}/eviction`, {
+        apiVersion: "policy/v1",
+        kind: "Eviction",
+        metadata: { name: pod, namespace: NAMESPACE },
+      });
+    const before = (await api.get(`/api/v1/namespaces/${NAMESPACE}/pods/west-1-0`)).metadata.uid;
+    rules("add");
+    try {
+      await evict("west-1-0");
+      const from = kubelet.events.length;
+      await eventually(
+        "west-1's new pod failing its startup probe twice, cut off from its cluster",
+        async () =>
+          kubelet.events
+            .slice(from)
+            .filter((e) => e.pod === `${NAMESPACE}/west-1-0` && e.event === "startup-failed").length >= 2
+            ? true
+            : undefined,
+        180_000,
+      );
+      const pod = await api.get(`/api/v1/namespaces/${NAMESPACE}/pods/west-1-0`);
+      expect(pod.metadata.uid).not.toBe(before);
+      expect(pod.status.conditions.find((c: { type: string }) => c.type === "Ready")?.status).toBe("False");
+      // It serves (JetStream runs) but is not current with its meta leader: not started, not ready,
+      // and its cluster's budget lets no other server of it go.
+      const { ca, monitorOf } = await monitorsByServer(["west-1"]);
+      expect(
+        await monitorGet(monitorOf.get("west-1") as string, "/healthz?js-server-only=true", ca, world.hosts),
+      ).toContain('"ok"');
+      await expect(evict("west-2-0")).rejects.toThrow(/429.*disruption budget/);
+    } finally {
+      rules("del");
+    }
+    await eventually(
+      "west-1 ready once it has caught up",
+      async () => {
+        const pod = await api.find(`/api/v1/namespaces/${NAMESPACE}/pods/west-1-0`);
+        const ready = pod?.status?.conditions?.find((c: { type: string }) => c.type === "Ready");
+        return ready?.status === "True" ? true : undefined;
+      },
+      180_000,
+    );
+    await everyServerHealthy(stack, world.hosts, 120_000);
+  });
+
   it("renews certificates by reload: every server serves its new one, and none restarts", async () => {
     const events = world.kubelet?.events as NonNullable<typeof world.kubelet>["events"];
     const from = events.length;
@@ -202,43 +301,62 @@ describe("the k8s stack on real API servers, through the real Kubernetes provide
   });
 
   it("rolls a config change one server at a time in each cluster, with no reload", async () => {
-    const events = world.kubelet?.events as NonNullable<typeof world.kubelet>["events"];
-    const from = events.length;
+    const kubelet = world.kubelet as NonNullable<typeof world.kubelet>;
+    const from = kubelet.events.length;
     const reloadsBefore = reloadSignals();
-    const before = new Map<string, string>();
-    for (const region of regions) {
-      for (const set of await statefulSets(region.name)) {
-        before.set(set.metadata.name, set.spec.template.metadata.annotations["nats-global/config-sha256"]);
+    const digests = async () => {
+      const found = new Map<string, string>();
+      for (const region of regions) {
+        for (const set of await statefulSets(region.name)) {
+          found.set(set.metadata.name, set.spec.template.metadata.annotations[POD_DIGEST_ANNOTATION]);
+        }
       }
-    }
+      return found;
+    };
+    const before = await digests();
+    const { ca, monitorOf } = await monitorsByServer();
+    // What the server before each one answered at the moment that one was told to stop.
+    const previousAtStop = new Map<string, { previous: string; status?: string; digest?: string }>();
+    kubelet.beforeStop = async (pod) => {
+      const [, cluster, k] = /^[^/]+\/(.+)-(\d+)-0$/.exec(pod) ?? [];
+      if (cluster === undefined || k === "1") return;
+      const previous = `${cluster}-${Number(k) - 1}`;
+      const url = monitorOf.get(previous) as string;
+      const [health, varz] = await Promise.all(
+        ["/healthz", "/varz"].map((p) => monitorGet(url, p, ca, world.hosts)),
+      );
+      previousAtStop.set(pod, {
+        previous,
+        status: parsed(health)?.status,
+        digest: parsed(varz)?.metadata?.[FILES_DIGEST_KEY],
+      });
+    };
     stack.setConfig("jetstream", { maxFileStore: 4 * 1024 ** 3 });
-    const up = await run("up");
+    const up = await run("up").finally(() => (kubelet.beforeStop = undefined));
     expect(reportedChanges(up.output).update).toBeGreaterThanOrEqual(12);
-    for (const region of regions) {
-      for (const set of await statefulSets(region.name)) {
-        expect(set.spec.template.metadata.annotations["nats-global/config-sha256"]).not.toBe(
-          before.get(set.metadata.name),
-        );
-      }
-    }
-    // Per cluster, each server is down (terminating until its new pod is ready) alone.
-    const rolled = events.slice(from);
+    const after = await digests();
+    for (const [set, digest] of after)
+      expect({ set, changed: digest !== before.get(set) }).toEqual({ set, changed: true });
+    // Per cluster, each server restarted, and was told to stop only once the server before it ran
+    // its new config, healthy and caught up (/healthz: current with every stream it hosts).
+    const rolled = kubelet.events.slice(from);
     for (const cluster of ["west", "central", "east", "stretch"]) {
-      const windows = [1, 2, 3].map((k) => {
+      for (const k of [1, 2, 3]) {
         const pod = `${NAMESPACE}/${cluster}-${k}-0`;
         const down = rolled.find((e) => e.pod === pod && e.event === "terminating");
         const up = rolled.find((e) => e.pod === pod && e.event === "ready" && e.at > (down?.at ?? Infinity));
-        return { pod, down: down?.at, up: up?.at };
-      });
-      for (const w of windows)
-        expect(w).toEqual({ pod: w.pod, down: expect.any(Number), up: expect.any(Number) });
-      for (let k = 1; k < windows.length; k++) {
-        expect({
-          next: windows[k].pod,
-          after: (windows[k].down as number) >= (windows[k - 1].up as number),
-        }).toEqual({
-          next: windows[k].pod,
-          after: true,
+        expect({ pod, down: down?.at, up: up?.at }).toEqual({
+          pod,
+          down: expect.any(Number),
+          up: expect.any(Number),
+        });
+        if (k === 1) continue;
+        const previous = `${cluster}-${k - 1}`;
+        expect({ pod, ...previousAtStop.get(pod) }).toEqual({
+          pod,
+          previous,
+          status: "ok",
+          digest: after.get(previous),
         });
       }
     }

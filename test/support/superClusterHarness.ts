@@ -3,10 +3,16 @@ import * as os from "os";
 import * as path from "path";
 import { clientUrl, loopbackAddressing, monitorUrl } from "../../components/model/endpoints";
 import { allServers, planSuperCluster, ServerPlan, SuperClusterPlan } from "../../components/model/plan";
-import { AuthPlan, renderServerConfig } from "../../components/model/serverConfig";
+import { AuthPlan, NatsServerConfig, renderServerConfig } from "../../components/model/serverConfig";
 import { PortBases, TopologySpec } from "../../components/model/topology";
 import { waitHealthy } from "../../components/platforms/local/health";
-import { serverFiles, startServer, stopServer } from "../../components/platforms/local/processes";
+import { writeFinalConfig } from "../../components/platforms/local/configFiles";
+import {
+  reloadServer,
+  serverFiles,
+  startServer,
+  stopServer,
+} from "../../components/platforms/local/processes";
 import { seedTopology } from "./topologies";
 import { tool } from "./tools";
 
@@ -70,18 +76,10 @@ export class SuperClusterHarness {
     const results = await Promise.allSettled(
       servers.map(async (server) => {
         const dir = path.join(this.root, server.name);
-        const files = serverFiles(dir);
-        const config = renderServerConfig(server, {
-          plan: this.plan,
-          addressing: loopbackAddressing(this.plan),
-          files: { storeDir: files.storeDir, logFile: files.logFile },
-          auth: TEST_AUTH,
-        });
-        if (metadata !== undefined) config.server_metadata = metadata;
         await startServer({
           binary: tool("nats-server"),
           dir,
-          config,
+          config: this.configOf(server, metadata),
           monitorUrl: monitorUrl(this.endpoint(server)),
           timeoutMs: 20_000,
         });
@@ -93,6 +91,24 @@ export class SuperClusterHarness {
       await this.stopClusters(...new Set(servers.map((s) => s.cluster)));
       throw failure.reason;
     }
+  }
+
+  /** Makes a running server reload its config with `metadata` in it, as a config reloader would. */
+  async reloadServer(server: ServerPlan, metadata: Record<string, string>): Promise<void> {
+    const dir = path.join(this.root, server.name);
+    writeFinalConfig(tool("nats-server"), dir, this.configOf(server, metadata));
+    await reloadServer(dir, monitorUrl(this.endpoint(server)), 10_000);
+  }
+
+  private configOf(server: ServerPlan, metadata?: Record<string, string>): NatsServerConfig {
+    const files = serverFiles(path.join(this.root, server.name));
+    const config = renderServerConfig(server, {
+      plan: this.plan,
+      addressing: loopbackAddressing(this.plan),
+      files: { storeDir: files.storeDir, logFile: files.logFile },
+      auth: TEST_AUTH,
+    });
+    return metadata !== undefined ? { ...config, server_metadata: metadata } : config;
   }
 
   async start(): Promise<void> {

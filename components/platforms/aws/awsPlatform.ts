@@ -327,12 +327,11 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
         ready.push(record);
       }
       // A new instance type stops and starts the instance in place: a restart the next server waits for.
-      inputs.rolling.done(
-        server.name,
-        pulumi.interpolate`${instance.id}/${instance.instanceType}`,
+      inputs.rolling.done(server.name, {
+        incarnation: pulumi.interpolate`${instance.id}/${instance.instanceType}`,
         ready,
-        identity.digest,
-      );
+        files: identity.digest,
+      });
       return instance;
     });
     const outputs = vmClusterOutputs(

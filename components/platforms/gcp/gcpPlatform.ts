@@ -272,12 +272,11 @@ export class GcpServers extends pulumi.ComponentResource implements ProvisionedS
         ready.push(record);
       }
       // A stop and start for a new machine type is a restart too: the next server waits for it.
-      inputs.rolling.done(
-        server.name,
-        pulumi.interpolate`${instance.instanceId}/${instance.machineType}`,
+      inputs.rolling.done(server.name, {
+        incarnation: pulumi.interpolate`${instance.instanceId}/${instance.machineType}`,
         ready,
-        identity.digest,
-      );
+        files: identity.digest,
+      });
       return instance;
     });
     const outputs = vmClusterOutputs(

@@ -1,9 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "crypto";
 import { Endpoint, monitorUrl } from "../../model/endpoints";
 import { ServerPlan } from "../../model/plan";
-import { NatsServerConfig, ServerFiles, withLameDuck } from "../../model/serverConfig";
+import { NatsServerConfig, ServerFiles, withFilesDigest, withLameDuck } from "../../model/serverConfig";
 import { GroupInputs, PlatformDriver, ServerGroup } from "../driver";
 import { ProvisionedServers } from "../provisioned";
 import { answeringClientUrls } from "../serversAnswering";
@@ -135,13 +134,17 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Provi
         options,
       );
     }
-    const hashes = group.servers.map((server) => {
+    const digests = group.servers.map((server) => {
       const regionArgs = args.regions.get(server.region) as KubernetesRegionArgs;
       const { provider, namespace } = args.target(server.region);
       const options = { parent: this, provider, dependsOn: namespace ? [namespace] : [] };
-      const config = (inputs.configs.get(server.name) as pulumi.Output<NatsServerConfig>).apply((c) =>
-        JSON.stringify(withLameDuck(c), null, 2),
+      // The digest covers the pod template too: a new image or probe restarts the server as a new
+      // config does, and the rolling gate waits for the server to report it either way.
+      const served = (inputs.configs.get(server.name) as pulumi.Output<NatsServerConfig>).apply((c) =>
+        withFilesDigest(withLameDuck(c), statefulSetManifest(server, regionArgs, { tls })),
       );
+      const config = served.apply(({ config: c }) => JSON.stringify(c, null, 2));
+      const digest = served.digest;
       const pems = inputs.tls?.get(server.name);
       // In order too: the kubelet puts a new Secret in the pod at once, and a reload for new
       // certificates reads the config along with them.
@@ -158,15 +161,19 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Provi
         externalServiceManifest(server, regionArgs, tls),
         options,
       );
-      const configHash = config.apply((text) => createHash("sha256").update(text).digest("hex"));
       const statefulSet = new k8s.apps.v1.StatefulSet(
         `${name}-${server.name}`,
-        statefulSetManifest(server, regionArgs, { tls, configHash }),
+        statefulSetManifest(server, regionArgs, { tls, digest }),
         { ...options, dependsOn: [...options.dependsOn, secret] },
       );
-      // The StatefulSet is ready once its new pod serves; the next server waits until it has caught up.
-      inputs.rolling.done(server.name, configHash, [statefulSet]);
-      return configHash;
+      // The next server waits until this one has restarted with the new digest, healthy and caught up.
+      inputs.rolling.done(server.name, {
+        incarnation: digest,
+        ready: [statefulSet],
+        files: digest,
+        restarts: true,
+      });
+      return digest;
     });
     const endpoints = group.servers.map((server) =>
       kubernetesEndpoint(server, args.regions.get(server.region) as KubernetesRegionArgs),
@@ -180,8 +187,8 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Provi
       ),
     );
     this.incarnations = pulumi
-      .all(hashes)
-      .apply((list) => list.map((hash, i) => `${group.servers[i].name}:${hash}`));
+      .all(digests)
+      .apply((list) => list.map((digest, i) => `${group.servers[i].name}:${digest}`));
     // Ready pods are not yet reachable ones: a load balancer and its DNS name come on their own time.
     this.clientUrls = answeringClientUrls(name, endpoints, this.incarnations, this);
     this.registerOutputs({ clientUrls: this.clientUrls, monitorUrls: this.monitorUrls });

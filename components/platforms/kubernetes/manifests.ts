@@ -202,15 +202,18 @@ const restricted = {
   capabilities: { drop: ["ALL"] },
 };
 
+/** The pod template's annotation that names the digest of the server's config and of the template. */
+export const POD_DIGEST_ANNOTATION = "nats-global/digest";
+
 /**
- * One server: a StatefulSet of one pod in the server's zone, with its volume. `configHash` is in
- * the pod template, so that a config change restarts the server; new certificates do not (the
- * reloader makes it reload them).
+ * One server: a StatefulSet of one pod in the server's zone, with its volume. `digest` (of the
+ * server's config and of this manifest without it) is in the pod template, so that a config change
+ * restarts the server; new certificates do not (the reloader makes it reload them).
  */
 export function statefulSetManifest(
   server: ServerPlan,
   k8s: KubernetesRegionArgs,
-  options: { tls: boolean; configHash: pulumi.Input<string> },
+  options: { tls: boolean; digest?: pulumi.Input<string> },
 ): StatefulSetManifest {
   const ports = portsOf(k8s);
   const scheme = options.tls ? "HTTPS" : "HTTP";
@@ -243,7 +246,15 @@ export function statefulSetManifest(
   return {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
-    metadata: { name: server.name, namespace: namespaceOf(k8s), labels: serverLabels(server) },
+    metadata: {
+      name: server.name,
+      namespace: namespaceOf(k8s),
+      labels: serverLabels(server),
+      // A first server is ready only once most of the super-cluster runs (its startup probe), so
+      // `up` cannot wait for it in order: the rolling gate waits instead, for the digest in its
+      // varz, then for it to be healthy and caught up.
+      annotations: { "pulumi.com/skipAwait": "true" },
+    },
     spec: {
       serviceName: headlessServiceName(server.cluster),
       replicas: 1,
@@ -251,7 +262,9 @@ export function statefulSetManifest(
       template: {
         metadata: {
           labels: serverLabels(server),
-          annotations: { "nats-global/config-sha256": options.configHash },
+          ...(options.digest !== undefined
+            ? { annotations: { [POD_DIGEST_ANNOTATION]: options.digest } }
+            : {}),
         },
         spec: {
           enableServiceLinks: false,
@@ -300,9 +313,10 @@ export function statefulSetManifest(
               resources: { requests: { cpu, memory }, limits: { cpu, memory } },
               // The Go runtime collects harder as it nears this, instead of meeting the OOM killer.
               env: [{ name: "GOMEMLIMIT", value: goMemoryLimit(memory) }],
-              // Started means serving: a first start cannot wait for JetStream's leaders, which need
-              // servers not created yet.
-              startupProbe: probe("/healthz?js-server-only=true", 10, 90),
+              // As the Helm chart's: a restarted server is started (then ready, counted healthy by
+              // its disruption budget) only once it is current with its meta leader and every stream
+              // and consumer it hosts, so that a drain waits for it before taking the next.
+              startupProbe: probe("/healthz", 10, 90),
               readinessProbe: probe("/healthz?js-server-only=true", 10, 3),
               livenessProbe: probe("/healthz?js-enabled-only=true", 30, 3),
               lifecycle: { preStop: { exec: { command: ["nats-server", `-sl=ldm=${PID_FILE}`] } } },

@@ -5,8 +5,7 @@
  * digest goes into the config as server metadata, which the server reports once it runs that
  * config: how the stack tells that a server has taken a change. Pure.
  */
-import { createHash } from "crypto";
-import { FILES_DIGEST_KEY, NatsServerConfig, withLameDuck } from "../../model/serverConfig";
+import { NatsServerConfig, withFilesDigest, withLameDuck } from "../../model/serverConfig";
 import { ServerTlsPems } from "../../model/security/tls";
 import { VmLayout, vmFiles } from "./layout";
 
@@ -36,19 +35,11 @@ export function serverFileBundle(
           [tls.keyFile]: { content: pems.keyPem, mode: "0600" },
         }
       : {};
-  const served = withLameDuck(config);
-  const digest = createHash("sha256")
-    .update(JSON.stringify([served, pemFiles]))
-    .digest("hex")
-    .slice(0, 32);
-  const withDigest = {
-    ...served,
-    server_metadata: { ...served.server_metadata, [FILES_DIGEST_KEY]: digest },
-  };
+  const served = withFilesDigest(withLameDuck(config), pemFiles);
   const bundle: ServerFileBundle = {
-    digest,
+    digest: served.digest,
     files: {
-      [layout.configFile]: { content: JSON.stringify(withDigest, null, 2), mode: "0640" },
+      [layout.configFile]: { content: JSON.stringify(served.config, null, 2), mode: "0640" },
       ...pemFiles,
     },
   };

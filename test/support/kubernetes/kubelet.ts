@@ -56,7 +56,7 @@ export interface PodEvent {
   region: string;
   /** namespace/name */
   pod: string;
-  event: "started" | "ready" | "unready" | "terminating" | "terminated";
+  event: "started" | "startup-failed" | "ready" | "unready" | "terminating" | "terminated";
 }
 
 type Probe = {
@@ -95,6 +95,11 @@ interface Pod {
 
 export class Kubelet {
   readonly events: PodEvent[] = [];
+  /**
+   * Runs when a pod is told to stop, before its preStop hook (namespace/name): what a test checks of
+   * the other servers at the moment this one goes.
+   */
+  beforeStop: ((pod: string) => Promise<void>) | undefined;
   private readonly loop: Loop;
   private readonly pods = new Map<string, Pod>();
   /** Pod key (region/namespace/name) → its machine: a pod made again keeps its address. */
@@ -382,6 +387,7 @@ export class Kubelet {
   /** Startup, then readiness and liveness, on the spec's delays, periods and thresholds. */
   private scheduleProbes(pod: Pod, run: Container): void {
     const container = run.spec;
+    const startedAt = Date.now();
     const begin = (kind: string, probe: Probe, onResult: (ok: boolean, failures: number) => void) => {
       const key = this.probeKey(pod, container.name, kind);
       let failures = 0;
@@ -400,7 +406,8 @@ export class Kubelet {
             setInterval(() => void tick(), period),
           );
         },
-        (probe.initialDelaySeconds ?? 0) * 1000,
+        // As the real kubelet's prober counts it: from the container's start, not from startup.
+        Math.max(0, startedAt + (probe.initialDelaySeconds ?? 0) * 1000 - Date.now()),
       );
       this.probes.set(key, first);
     };
@@ -432,7 +439,10 @@ export class Kubelet {
         clearInterval(this.probes.get(key));
         run.started = true;
         afterStartup();
-      } else if (failures >= (container.startupProbe.failureThreshold ?? 3)) {
+        return;
+      }
+      this.record(pod, "startup-failed");
+      if (failures >= (container.startupProbe.failureThreshold ?? 3)) {
         clearInterval(this.probes.get(key));
         this.kill(run);
       }
@@ -532,6 +542,7 @@ export class Kubelet {
   /** preStop, SIGTERM, SIGKILL at the grace period's end; then the pod is reported gone. */
   private async stopPod(pod: Pod, spec: KubeObject | undefined): Promise<void> {
     this.record(pod, "terminating");
+    await this.beforeStop?.(pod.key.split("/").slice(1).join("/"));
     const graceMs = (spec?.spec.terminationGracePeriodSeconds ?? 30) * 1000;
     const deadline = Date.now() + graceMs;
     if (spec !== undefined) {
