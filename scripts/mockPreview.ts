@@ -33,7 +33,8 @@ const PROVIDER_OUTPUTS = {
 
 /**
  * What a cloud assigns that the program reads: a public address to a static IP resource (from the
- * documentation range), a secret's ARN, an autonamed IAM object's name, a service account's email.
+ * documentation range), a secret's ARN, an autonamed object's name (and a role's ARN), a service
+ * account's email.
  */
 function assigned(
   type: string,
@@ -50,7 +51,10 @@ function assigned(
     case "aws:secretsmanager/secret:Secret":
       return { arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-a1b2c3d-AbCdEf` };
     case "aws:iam/role:Role":
+      return { name: `${name}-a1b2c3d`, arn: `arn:aws:iam::123456789012:role/${name}-a1b2c3d` };
     case "aws:iam/instanceProfile:InstanceProfile":
+    case "gcp:compute/disk:Disk":
+    case "gcp:compute/resourcePolicy:ResourcePolicy":
       return { name: `${name}-a1b2c3d` };
     case "gcp:secretmanager/secret:Secret":
       return { id: `projects/mock-project/secrets/${inputs.secretId as string}` };

@@ -16,7 +16,7 @@ import type { RegionArgs } from "../../components/platforms/checks";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Inputs = Record<string, any>;
-const AUTONAMED = ["address", "network", "subnetwork", "firewall", "disk", "instance"].map(
+const AUTONAMED = ["address", "network", "subnetwork", "firewall", "disk", "instance", "resourcePolicy"].map(
   (kind) => `gcp:compute/${kind}:${kind[0].toUpperCase()}${kind.slice(1)}`,
 );
 
@@ -26,11 +26,17 @@ function generated(resources: MockedResource[]): Record<GcpValueKind, string[]> 
   const inputs = (kind: string) => ofKind(gcp, kind).map((r) => r.inputs as Inputs);
   const instances = inputs("gcp:compute/instance:Instance");
   const firewalls = inputs("gcp:compute/firewall:Firewall");
+  const labelled: Record<string, string>[] = [
+    ...instances.map((i) => i.labels),
+    ...inputs("gcp:compute/resourcePolicy:ResourcePolicy").map(
+      (p) => p.snapshotSchedulePolicy.snapshotProperties.labels,
+    ),
+  ];
   return {
     autonamed: gcp.filter((r) => AUTONAMED.includes(r.type)).map((r) => r.name),
     networkTag: [...instances.flatMap((i) => i.tags), ...firewalls.flatMap((f) => f.targetTags)],
-    labelKey: instances.flatMap((i) => Object.keys(i.labels)),
-    labelValue: instances.flatMap((i) => Object.values(i.labels) as string[]),
+    labelKey: labelled.flatMap((labels) => Object.keys(labels)),
+    labelValue: labelled.flatMap((labels) => Object.values(labels) as string[]),
     deviceName: instances.flatMap((i) => i.attachedDisks.map((d: Inputs) => d.deviceName)),
     startupScript: instances.map((i) => revealed(i.metadataStartupScript) as string),
     recordSetName: inputs("gcp:dns/recordSet:RecordSet").map((r) => r.name),

@@ -47,6 +47,35 @@ describe("the gcp stack (stacks/Pulumi.gcp.yaml) under mocks", () => {
     }
   });
 
+  it("snapshots every disk daily by default, kept 7 days, on one schedule per region, in values its provider accepts", () => {
+    const policies = of("gcp:compute/resourcePolicy:ResourcePolicy");
+    expect(policies.map((p) => p.inputs.region)).toEqual(["us-west1", "us-central1", "us-east4"]);
+    for (const { inputs } of policies) {
+      // terraform-provider-google resource_compute_resource_policy.go (magic-modules
+      // ResourcePolicy.yaml): one of the schedules; start times on the hour (ValidateHourlyOnly);
+      // daily means days_in_cycle 1; labels, storage locations or guest flush at least.
+      expect(inputs.snapshotSchedulePolicy).toEqual({
+        schedule: { dailySchedule: { daysInCycle: 1, startTime: "00:00" } },
+        retentionPolicy: { maxRetentionDays: 7, onSourceDiskDelete: "KEEP_AUTO_SNAPSHOTS" },
+        snapshotProperties: { labels: { "nats-global-super-cluster": "nats" } },
+      });
+    }
+    const attachments = of("gcp:compute/diskResourcePolicyAttachment:DiskResourcePolicyAttachment");
+    expect(attachments).toHaveLength(12);
+    const disks = of("gcp:compute/disk:Disk");
+    for (const disk of disks) {
+      const zone = disk.inputs.zone as string;
+      const [attachment] = attachments.filter((a) => a.inputs.disk === `${disk.name}-a1b2c3d`);
+      const policy = policies.find((p) => p.inputs.region === zone.slice(0, -2));
+      // The policy by its name, not its self link; the disk's own zone.
+      expect(attachment.inputs).toEqual({
+        disk: `${disk.name}-a1b2c3d`,
+        zone,
+        name: `${policy?.name}-a1b2c3d`,
+      });
+    }
+  });
+
   it("keeps each server's config and key in a secret of its own, which only its instance's service account may read, and none in its startup script", () => {
     const bundles = vmServerFilesOf(preview.resources);
     expect([...bundles.keys()].sort()).toEqual([...SERVERS].sort());

@@ -120,6 +120,16 @@ describe("aws input checked at preview", () => {
     ],
     ["a volume too small", (r: RegionArgs[]) => (r[0].aws!.volumeSize = 5), "regions[0].aws.volumeSize"],
     [
+      "snapshots at an interval Data Lifecycle Manager does not take",
+      (r: RegionArgs[]) => (r[0].aws!.snapshots = { everyHours: 5 }),
+      "regions[0].aws.snapshots.everyHours",
+    ],
+    [
+      "snapshots kept for no day",
+      (r: RegionArgs[]) => (r[1].aws!.snapshots = { keepDays: 0 }),
+      "regions[1].aws.snapshots.keepDays",
+    ],
+    [
       "a client CIDR that is not one",
       (r: RegionArgs[]) => (r[0].aws!.clientCidrs = ["10.0.0.0/33"]),
       "regions[0].aws.clientCidrs[0]",

@@ -6,7 +6,7 @@ import { NatsServerConfig, ServerFiles } from "../../model/serverConfig";
 import { GroupInputs, PlatformDriver, ServerGroup } from "../driver";
 import { ProvisionedServers } from "../provisioned";
 import { publicHost } from "../publicHosts";
-import { VM_DEFAULTS } from "../vm/args";
+import { snapshotSchedule, VM_DEFAULTS } from "../vm/args";
 import { ruleSources, vmFirewallRules } from "../vm/firewall";
 import { serverBootScript, vmClusterOutputs, vmServerFiles } from "../vm/serverScript";
 import { vmEndpoint, vmFiles, vmLayout } from "../vm/layout";
@@ -14,6 +14,7 @@ import { planInternalRanges, regionVmNetwork, VmNetworkPlan } from "../vm/networ
 import { compressedUserData } from "../vm/userData";
 import { awsClusterName, AwsRegionArgs } from "./args";
 import { serverIdentity } from "./serverIdentity";
+import { SNAPSHOT_TAG, snapshotPolicy, snapshotRole, snapshotTagValue } from "./snapshots";
 
 const DEFAULT_INSTANCE_TYPE = "m6i.large";
 /** Where the data volume appears on Nitro instances: by its volume id. */
@@ -98,6 +99,7 @@ export class AwsPlatform implements PlatformDriver {
     return new AwsServers(
       awsClusterName(this.name, group.cluster.name),
       {
+        superCluster: this.name,
         group,
         inputs,
         placed: (region) => this.placed(region),
@@ -166,7 +168,14 @@ export class AwsPlatform implements PlatformDriver {
     return { vpcId: vpc.id, subnets };
   }
 
-  /** The region's VPC, subnets and security group, made once for all its clusters. */
+  private role: aws.iam.Role | undefined;
+  /** The role of every region's snapshot policy, made once with the first region's provider. */
+  private snapshotRole(opts: pulumi.CustomResourceOptions): aws.iam.Role {
+    this.role ??= snapshotRole(`${this.name}-snapshots`, opts);
+    return this.role;
+  }
+
+  /** The region's VPC, subnets, security group and snapshot policy, made once for all its clusters. */
   private regionInfra(region: string, peers: pulumi.Output<string[]> | undefined): RegionInfra {
     const known = this.infra.get(region);
     if (known !== undefined) return known;
@@ -203,6 +212,16 @@ export class AwsPlatform implements PlatformDriver {
       },
       opts,
     );
+    const schedule = snapshotSchedule(args);
+    if (schedule !== undefined) {
+      snapshotPolicy(
+        `${prefix}-snapshots`,
+        schedule,
+        snapshotTagValue(this.name),
+        this.snapshotRole(opts),
+        opts,
+      );
+    }
     const infra = { provider, network, subnets, securityGroup };
     this.infra.set(region, infra);
     return infra;
@@ -210,6 +229,8 @@ export class AwsPlatform implements PlatformDriver {
 }
 
 interface AwsServersArgs {
+  /** The super-cluster's name: what its snapshot policies find its volumes by. */
+  superCluster: string;
   group: ServerGroup;
   inputs: GroupInputs;
   placed: (region: string) => AwsRegionPlan;
@@ -243,9 +264,16 @@ export class AwsServers extends pulumi.ComponentResource implements ProvisionedS
           size: regionArgs.volumeSize ?? VM_DEFAULTS.volumeSize,
           type: "gp3",
           encrypted: true,
-          tags: { Name: `${name}-${server.name}-data` },
+          tags: {
+            Name: `${name}-${server.name}-data`,
+            ...(snapshotSchedule(regionArgs) !== undefined
+              ? { [SNAPSHOT_TAG]: snapshotTagValue(args.superCluster) }
+              : {}),
+          },
         },
-        options,
+        // Left in the account when Pulumi deletes it (unless retainVolumes is false): what it
+        // stored may exist nowhere else.
+        { ...options, retainOnDelete: regionArgs.retainVolumes ?? true },
       );
       const identity = serverIdentity(
         `${name}-${server.name}`, // awsServerName: what the preview checks measure

@@ -6,7 +6,7 @@ import { NatsServerConfig, ServerFiles } from "../../model/serverConfig";
 import { GroupInputs, PlatformDriver, ServerGroup } from "../driver";
 import { ProvisionedServers } from "../provisioned";
 import { publicHost } from "../publicHosts";
-import { VM_DEFAULTS } from "../vm/args";
+import { snapshotSchedule, VM_DEFAULTS } from "../vm/args";
 import { ruleSources, vmFirewallRules } from "../vm/firewall";
 import { serverBootScript, vmClusterOutputs, vmServerFiles } from "../vm/serverScript";
 import { vmEndpoint, vmFiles, vmLayout } from "../vm/layout";
@@ -14,6 +14,7 @@ import { planInternalRanges, regionVmNetwork, VmNetworkPlan } from "../vm/networ
 import { GcpRegionArgs } from "./args";
 import { DATA_DISK, gcpNames, SERVER_LABEL } from "./naming";
 import { gcpServerIdentity } from "./serverIdentity";
+import { attachSnapshots, snapshotSchedulePolicy } from "./snapshots";
 
 const DEFAULT_MACHINE_TYPE = "e2-standard-2";
 
@@ -27,7 +28,8 @@ export interface GcpRegionPlan {
 /**
  * The `gcp` platform: one VPC network for all GCP regions, per region a subnetwork and firewall
  * rules for its servers' network tag; per server a Compute Engine instance at a planned private
- * address with a static external address and a persistent disk that outlives it.
+ * address with a static external address and a persistent disk that outlives it (and by default the
+ * stack), snapshotted on a schedule.
  */
 export class GcpPlatform implements PlatformDriver {
   readonly platform = "gcp" as const;
@@ -39,12 +41,12 @@ export class GcpPlatform implements PlatformDriver {
   private readonly names: ReturnType<typeof gcpNames>;
 
   constructor(
-    name: string,
+    private readonly superCluster: string,
     private readonly regions: Map<string, GcpRegionPlan>,
     plan: SuperClusterPlan,
     private readonly parent: pulumi.ComponentResource,
   ) {
-    this.names = gcpNames(name, pulumi.getStack());
+    this.names = gcpNames(superCluster, pulumi.getStack());
     const servers = plan.clusters.flatMap((c) => c.servers).filter((s) => s.platform === "gcp");
     for (const [region, placed] of regions) {
       const hosted = servers.filter((s) => s.region === region);
@@ -91,6 +93,7 @@ export class GcpPlatform implements PlatformDriver {
         subnetwork: (region) => this.subnetwork(region, inputs.peers),
         address: (server) => this.addresses.get(server) as gcp.compute.Address,
         networkPlan: (region) => this.networks.get(region) as VmNetworkPlan,
+        snapshots: (region) => this.snapshots(region),
         endpoint: (server) => this.endpoint(server),
         options: (region) => this.options(region),
         names: this.names,
@@ -103,6 +106,28 @@ export class GcpPlatform implements PlatformDriver {
     const placed = this.regions.get(region);
     if (placed === undefined) throw new Error(`region ${region} has no gcp args`);
     return placed;
+  }
+
+  private readonly policies = new Map<string, gcp.compute.ResourcePolicy | undefined>();
+  /** The region's snapshot schedule, made once for all its clusters; undefined without snapshots. */
+  private snapshots(region: string): gcp.compute.ResourcePolicy | undefined {
+    if (!this.policies.has(region)) {
+      const { args } = this.placed(region);
+      const schedule = snapshotSchedule(args);
+      this.policies.set(
+        region,
+        schedule &&
+          snapshotSchedulePolicy(
+            this.names.snapshots(region),
+            args.region,
+            this.superCluster,
+            schedule,
+            projectOf(args),
+            this.options(region),
+          ),
+      );
+    }
+    return this.policies.get(region);
   }
 
   private options(region: string): pulumi.CustomResourceOptions {
@@ -168,6 +193,8 @@ interface GcpServersArgs {
   subnetwork: (region: string) => pulumi.Input<string>;
   address: (server: string) => gcp.compute.Address;
   networkPlan: (region: string) => VmNetworkPlan;
+  /** The region's snapshot schedule, if it has one. */
+  snapshots: (region: string) => gcp.compute.ResourcePolicy | undefined;
   endpoint: (server: ServerPlan) => Endpoint;
   options: (region: string) => pulumi.CustomResourceOptions;
   names: ReturnType<typeof gcpNames>;
@@ -200,8 +227,20 @@ export class GcpServers extends pulumi.ComponentResource implements ProvisionedS
           type: "pd-balanced",
           ...project,
         },
-        options,
+        // Left in the project when Pulumi deletes it (unless retainVolumes is false): what it
+        // stored may exist nowhere else.
+        { ...options, retainOnDelete: regionArgs.retainVolumes ?? true },
       );
+      const schedule = args.snapshots(server.region);
+      if (schedule !== undefined) {
+        attachSnapshots(
+          args.names.snapshotAttachment(group.cluster.name, server.name),
+          disk,
+          schedule,
+          project,
+          options,
+        );
+      }
       const identity = gcpServerIdentity(
         args.names,
         group.cluster.name,

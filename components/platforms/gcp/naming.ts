@@ -6,6 +6,7 @@
 import { createHash } from "crypto";
 import { ServerPlan } from "../../model/plan";
 import { publicHost } from "../publicHosts";
+import { snapshotSchedule } from "../vm/args";
 import { FIREWALL_RULE_NAMES } from "../vm/firewall";
 import type { GcpRegionArgs } from "./args";
 import { GcpValueKind } from "./constraints";
@@ -25,11 +26,16 @@ export function gcpNames(superCluster: string, stack: string) {
     /** The network tag of a region's servers, which its firewall rules target. */
     tag: (region: string) => `${superCluster}-${region}-nats`,
     address: (server: string) => `${superCluster}-${server}-ip`,
+    /** The snapshot schedule of a region's disks. */
+    snapshots: (region: string) => `${superCluster}-${region}-snapshots`,
     /** The component of one cluster's servers on GCP. */
     cluster,
     disk: (clusterName: string, server: string) => `${cluster(clusterName)}-${server}-data`,
     instance: (clusterName: string, server: string) => `${cluster(clusterName)}-${server}`,
     record: (clusterName: string, server: string) => `${cluster(clusterName)}-${server}-dns`,
+    /** A disk's place on its region's snapshot schedule. */
+    snapshotAttachment: (clusterName: string, server: string) =>
+      `${cluster(clusterName)}-${server}-snapshots`,
     /** The Pulumi name of a server's secret, its version, account and binding all start with this. */
     identity: (clusterName: string, server: string) => `${cluster(clusterName)}-${server}-identity`,
     /** The secret that holds a server's config and certificates. */
@@ -41,6 +47,8 @@ export function gcpNames(superCluster: string, stack: string) {
 
 /** The instance label that names its server. */
 export const SERVER_LABEL = "nats-global-server";
+/** The label each snapshot carries, naming the super-cluster whose disk it copies. */
+export const SNAPSHOT_LABEL = "nats-global-super-cluster";
 /** The data disk's device name: it appears on the VM as /dev/disk/by-id/google-<name>. */
 export const DATA_DISK = "nats-data";
 
@@ -73,6 +81,10 @@ export function generatedGcpValues(
         add(field, "autonamed", names.firewall(name, rule));
     }
     add(field, "networkTag", names.tag(name));
+    if (snapshotSchedule(args) !== undefined) {
+      add(field, "autonamed", names.snapshots(name));
+      add("name", "labelValue", superCluster);
+    }
     for (const server of servers.filter((s) => s.region === name)) {
       add(field, "autonamed", names.address(server.name));
       add(field, "autonamed", names.disk(server.cluster, server.name));
@@ -86,6 +98,7 @@ export function generatedGcpValues(
   }
   if (regions.length > 0) {
     add("name", "labelKey", SERVER_LABEL);
+    add("name", "labelKey", SNAPSHOT_LABEL);
     add("name", "deviceName", DATA_DISK);
   }
   return values;

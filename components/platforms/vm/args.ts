@@ -12,6 +12,17 @@ export interface VmRegionArgs {
   host: PublicHosts;
   /** The JetStream volume of each server, in GiB (default 50). It outlives the machine. */
   volumeSize?: number;
+  /**
+   * Whether each server's volume stays in the cloud when Pulumi deletes it (the stack destroyed, a
+   * server removed, a volume replaced): by default it does, since it may hold the only copy of what
+   * its streams stored. `false` deletes it with its server.
+   */
+  retainVolumes?: boolean;
+  /**
+   * Snapshots of each server's volume on a schedule: by Data Lifecycle Manager on AWS, a snapshot
+   * schedule on GCP. Default every 24 hours, each kept 7 days; `false` for none.
+   */
+  snapshots?: SnapshotSchedule | false;
   /** Who may reach the client port (default everyone: TLS and credentials still apply). */
   clientCidrs?: string[];
   /** Who may reach the monitoring port and SSH (default: only the region's own network). */
@@ -23,7 +34,28 @@ export interface VmRegionArgs {
   filesPollSeconds?: number;
 }
 
-export const VM_DEFAULTS = { volumeSize: 50, clientCidrs: ["0.0.0.0/0"] };
+export interface SnapshotSchedule {
+  /** Hours between two snapshots: 1, 2, 3, 4, 6, 8, 12 or 24 (what both clouds' schedules take). */
+  everyHours?: number;
+  /** Days each snapshot is kept, 1 to 365. */
+  keepDays?: number;
+}
+
+export const VM_DEFAULTS = {
+  volumeSize: 50,
+  clientCidrs: ["0.0.0.0/0"],
+  snapshots: { everyHours: 24, keepDays: 7 } as Required<SnapshotSchedule>,
+};
+
+/** The hours a snapshot schedule may repeat at (DLM's create_rule.interval; GCP takes them too). */
+export const SNAPSHOT_HOURS = [1, 2, 3, 4, 6, 8, 12, 24];
+const MAX_KEEP_DAYS = 365;
+
+/** The schedule of a region's snapshots, with defaults; undefined for none. */
+export function snapshotSchedule(args: VmRegionArgs): Required<SnapshotSchedule> | undefined {
+  if (args.snapshots === false) return undefined;
+  return { ...VM_DEFAULTS.snapshots, ...(args.snapshots ?? {}) };
+}
 /** Longer, and a server might not take new files before the rolling gate gives up on it. */
 const MAX_FILES_POLL_SECONDS = 300;
 
@@ -59,8 +91,37 @@ export function checkVmRegion(
         "each server of a change waits for the one before it to take its files, for 15 minutes at most",
     );
   }
+  checkSnapshots(args, at, problems);
+  if (args.retainVolumes !== undefined && typeof args.retainVolumes !== "boolean") {
+    problems.add(`${at}.retainVolumes`, `must be true or false (got ${JSON.stringify(args.retainVolumes)})`);
+  }
   for (const field of ["clientCidrs", "adminCidrs"] as const) {
     (args[field] ?? []).forEach((cidr, j) => problems.check(`${at}.${field}[${j}]`, cidrProblem(cidr)));
+  }
+}
+
+function checkSnapshots(args: VmRegionArgs, at: string, problems: ProblemList): void {
+  const given: unknown = args.snapshots;
+  if (given === undefined || given === false) return;
+  if (typeof given !== "object" || given === null) {
+    problems.add(
+      `${at}.snapshots`,
+      `must be { everyHours, keepDays } or false (got ${JSON.stringify(given)})`,
+    );
+    return;
+  }
+  const { everyHours, keepDays } = given as SnapshotSchedule;
+  if (everyHours !== undefined && !SNAPSHOT_HOURS.includes(everyHours)) {
+    problems.add(
+      `${at}.snapshots.everyHours`,
+      `must be one of ${SNAPSHOT_HOURS.join(", ")} (got ${JSON.stringify(everyHours)})`,
+    );
+  }
+  if (keepDays !== undefined && !(Number.isInteger(keepDays) && keepDays >= 1 && keepDays <= MAX_KEEP_DAYS)) {
+    problems.add(
+      `${at}.snapshots.keepDays`,
+      `must be a whole number of days from 1 to ${MAX_KEEP_DAYS} (got ${JSON.stringify(keepDays)})`,
+    );
   }
 }
 

@@ -35,6 +35,8 @@ var resources = map[string]*tfbridge.ResourceInfo{
 	"aws_iam_instance_profile":          {Tok: "aws:iam/instanceProfile:InstanceProfile", Fields: autoNamed(128)},
 	"aws_secretsmanager_secret":         {Tok: "aws:secretsmanager/secret:Secret", Fields: autoNamed(512)},
 	"aws_secretsmanager_secret_version": {Tok: "aws:secretsmanager/secretVersion:SecretVersion"},
+	"aws_iam_role_policy_attachment":    {Tok: "aws:iam/rolePolicyAttachment:RolePolicyAttachment"},
+	"aws_dlm_lifecycle_policy":          {Tok: "aws:dlm/lifecyclePolicy:LifecyclePolicy"},
 }
 
 func autoNamed(maxLength int) map[string]*tfbridge.SchemaInfo {

@@ -1,5 +1,5 @@
 // Trimmed for nats-global's platform tests (scripts/setup-platforms.sh lays it over the upstream
-// module) to the clients of the services it compiles (ec2, iam, route53, secretsmanager, sts and what they call): the generated file names every AWS SDK
+// module) to the clients of the services it compiles (dlm, ec2, iam, route53, secretsmanager, sts and what they call): the generated file names every AWS SDK
 // service, and compiling those was most of the build.
 
 package conns
@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/service/account"
+	"github.com/aws/aws-sdk-go-v2/service/dlm"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -21,6 +22,10 @@ import (
 
 func (c *AWSClient) AccountClient(ctx context.Context) *account.Client {
 	return errs.Must(client[*account.Client](ctx, c, names.Account, make(map[string]any)))
+}
+
+func (c *AWSClient) DLMClient(ctx context.Context) *dlm.Client {
+	return errs.Must(client[*dlm.Client](ctx, c, names.DLM, make(map[string]any)))
 }
 
 func (c *AWSClient) EC2Client(ctx context.Context) *ec2.Client {

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/hashicorp/terraform-provider-aws/internal/conns"
+	"github.com/hashicorp/terraform-provider-aws/internal/service/dlm"
 	"github.com/hashicorp/terraform-provider-aws/internal/service/ec2"
 	"github.com/hashicorp/terraform-provider-aws/internal/service/iam"
 	"github.com/hashicorp/terraform-provider-aws/internal/service/meta"
@@ -18,6 +19,7 @@ import (
 
 func servicePackages(ctx context.Context) []conns.ServicePackage {
 	v := []conns.ServicePackage{
+		dlm.ServicePackage(ctx),
 		ec2.ServicePackage(ctx),
 		iam.ServicePackage(ctx),
 		meta.ServicePackage(ctx),

@@ -1,0 +1,66 @@
+/*
+ * Scheduled snapshots of the servers' volumes on AWS: per region one Data Lifecycle Manager policy
+ * that snapshots the volumes tagged for this stack's super-cluster, run by one IAM role that DLM
+ * assumes (with AWS's managed policy for it).
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { SnapshotSchedule } from "../vm/args";
+
+/** The tag a DLM policy finds its volumes by; its value names the stack and super-cluster. */
+export const SNAPSHOT_TAG = "nats-global:snapshots";
+
+/** Unique per stack: two stacks of one account and region never snapshot each other's volumes. */
+export const snapshotTagValue = (superCluster: string): string =>
+  `${pulumi.getProject()}/${pulumi.getStack()}/${superCluster}`;
+
+const DLM_TRUST = JSON.stringify({
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" }],
+});
+/** What DLM's default role holds: create, tag and delete snapshots of EBS volumes. */
+const DLM_MANAGED_POLICY = "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole";
+
+/** The role every region's policy runs as: IAM is global, so one per super-cluster. */
+export function snapshotRole(name: string, options: pulumi.CustomResourceOptions): aws.iam.Role {
+  const role = new aws.iam.Role(
+    name,
+    { description: `nats-global: snapshots of the volumes of ${name}`, assumeRolePolicy: DLM_TRUST },
+    options,
+  );
+  new aws.iam.RolePolicyAttachment(name, { role: role.name, policyArn: DLM_MANAGED_POLICY }, options);
+  return role;
+}
+
+/** The policy that snapshots the region's volumes tagged `tagValue` on `schedule`. */
+export function snapshotPolicy(
+  name: string,
+  schedule: Required<SnapshotSchedule>,
+  tagValue: string,
+  role: aws.iam.Role,
+  options: pulumi.CustomResourceOptions,
+): aws.dlm.LifecyclePolicy {
+  return new aws.dlm.LifecyclePolicy(
+    name,
+    {
+      description: `nats-global snapshots of ${name}`,
+      executionRoleArn: role.arn,
+      state: "ENABLED",
+      policyDetails: {
+        resourceTypes: ["VOLUME"],
+        targetTags: { [SNAPSHOT_TAG]: tagValue },
+        schedules: [
+          {
+            name: `every ${schedule.everyHours} h kept ${schedule.keepDays} days`,
+            createRule: { interval: schedule.everyHours, intervalUnit: "HOURS" },
+            retainRule: { interval: schedule.keepDays, intervalUnit: "DAYS" },
+            // Each snapshot names its server and volume as the volume does.
+            copyTags: true,
+          },
+        ],
+      },
+      tags: { Name: name },
+    },
+    options,
+  );
+}
