@@ -4,11 +4,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { SuperClusterPlan } from "../model/plan";
-import type { AwsRegionArgs } from "./aws/args";
 import type { RegionArgs } from "./checks";
 import { PlatformDriver } from "./driver";
-import type { GcpRegionArgs } from "./gcp/args";
 import type { KubernetesRegionArgs } from "./kubernetes/args";
+import type { VmRegionArgs } from "./vm/args";
+import type { VmRegionPlan } from "./vm/cloud";
+import { VmPlatform } from "./vm/vmPlatform";
 
 /** Region i of the super-cluster on a VM cloud gets the private network 10.<10 + i>.0.0/16. */
 const VM_FIRST_OCTET = 10;
@@ -53,25 +54,25 @@ export function remoteDrivers(
     );
     drivers.push(new KubernetesPlatform(name, kubernetes, parent));
   }
-  const vmRegions = <A>(platform: "aws" | "gcp") =>
+  const vmRegions = <A extends VmRegionArgs>(
+    platform: "aws" | "gcp",
+    argsOf: (region: RegionArgs) => A | undefined,
+  ): Map<string, VmRegionPlan<A>> =>
     regionsOn(platform, regions, (region, i) => ({
-      args: region[platform] as A,
+      name: region.name,
+      args: argsOf(region) as A,
       zones: region.zones as string[],
       octet: VM_FIRST_OCTET + i,
     }));
-  const onAws = vmRegions<AwsRegionArgs>("aws");
+  const onAws = vmRegions("aws", (region) => region.aws);
   if (onAws.size > 0) {
-    const { AwsPlatform } = load<typeof import("./aws/awsPlatform")>("aws", () =>
-      require("./aws/awsPlatform"),
-    );
-    drivers.push(new AwsPlatform(name, onAws, plan, parent));
+    const { AwsCloud } = load<typeof import("./aws/awsCloud")>("aws", () => require("./aws/awsCloud"));
+    drivers.push(new VmPlatform(new AwsCloud(name, parent), onAws, plan, parent));
   }
-  const onGcp = vmRegions<GcpRegionArgs>("gcp");
+  const onGcp = vmRegions("gcp", (region) => region.gcp);
   if (onGcp.size > 0) {
-    const { GcpPlatform } = load<typeof import("./gcp/gcpPlatform")>("gcp", () =>
-      require("./gcp/gcpPlatform"),
-    );
-    drivers.push(new GcpPlatform(name, onGcp, plan, parent));
+    const { GcpCloud } = load<typeof import("./gcp/gcpCloud")>("gcp", () => require("./gcp/gcpCloud"));
+    drivers.push(new VmPlatform(new GcpCloud(name, parent), onGcp, plan, parent));
   }
   return drivers;
 }

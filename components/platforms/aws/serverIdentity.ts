@@ -13,7 +13,6 @@ export interface ServerIdentity {
   version: aws.secretsmanager.SecretVersion;
   policy: aws.iam.RolePolicy;
   profile: aws.iam.InstanceProfile;
-  digest: pulumi.Output<string>;
 }
 
 const EC2_TRUST = JSON.stringify({
@@ -69,5 +68,5 @@ export function serverIdentity(
     options,
   );
   const profile = new aws.iam.InstanceProfile(name, { role: role.name, tags: { Name: name } }, options);
-  return { secret, version, policy, profile, digest: files.apply((bundle) => bundle.digest) };
+  return { secret, version, policy, profile };
 }

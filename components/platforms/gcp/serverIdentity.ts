@@ -14,7 +14,6 @@ export interface GcpServerIdentity {
   version: gcp.secretmanager.SecretVersion;
   account: gcp.serviceaccount.Account;
   access: gcp.secretmanager.SecretIamMember;
-  digest: pulumi.Output<string>;
 }
 
 /** The secret and identity of `server`; its new files wait for `after` (the server before it, caught up). */
@@ -57,5 +56,5 @@ export function gcpServerIdentity(
     },
     options,
   );
-  return { secret, version, account, access, digest: files.apply((bundle) => bundle.digest) };
+  return { secret, version, account, access };
 }
