@@ -4,7 +4,7 @@ import { AppUser, SuperCluster, VirtualStream } from "./components";
 import type { SecurityArgs } from "./components/superCluster";
 import { PortBases, StretchSpec } from "./components/model/topology";
 import type { JetStreamLimits } from "./components/model/serverConfig";
-import type { RegionArgs } from "./components/platforms/checks";
+import type { RegionArgs } from "./components/platforms/registry";
 import { VirtualStreamSpec } from "./components/model/virtualStream";
 
 /** An application that gets a user per region: `nats-global:applications`. */

@@ -1,6 +1,6 @@
 export { SuperCluster } from "./superCluster";
 export type { ClusterInfo, CredentialsArgs, SecurityArgs, SuperClusterArgs } from "./superCluster";
-export type { RegionArgs } from "./platforms/checks";
+export type { RegionArgs } from "./platforms/registry";
 export type { LocalPlatformArgs } from "./platforms/local/args";
 export type { KubernetesExposure, KubernetesRegionArgs } from "./platforms/kubernetes/args";
 export { connectionAuth } from "./jetstream/clientAuth";

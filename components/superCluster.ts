@@ -29,12 +29,11 @@ import { PlatformDriver, serverGroups } from "./platforms/driver";
 import { RollingOrder, SystemUser } from "./platforms/rollingOrder";
 import { Duration } from "./model/durations";
 import { rollingTimeoutMs } from "./platforms/rollingTimeout";
-import { storeVolumeBytes } from "./platforms/storeVolumes";
 import { ProvisionedServers } from "./platforms/provisioned";
-import { checkPlatforms, RegionArgs } from "./platforms/checks";
+import { checkPlatforms } from "./platforms/checks";
 import type { LocalPlatformArgs } from "./platforms/local/args";
 import { LocalPlatform } from "./platforms/local/localPlatform";
-import { remoteDrivers } from "./platforms/remoteDrivers";
+import { RegionArgs, remoteDrivers, storeVolumeBytes } from "./platforms/registry";
 
 export interface CredentialsArgs {
   user?: string;

@@ -1,27 +1,13 @@
 /*
  * The platform checks of a super-cluster, at preview and before anything is created: each
- * platform's own args, and the rules of mixing platforms. Pure.
+ * platform's own args (its entry in the registry), and the rules of mixing platforms. Makes nothing.
  */
 import { SuperClusterPlan } from "../model/plan";
-import { RegionSpec } from "../model/topology";
 import { ProblemList, problemList } from "../model/validation";
 import { usableStoreBytes } from "../model/serverConfig";
-import { AwsRegionArgs, checkAwsNames, checkAwsRegion } from "./aws/args";
-import { checkGcpNames, checkGcpRegion, GcpRegionArgs } from "./gcp/args";
-import { checkKubernetesRegion, checkSharedClusters, KubernetesRegionArgs } from "./kubernetes/args";
-import { checkLocalArgs, LocalPlatformArgs } from "./local/args";
+import { LocalPlatformArgs } from "./local/args";
+import { PLATFORMS, platformOf, RegionArgs, regionsByPlatform, storeVolumeBytes } from "./registry";
 import { checkRollingTimeout } from "./rollingTimeout";
-import { storeVolumeBytes } from "./storeVolumes";
-
-/** A region, with the args of the platform it runs on. */
-export interface RegionArgs extends RegionSpec {
-  /** With `platform: "k8s"`: the region's Kubernetes cluster and how its servers are exposed. */
-  k8s?: KubernetesRegionArgs;
-  /** With `platform: "aws"`: the AWS region, the servers' public names, instance and volume sizes. */
-  aws?: AwsRegionArgs;
-  /** With `platform: "gcp"`: the GCP region, the servers' public names, machine and disk sizes. */
-  gcp?: GcpRegionArgs;
-}
 
 export interface PlatformsSpec {
   regions: RegionArgs[];
@@ -30,8 +16,6 @@ export interface PlatformsSpec {
   jetstream?: { maxFileStore?: number };
   rollingTimeout?: unknown;
 }
-
-const IMPLEMENTED = ["local", "k8s", "aws", "gcp"];
 
 /** `name` is the super-cluster's: what its resources are named after. */
 export function checkPlatforms(
@@ -42,20 +26,19 @@ export function checkPlatforms(
   stack: string,
 ): void {
   const problems = problemList();
-  const platformOf = (region: RegionArgs) => region.platform ?? "local";
   const remote = spec.regions.filter((r) => platformOf(r) !== "local");
   const servers = plan.clusters.flatMap((c) => c.servers);
   // Firewalls admit each server's public address when every platform reserves them in advance.
-  const peers = spec.regions.every((r) => ["aws", "gcp"].includes(platformOf(r)))
+  const peers = spec.regions.every((r) => PLATFORMS[platformOf(r)]?.reservesAddresses)
     ? servers.length
     : undefined;
   spec.regions.forEach((region, i) => {
     const at = `regions[${i}]`;
     const platform = platformOf(region);
-    if (!IMPLEMENTED.includes(platform)) {
+    if (!(platform in PLATFORMS)) {
       problems.add(
         `${at}.platform`,
-        `platform "${platform}" is not available yet; use ${IMPLEMENTED.join(", ")}`,
+        `platform "${platform}" is not available yet; use ${Object.keys(PLATFORMS).join(", ")}`,
       );
     }
     if (platform === "local" && remote.length > 0) {
@@ -65,12 +48,15 @@ export function checkPlatforms(
           `reach through gateways: run every region on local, or none`,
       );
     }
-    const hosted = servers.filter((s) => s.region === region.name).map((s) => s.name);
-    if (platform === "k8s") checkKubernetesRegion(region, at, hosted, problems);
-    if (platform === "aws") checkAwsRegion(region, at, hosted, peers, problems);
-    if (platform === "gcp") checkGcpRegion(region, at, hosted, problems);
     checkFileStore(spec.jetstream?.maxFileStore, region, at, problems);
   });
+  const context = { superCluster: name, stack, regions: spec.regions, servers, local: spec.local, peers };
+  const byPlatform = regionsByPlatform(spec.regions, plan);
+  for (const [platform, entry] of Object.entries(PLATFORMS)) {
+    // The local platform's args are checked with no region on it too: they are the stack's.
+    const on = byPlatform.get(platform as keyof typeof PLATFORMS) ?? [];
+    if (on.length > 0 || platform === "local") entry.check(on, context, problems);
+  }
   if (remote.length > 0) {
     if (spec.security?.mode !== "operator") {
       problems.add(
@@ -85,23 +71,7 @@ export function checkPlatforms(
       );
     }
   }
-  const gcpRegions = spec.regions.flatMap((region, i) =>
-    platformOf(region) === "gcp" && region.gcp !== undefined
-      ? [{ at: `regions[${i}]`, name: region.name, args: region.gcp }]
-      : [],
-  );
   checkRollingTimeout(spec.rollingTimeout, problems);
-  checkGcpNames(name, stack, gcpRegions, servers, problems);
-  checkAwsNames(
-    name,
-    spec.regions.flatMap((region, i) =>
-      platformOf(region) === "aws" ? [{ at: `regions[${i}]`, name: region.name }] : [],
-    ),
-    servers,
-    problems,
-  );
-  checkSharedClusters(spec.regions, problems);
-  checkLocalArgs(spec.regions, spec.local, problems);
   problems.throwIfAny("super-cluster");
 }
 
@@ -116,7 +86,7 @@ function checkFileStore(
   if (maxFileStore === undefined || volume === undefined || !Number.isFinite(volume)) return;
   const usable = usableStoreBytes(volume);
   if (maxFileStore > usable) {
-    const field = region.platform === "k8s" ? "k8s.storage.size" : `${region.platform}.volumeSize`;
+    const field = PLATFORMS[platformOf(region)]?.volumeField;
     const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
     problems.add(
       "jetstream.maxFileStore",

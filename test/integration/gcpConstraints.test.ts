@@ -12,7 +12,7 @@ import { planSuperCluster } from "../../components/model/plan";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import type { RegionArgs } from "../../components/platforms/checks";
+import type { RegionArgs } from "../../components/platforms/registry";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Inputs = Record<string, any>;

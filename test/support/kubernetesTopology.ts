@@ -1,5 +1,5 @@
 import { NatsServerConfig } from "../../components/model/serverConfig";
-import { RegionArgs } from "../../components/platforms/checks";
+import { RegionArgs } from "../../components/platforms/registry";
 import { SuperCluster, SuperClusterArgs } from "../../components/superCluster";
 import type { Registered } from "./mocks";
 import { ofKind, revealed } from "./stackPreview";

@@ -1,5 +1,6 @@
 import type { AwsRegionArgs } from "../../components/platforms/aws/args";
-import { checkPlatforms, RegionArgs } from "../../components/platforms/checks";
+import { checkPlatforms } from "../../components/platforms/checks";
+import { RegionArgs } from "../../components/platforms/registry";
 import { rollingTimeoutMs } from "../../components/platforms/rollingTimeout";
 import { planSuperCluster } from "../../components/model/plan";
 import { SuperCluster } from "../../components/superCluster";

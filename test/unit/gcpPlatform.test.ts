@@ -1,4 +1,4 @@
-import { RegionArgs } from "../../components/platforms/checks";
+import { RegionArgs } from "../../components/platforms/registry";
 import { SuperCluster } from "../../components/superCluster";
 import { recordingMocks } from "../support/mocks";
 
