@@ -126,8 +126,9 @@ async function runningId(inputs: ServerCaughtUpInputs): Promise<string | undefin
   }
 }
 
-async function waitCaughtUp(inputs: ServerCaughtUpInputs): Promise<void> {
-  const replaced = inputs.restarts === true ? await runningId(inputs) : undefined;
+/** `restarted`: the change restarts the server, so the one running now is not it yet. */
+async function waitCaughtUp(inputs: ServerCaughtUpInputs, restarted: boolean): Promise<void> {
+  const replaced = restarted ? await runningId(inputs) : undefined;
   const reason = await waitUntil(
     () => notCaughtUp(inputs.connection, inputs.server, inputs.files, replaced),
     {
@@ -149,7 +150,8 @@ export const serverCaughtUpProvider: pulumi.dynamic.ResourceProvider<
   ServerCaughtUpInputs
 > = {
   async create(inputs) {
-    if (await clusterRuns(inputs)) await waitCaughtUp(inputs);
+    // A server new to a running cluster: nothing of it ran before, whatever runs now is it.
+    if (await clusterRuns(inputs)) await waitCaughtUp(inputs, false);
     return { id: inputs.server, outs: inputs };
   },
   async diff(_id, olds, news) {
@@ -165,7 +167,9 @@ export const serverCaughtUpProvider: pulumi.dynamic.ResourceProvider<
     return { changes: keys.some((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key])) };
   },
   async update(_id, olds, news) {
-    if (olds.incarnation !== news.incarnation || olds.files !== news.files) await waitCaughtUp(news);
+    const newMachine = olds.incarnation !== news.incarnation;
+    if (newMachine || olds.files !== news.files)
+      await waitCaughtUp(news, newMachine && news.restarts === true);
     return { outs: news };
   },
 };

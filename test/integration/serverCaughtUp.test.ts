@@ -100,17 +100,28 @@ describe("the rolling gate of a replaced server", () => {
     // A pod: its config reloader may reload the new config (with new certificates) before the
     // StatefulSet controller replaces the pod, which restarts it.
     await harness.reloadServer(second, { [FILES_DIGEST_KEY]: "files-3" });
-    const passed = serverCaughtUpProvider
-      .update?.(
+    const change = (timeoutMs: number) =>
+      serverCaughtUpProvider.update?.(
         second.name,
         { ...inputs("files-2", 60_000, "files-2"), restarts: true },
-        { ...inputs("files-3", 60_000, "files-3"), restarts: true },
-      )
-      .then(() => Date.now());
+        { ...inputs("files-3", timeoutMs, "files-3"), restarts: true },
+      );
+    // Healthy, with the new files, but still the server from before the change.
+    await expect(change(3_000)).rejects.toThrow(
+      /solo-2 is not healthy and caught up 3 s after[^:]*: has not restarted yet/,
+    );
+    const passed = change(60_000)?.then(() => Date.now());
     await harness.stopServers(second.name);
     await harness.startServers([second], { [FILES_DIGEST_KEY]: "files-3" });
     const restarted = Date.now();
     expect(await passed).toBeGreaterThanOrEqual(restarted);
+  });
+
+  it("waits for no restart of a server new to a running cluster, where every change restarts", async () => {
+    // A pod added to a cluster that runs: it has not run before, so what runs now is it.
+    await expect(
+      serverCaughtUpProvider.create?.({ ...inputs("files-3", 10_000, "files-3"), restarts: true }),
+    ).resolves.toMatchObject({ id: second.name });
   });
 
   it("gives up after its bound, naming the server and why, so that the next up waits again", async () => {
