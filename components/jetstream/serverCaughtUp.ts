@@ -117,6 +117,12 @@ async function clusterRuns(inputs: ServerCaughtUpInputs): Promise<boolean> {
   return false;
 }
 
+/** `inputs` with the id the server runs as now, when it answers. */
+async function withRunningId(inputs: ServerCaughtUpInputs): Promise<ServerCaughtUpState> {
+  const runningAs = await runningId(inputs);
+  return { ...inputs, ...(runningAs !== undefined ? { runningAs } : {}) };
+}
+
 /** The id the server runs as now (a new one at each start), or undefined when it does not answer. */
 async function runningId(inputs: ServerCaughtUpInputs): Promise<string | undefined> {
   try {
@@ -126,9 +132,16 @@ async function runningId(inputs: ServerCaughtUpInputs): Promise<string | undefin
   }
 }
 
-/** `restarted`: the change restarts the server, so the one running now is not it yet. */
-async function waitCaughtUp(inputs: ServerCaughtUpInputs, restarted: boolean): Promise<void> {
-  const replaced = restarted ? await runningId(inputs) : undefined;
+/** The gate's state: its inputs, and the id its server ran as when the gate last passed. */
+export interface ServerCaughtUpState extends ServerCaughtUpInputs {
+  runningAs?: string;
+}
+
+/**
+ * Waits until the server runs `inputs.files`, healthy and caught up, and, when the change restarts
+ * it, as another server than `replaced` (the one from before the change).
+ */
+async function waitCaughtUp(inputs: ServerCaughtUpInputs, replaced: string | undefined): Promise<void> {
   const reason = await waitUntil(
     () => notCaughtUp(inputs.connection, inputs.server, inputs.files, replaced),
     {
@@ -147,12 +160,12 @@ async function waitCaughtUp(inputs: ServerCaughtUpInputs, restarted: boolean): P
 
 export const serverCaughtUpProvider: pulumi.dynamic.ResourceProvider<
   ServerCaughtUpInputs,
-  ServerCaughtUpInputs
+  ServerCaughtUpState
 > = {
   async create(inputs) {
     // A server new to a running cluster: nothing of it ran before, whatever runs now is it.
-    if (await clusterRuns(inputs)) await waitCaughtUp(inputs, false);
-    return { id: inputs.server, outs: inputs };
+    if (await clusterRuns(inputs)) await waitCaughtUp(inputs, undefined);
+    return { id: inputs.server, outs: await withRunningId(inputs) };
   },
   async diff(_id, olds, news) {
     const keys = [
@@ -168,9 +181,13 @@ export const serverCaughtUpProvider: pulumi.dynamic.ResourceProvider<
   },
   async update(_id, olds, news) {
     const newMachine = olds.incarnation !== news.incarnation;
-    if (newMachine || olds.files !== news.files)
-      await waitCaughtUp(news, newMachine && news.restarts === true);
-    return { outs: news };
+    if (newMachine || olds.files !== news.files) {
+      // The server from before the change is the one that ran when this gate last passed: an `up`
+      // that gave up leaves that state, and the next finds the server maybe restarted since.
+      const restarted = newMachine && news.restarts === true;
+      await waitCaughtUp(news, restarted ? (olds.runningAs ?? (await runningId(news))) : undefined);
+    }
+    return { outs: await withRunningId(news) };
   },
 };
 

@@ -61,32 +61,39 @@ describe("the aws stack (stacks/Pulumi.aws.yaml) under mocks", () => {
 
   it("snapshots every volume daily by default, kept 7 days, through one Data Lifecycle Manager policy per region, in values its provider accepts", () => {
     const policies = of("aws:dlm/lifecyclePolicy:LifecyclePolicy");
-    expect(policies).toHaveLength(3);
-    const [role] = of("aws:iam/role:Role").filter((r) => r.name === "nats-snapshots");
-    expect(JSON.parse(role.inputs.assumeRolePolicy as string).Statement).toEqual([
-      { Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" },
+    expect(policies.map((p) => p.name)).toEqual([
+      "nats-west-snapshots",
+      "nats-central-snapshots",
+      "nats-east-snapshots",
     ]);
-    expect(
-      of("aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => a.name === "nats-snapshots"),
-    ).toMatchObject([
-      {
-        inputs: {
-          role: "nats-snapshots-a1b2c3d",
-          policyArn: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole",
+    // A role per region, which may be in an account of its own.
+    for (const { name } of policies) {
+      const [role] = of("aws:iam/role:Role").filter((r) => r.name === name);
+      expect(JSON.parse(role.inputs.assumeRolePolicy as string).Statement).toEqual([
+        { Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" },
+      ]);
+      expect(
+        of("aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => a.name === name),
+      ).toMatchObject([
+        {
+          inputs: {
+            role: `${name}-a1b2c3d`,
+            policyArn: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole",
+          },
         },
-      },
-    ]);
+      ]);
+    }
     const volumeTags = of("aws:ebs/volume:Volume").map(
       (v) => (v.inputs as Inputs).tags["nats-global:snapshots"],
     );
     expect(new Set(volumeTags)).toEqual(new Set(["nats-global/aws/nats"]));
     for (const policy of policies) {
       const inputs = policy.inputs as Inputs;
+      expect(inputs.executionRoleArn).toBe(`arn:aws:iam::123456789012:role/${policy.name}-a1b2c3d`);
       // terraform-provider-aws internal/service/dlm/lifecycle_policy.go: description
       // ^[0-9A-Za-z _-]+$ (1 to 500), schedule name up to 120, create_rule.interval one of
       // 1 2 3 4 6 8 12 24 in HOURS, retain_rule by age (count and interval exclude each other).
       expect(inputs.description).toMatch(/^[0-9A-Za-z _-]{1,500}$/);
-      expect(inputs.executionRoleArn).toBe("arn:aws:iam::123456789012:role/nats-snapshots-a1b2c3d");
       expect(inputs.state).toBe("ENABLED");
       const details = inputs.policyDetails;
       expect(details.resourceTypes).toEqual(["VOLUME"]);

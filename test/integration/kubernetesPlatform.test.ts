@@ -90,10 +90,12 @@ describe("the k8s stack (stacks/Pulumi.k8s.yaml) under mocks", () => {
         port: "monitor",
         scheme: "HTTPS",
       });
-      // A first server cannot start alone: `up` leaves the waiting to the rolling gate.
+      // A first server cannot start alone: `up` leaves waiting for it to the rolling gate, and waits
+      // only for the controller to see each change.
       expect((sts.inputs.metadata as { annotations: object }).annotations).toEqual({
-        "pulumi.com/skipAwait": "true",
+        "pulumi.com/waitFor": "jsonpath={.status.observedGeneration}",
       });
+      expect(spec(sts).podManagementPolicy).toBe("Parallel");
       expect(nats.resources).toEqual({
         requests: { cpu: "2", memory: "4Gi" },
         limits: { cpu: "2", memory: "4Gi" },

@@ -4,7 +4,11 @@
  * runs those files and is healthy and caught up.
  */
 import { closeAllSessions } from "../../components/jetstream/connection";
-import { ServerCaughtUpInputs, serverCaughtUpProvider } from "../../components/jetstream/serverCaughtUp";
+import {
+  ServerCaughtUpInputs,
+  serverCaughtUpProvider,
+  ServerCaughtUpState,
+} from "../../components/jetstream/serverCaughtUp";
 import { FILES_DIGEST_KEY } from "../../components/model/serverConfig";
 import { healthProblem, waitHealthy } from "../../components/platforms/local/health";
 import { SuperClusterHarness, TEST_AUTH } from "../support/superClusterHarness";
@@ -122,6 +126,24 @@ describe("the rolling gate of a replaced server", () => {
     await expect(
       serverCaughtUpProvider.create?.({ ...inputs("files-3", 10_000, "files-3"), restarts: true }),
     ).resolves.toMatchObject({ id: second.name });
+  });
+
+  it("passes a change tried again once the server restarted, though it restarted after the last try gave up", async () => {
+    const { outs } = (await serverCaughtUpProvider.create?.({
+      ...inputs("files-3", 60_000, "files-3"),
+      restarts: true,
+    })) as { outs: ServerCaughtUpState };
+    expect(outs.runningAs).toEqual(expect.any(String));
+    const change = (timeoutMs: number) => ({ ...inputs("files-4", timeoutMs, "files-4"), restarts: true });
+    await expect(serverCaughtUpProvider.update?.(second.name, outs, change(2_000))).rejects.toThrow(
+      /has not restarted yet/,
+    );
+    await harness.stopServers(second.name);
+    await harness.startServers([second], { [FILES_DIGEST_KEY]: "files-4" });
+    // The next up starts again from the state of the gate's last pass.
+    await expect(serverCaughtUpProvider.update?.(second.name, outs, change(10_000))).resolves.toMatchObject({
+      outs: { files: "files-4", runningAs: expect.not.stringMatching(outs.runningAs as string) },
+    });
   });
 
   it("gives up after its bound, naming the server and why, so that the next up waits again", async () => {

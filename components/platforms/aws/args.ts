@@ -44,6 +44,10 @@ export const awsClusterName = (superCluster: string, cluster: string): string =>
 export const awsServerName = (superCluster: string, server: ServerPlan): string =>
   `${awsClusterName(superCluster, server.cluster)}-${server.name}`;
 
+/** The Pulumi name of a region's snapshot role (and policy): the super-cluster's, then the region. */
+export const awsSnapshotRoleName = (superCluster: string, region: string): string =>
+  `${superCluster}-${region}-snapshots`;
+
 /**
  * IAM takes role names of 64 characters at most (terraform-provider-aws iam/role.go), and the
  * provider names a role after its Pulumi name plus "-" and 7 random characters, never shortening it.
@@ -59,10 +63,12 @@ export function checkAwsNames(
   problems: ProblemList,
 ): void {
   for (const { at, name } of regions) {
-    const longest = servers
-      .filter((server) => server.region === name)
-      .map((server) => awsServerName(superCluster, server))
-      .reduce((a, b) => (b.length > a.length ? b : a), "");
+    const longest = [
+      awsSnapshotRoleName(superCluster, name),
+      ...servers
+        .filter((server) => server.region === name)
+        .map((server) => awsServerName(superCluster, server)),
+    ].reduce((a, b) => (b.length > a.length ? b : a), "");
     if (longest.length + AUTONAME_SUFFIX > IAM_ROLE_NAME_MAX) {
       problems.add(
         `${at}.name`,

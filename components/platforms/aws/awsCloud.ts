@@ -13,7 +13,7 @@ import { ruleSources, vmFirewallRules } from "../vm/firewall";
 import { planInternalRanges, VmNetworkPlan } from "../vm/network";
 import { ServerFileBundle } from "../vm/serverFiles";
 import { compressedUserData } from "../vm/userData";
-import { awsClusterName, AwsRegionArgs } from "./args";
+import { awsClusterName, AwsRegionArgs, awsSnapshotRoleName } from "./args";
 import { serverIdentity } from "./serverIdentity";
 import { SNAPSHOT_TAG, snapshotPolicy, snapshotRole, snapshotTagValue } from "./snapshots";
 
@@ -38,7 +38,6 @@ type AwsServer = VmServer<AwsRegionArgs, AwsRegionInfra, AwsAddress>;
 export class AwsCloud implements VmCloud<AwsRegionArgs, AwsRegionInfra, AwsAddress> {
   readonly platform = "aws" as const;
   private readonly providers = new Map<string, pulumi.ProviderResource>();
-  private role: aws.iam.Role | undefined;
 
   constructor(
     /** The super-cluster's name: what its resources are named after. */
@@ -106,9 +105,8 @@ export class AwsCloud implements VmCloud<AwsRegionArgs, AwsRegionInfra, AwsAddre
     );
     const schedule = snapshotSchedule(args);
     if (schedule !== undefined) {
-      // IAM is global: one role for every region's policy, made with the first region's provider.
-      this.role ??= snapshotRole(`${this.name}-snapshots`, opts);
-      snapshotPolicy(`${prefix}-snapshots`, schedule, snapshotTagValue(this.name), this.role, opts);
+      const role = snapshotRole(awsSnapshotRoleName(this.name, region.name), args.region, opts);
+      snapshotPolicy(`${prefix}-snapshots`, schedule, snapshotTagValue(this.name), role, opts);
     }
     return { subnets, securityGroup };
   }

@@ -1,6 +1,6 @@
 /*
  * Scheduled snapshots of the servers' volumes on AWS: per region one Data Lifecycle Manager policy
- * that snapshots the volumes tagged for this stack's super-cluster, run by one IAM role that DLM
+ * that snapshots the volumes tagged for this stack's super-cluster, run by an IAM role that DLM
  * assumes (with AWS's managed policy for it).
  */
 import * as aws from "@pulumi/aws";
@@ -18,17 +18,26 @@ const DLM_TRUST = JSON.stringify({
   Version: "2012-10-17",
   Statement: [{ Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" }],
 });
-/** What DLM's default role holds: create, tag and delete snapshots of EBS volumes. */
-const DLM_MANAGED_POLICY = "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole";
+/** The partition of an AWS region's ARNs (China and GovCloud have their own). */
+export const awsPartition = (region: string): string =>
+  region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
 
-/** The role every region's policy runs as: IAM is global, so one per super-cluster. */
-export function snapshotRole(name: string, options: pulumi.CustomResourceOptions): aws.iam.Role {
+/**
+ * The role a region's policy runs as, with AWS's managed policy for DLM (create, tag and delete EBS
+ * snapshots): one per region, since regions may be in different accounts.
+ */
+export function snapshotRole(
+  name: string,
+  region: string,
+  options: pulumi.CustomResourceOptions,
+): aws.iam.Role {
   const role = new aws.iam.Role(
     name,
     { description: `nats-global: snapshots of the volumes of ${name}`, assumeRolePolicy: DLM_TRUST },
     options,
   );
-  new aws.iam.RolePolicyAttachment(name, { role: role.name, policyArn: DLM_MANAGED_POLICY }, options);
+  const policyArn = `arn:${awsPartition(region)}:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole`;
+  new aws.iam.RolePolicyAttachment(name, { role: role.name, policyArn }, options);
   return role;
 }
 

@@ -226,7 +226,7 @@ export function statefulSetManifest(
   });
   const cpu = k8s.resources?.cpu ?? K8S_DEFAULTS.cpu;
   const memory = k8s.resources?.memory ?? K8S_DEFAULTS.memory;
-  // One path per change: new certificates by reload, a new config by a rolling restart (configHash).
+  // One path per change: new certificates by reload, a new config by a rolling restart (its digest).
   // Most config changes are ones nats-server refuses to reload (gateways, JetStream limits, ports).
   const reloader = {
     name: "reloader",
@@ -251,13 +251,18 @@ export function statefulSetManifest(
       namespace: namespaceOf(k8s),
       labels: serverLabels(server),
       // A first server is ready only once most of the super-cluster runs (its startup probe), so
-      // `up` cannot wait for it in order: the rolling gate waits instead, for the digest in its
-      // varz, then for it to be healthy and caught up.
-      annotations: { "pulumi.com/skipAwait": "true" },
+      // `up` cannot wait for readiness in order: it waits for the controller to have seen the
+      // change (the provider's custom await checks observedGeneration), and the rolling gate waits
+      // for the server. Deletes are still awaited, so a replaced StatefulSet is gone before its
+      // successor is made, and a removed server's Services outlive its lame duck.
+      annotations: { "pulumi.com/waitFor": "jsonpath={.status.observedGeneration}" },
     },
     spec: {
       serviceName: headlessServiceName(server.cluster),
       replicas: 1,
+      // As the Helm chart's: under OrderedReady the controller never replaces a pod that is not
+      // ready, so a config that would fix a stuck server would never reach it.
+      podManagementPolicy: "Parallel",
       selector: { matchLabels: serverLabels(server) },
       template: {
         metadata: {
