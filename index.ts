@@ -70,8 +70,8 @@ export = async () => {
     credentials: superCluster.appCredentials,
     // Per application and region, the content of a `.creds` file and the CA to trust: a secret.
     users: pulumi.secret(pulumi.all(users).apply((entries) => Object.fromEntries(entries))),
-    // What `npm run partition` and `npm run heal` cut and mend (with network: namespaces).
-    ...(superCluster.network ? { network: superCluster.network } : {}),
+    // What `npm run partition` and `npm run heal` cut and mend (`network`, with local namespaces).
+    ...superCluster.platformOutputs,
   };
 };
 

@@ -2,7 +2,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { GeneratedPassword } from "./credentials/generatedPassword";
 import { allServers, planSuperCluster, ServerPlan, SuperClusterPlan } from "./model/plan";
 import { Addressing, clientUrl } from "./model/endpoints";
-import { RegionNetworkPlan } from "./model/regionNetwork";
 import {
   AuthPlan,
   serverJetStreamLimits,
@@ -21,7 +20,6 @@ import { problemList } from "./model/validation";
 import { planned } from "./specErrors";
 import type { ConnectionSpec } from "./jetstream/connection";
 import { MappingTable } from "./model/mappings";
-import { AccountMappings } from "./platforms/local/mappingsProvider";
 import { Stream, StreamArgs } from "./jetstream/stream";
 import { subjectsOverlap } from "./model/subjects";
 import { createServerTls, ServerTls, TlsArgs } from "./serverTls";
@@ -32,8 +30,7 @@ import { rollingTimeoutMs } from "./platforms/rollingTimeout";
 import { ProvisionedServers } from "./platforms/provisioned";
 import { checkPlatforms } from "./platforms/checks";
 import type { LocalPlatformArgs } from "./platforms/local/args";
-import { LocalPlatform } from "./platforms/local/localPlatform";
-import { RegionArgs, remoteDrivers, storeVolumeBytes } from "./platforms/registry";
+import { platformDrivers, RegionArgs, storeVolumeBytes } from "./platforms/registry";
 
 export interface CredentialsArgs {
   user?: string;
@@ -99,8 +96,8 @@ export class SuperCluster extends pulumi.ComponentResource {
   readonly clusters: pulumi.Output<Record<string, ClusterInfo>>;
   /** Per server, a value that changes whenever it restarts: what resumes stalled sources. */
   readonly incarnations: pulumi.Output<string[]>;
-  /** The region namespaces of the local servers, with `local.network: "namespaces"`. */
-  readonly network: RegionNetworkPlan | undefined;
+  /** What the platforms add to the stack's outputs (the local region namespaces, as `network`). */
+  readonly platformOutputs: Record<string, unknown>;
   /**
    * How the stack's own resources connect to the application account, a secret: the static mode's
    * user and password, or in operator mode an unrestricted user's `.creds`.
@@ -112,8 +109,8 @@ export class SuperCluster extends pulumi.ComponentResource {
   private readonly account: OperatorAccount | undefined;
   /** The resources that run each group of servers. */
   private readonly provisioned: (pulumi.ComponentResource & ProvisionedServers)[];
-  /** The local platform, when any server runs on this machine. */
-  private readonly local: LocalPlatform | undefined;
+  /** The platforms' drivers. */
+  private readonly drivers: PlatformDriver[];
   private readonly claimed: { owner: string; subjects: string[] }[] = [];
 
   constructor(name: string, args: SuperClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -129,17 +126,9 @@ export class SuperCluster extends pulumi.ComponentResource {
     const auth: pulumi.Output<AuthPlan | OperatorAuth> =
       operator?.auth ?? (staticAuth as pulumi.Output<AuthPlan>);
 
-    const runsLocally = allServers(this.plan).some((server) => server.platform === "local");
-    const local =
-      runsLocally && args.local ? new LocalPlatform(name, args.local, this.plan, this) : undefined;
-    this.local = local;
-    this.network = local?.network;
-    const drivers = new Map<string, PlatformDriver>(
-      [...(local ? [local] : []), ...remoteDrivers(name, args.regions, this.plan, this)].map((d) => [
-        d.platform,
-        d,
-      ]),
-    );
+    const drivers = platformDrivers(args.regions, { name, plan: this.plan, parent: this, local: args.local });
+    this.drivers = [...drivers.values()];
+    this.platformOutputs = Object.assign({}, ...this.drivers.map((d) => d.outputs ?? {}));
     const driverOf = (server: ServerPlan): PlatformDriver => drivers.get(server.platform) as PlatformDriver;
     const addressing: Addressing = (server) => driverOf(server).endpoint(server);
     const tls = this.serverTls(name, args, addressing);
@@ -273,9 +262,10 @@ export class SuperCluster extends pulumi.ComponentResource {
 
   /** Options for a resource that lives on these servers: it goes when they go. */
   residentOptions(): Pick<pulumi.CustomResourceOptions, "deletedWith"> {
-    // The local data directory goes exactly when every local server and its store go: the streams
-    // and mappings on them are deleted with it, without a call to servers that may be down.
-    return { deletedWith: this.local?.dataDir };
+    // Where one resource goes exactly when every server and its store go (the local data
+    // directory), the streams and mappings on them are deleted with it, without a call to servers
+    // that may be down. Local servers mix with no other platform: there is one such resource.
+    return { deletedWith: this.drivers.find((d) => d.residentsGoWith !== undefined)?.residentsGoWith };
   }
 
   /** How a client reaches JetStream through `cluster`, as the application account's user. */
@@ -299,17 +289,13 @@ export class SuperCluster extends pulumi.ComponentResource {
     opts: { parent?: pulumi.Resource; dependsOn?: pulumi.Resource[] } = {},
   ): pulumi.CustomResource {
     if (this.account !== undefined) return this.account.mappings(name, owner, mappings, opts);
-    // Static mode runs only on the local platform (checkPlatforms): mappings go by config file.
-    const local = this.local as LocalPlatform;
-    return new AccountMappings(
-      name,
-      { owner, binary: local.binary, servers: local.mappedServers(), mappings },
-      {
-        parent: opts.parent,
-        dependsOn: [...this.provisioned, ...(opts.dependsOn ?? [])],
-        ...this.residentOptions(),
-      },
-    );
+    // Static mode runs only where servers take accounts from their config (checkPlatforms).
+    const byConfig = this.drivers.find((d) => d.mappings !== undefined) as Required<PlatformDriver>;
+    return byConfig.mappings(name, owner, mappings, {
+      parent: opts.parent,
+      dependsOn: [...this.provisioned, ...(opts.dependsOn ?? [])],
+      ...this.residentOptions(),
+    });
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Endpoint } from "../model/endpoints";
+import { MappingTable } from "../model/mappings";
 import { ClusterPlan, ServerPlan } from "../model/plan";
 import { NatsServerConfig, ServerFiles } from "../model/serverConfig";
 import { ServerTlsPems } from "../model/security/tls";
@@ -49,6 +50,24 @@ export interface PlatformDriver {
   readonly publicIps?: Map<string, pulumi.Output<string>>;
   /** The resources that run one group's servers from their rendered configs. */
   provision(group: ServerGroup, inputs: GroupInputs): pulumi.ComponentResource & ProvisionedServers;
+  /**
+   * Where deleting one resource deletes every server with its store (the local data directory):
+   * what lives on the servers (streams, mappings) is deleted with it, without calls to servers that
+   * may be down.
+   */
+  readonly residentsGoWith?: pulumi.Resource;
+  /**
+   * Static mode, where servers take accounts from their config (local only): puts one owner's
+   * account mappings on every server, once `provisioned` run them.
+   */
+  mappings?(
+    name: string,
+    owner: string,
+    mappings: pulumi.Input<MappingTable>,
+    opts: { parent?: pulumi.Resource; dependsOn: pulumi.Resource[]; deletedWith?: pulumi.Resource },
+  ): pulumi.CustomResource;
+  /** What the platform adds to the stack's outputs (the local region namespaces). */
+  readonly outputs?: Record<string, unknown>;
 }
 
 /** The plan's servers grouped by cluster, then by platform, in plan order. */

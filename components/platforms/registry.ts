@@ -64,13 +64,18 @@ export interface PlatformEntry {
   volumeBytes(region: RegionArgs): number | undefined;
   /** Adds a problem for each bad field of its regions, one by one and together. */
   check(on: PlacedRegion[], context: CheckContext, problems: ProblemList): void;
-  /** The driver of its regions; the local platform's is the super-cluster's own. */
-  driver?(
-    name: string,
-    on: PlacedRegion[],
-    plan: SuperClusterPlan,
-    parent: pulumi.ComponentResource,
-  ): PlatformDriver;
+  /** The driver of its regions, whose resources are children of `parent` (the super-cluster). */
+  driver(on: PlacedRegion[], context: DriverContext): PlatformDriver;
+}
+
+/** What every driver is made with. */
+export interface DriverContext {
+  /** The super-cluster's name: what its resources are named after. */
+  name: string;
+  plan: SuperClusterPlan;
+  parent: pulumi.ComponentResource;
+  /** The args of the local platform, the stack's own (checked to be there when a region is local). */
+  local: LocalPlatformArgs | undefined;
 }
 
 const GiB = 1024 ** 3;
@@ -116,6 +121,10 @@ export const PLATFORMS: Record<Platform, PlatformEntry> = {
     reservesAddresses: false,
     volumeBytes: () => undefined,
     check: (_on, { regions, local }, problems) => checkLocalArgs(regions, local, problems),
+    driver: (_on, { name, plan, parent, local }) => {
+      const { LocalPlatform } = require("./local/localPlatform") as typeof import("./local/localPlatform");
+      return new LocalPlatform(name, local as LocalPlatformArgs, plan, parent);
+    },
   },
   k8s: {
     reservesAddresses: false,
@@ -125,7 +134,7 @@ export const PLATFORMS: Record<Platform, PlatformEntry> = {
       for (const { region, at, hosted } of on) checkKubernetesRegion(region, at, names(hosted), problems);
       checkSharedClusters(regions, problems);
     },
-    driver: (name, on, _plan, parent) => {
+    driver: (on, { name, parent }) => {
       const { KubernetesPlatform } = load<typeof import("./kubernetes/kubernetesPlatform")>("k8s", () =>
         require("./kubernetes/kubernetesPlatform"),
       );
@@ -149,7 +158,7 @@ export const PLATFORMS: Record<Platform, PlatformEntry> = {
         problems,
       );
     },
-    driver: (name, on, plan, parent) => {
+    driver: (on, { name, plan, parent }) => {
       const { AwsCloud } = load<typeof import("./aws/awsCloud")>("aws", () => require("./aws/awsCloud"));
       return new VmPlatform(
         new AwsCloud(name, parent),
@@ -175,7 +184,7 @@ export const PLATFORMS: Record<Platform, PlatformEntry> = {
         problems,
       );
     },
-    driver: (name, on, plan, parent) => {
+    driver: (on, { name, plan, parent }) => {
       const { GcpCloud } = load<typeof import("./gcp/gcpCloud")>("gcp", () => require("./gcp/gcpCloud"));
       return new VmPlatform(
         new GcpCloud(name, parent),
@@ -209,17 +218,17 @@ export function regionsByPlatform(
   return byPlatform;
 }
 
-/** The drivers of the platforms off this machine that some region runs on. */
-export function remoteDrivers(
-  name: string,
+/** A driver for each platform that some region runs on, by platform. */
+export function platformDrivers(
   regions: RegionArgs[],
-  plan: SuperClusterPlan,
-  parent: pulumi.ComponentResource,
-): PlatformDriver[] {
-  return [...regionsByPlatform(regions, plan)].flatMap(([platform, on]) => {
-    const driver = PLATFORMS[platform].driver;
-    return driver !== undefined ? [driver(name, on, plan, parent)] : [];
-  });
+  context: DriverContext,
+): Map<Platform, PlatformDriver> {
+  return new Map(
+    [...regionsByPlatform(regions, context.plan)].map(([platform, on]) => [
+      platform,
+      PLATFORMS[platform].driver(on, context),
+    ]),
+  );
 }
 
 /** The bytes of each store volume of `region`'s servers; undefined where they have none (local). */

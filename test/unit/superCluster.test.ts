@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { RegionNetworkPlan } from "../../components/model/regionNetwork";
 import { NatsServerConfig } from "../../components/model/serverConfig";
 import { SuperCluster, SuperClusterArgs } from "../../components/superCluster";
 import { recordingMocks, unwrapSecret } from "../support/mocks";
@@ -7,6 +8,9 @@ import { seedTopology } from "../support/topologies";
 const mocks = recordingMocks({ result: "generated-password" });
 
 const local = { dataDir: "/tmp/nats-global-unit", natsServerBinary: "/usr/bin/true" };
+
+/** The region namespaces a stack's output `network` holds, with local.network "namespaces". */
+const networkOf = (sc: SuperCluster) => sc.platformOutputs.network as RegionNetworkPlan | undefined;
 
 function outputOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply(resolve));
@@ -76,7 +80,7 @@ describe("SuperCluster", () => {
     expect(clusters.central.clientUrls[0]).toBe("nats://127.90.2.1:4225");
     // The stretch server hosted in east lives in east's namespace, on east's address.
     const stretchEast = mocks.registered.find((r) => r.name === "nats-stretch-stretch-3");
-    const namespace = sc.network?.regions.find((r) => r.region === "east")?.namespace;
+    const namespace = networkOf(sc)?.regions.find((r) => r.region === "east")?.namespace;
     expect(stretchEast?.inputs.launcher).toEqual(["ip", "netns", "exec", namespace]);
     const config = unwrapSecret(stretchEast?.inputs.config) as NatsServerConfig;
     expect(config.listen).toBe("127.90.3.1:4233");
@@ -117,8 +121,8 @@ describe("SuperCluster", () => {
       local: { dataDir: "/srv/b", network: "namespaces" },
     });
     await Promise.all([outputOf(a.clusters), outputOf(b.clusters)]);
-    expect(a.network?.prefix).not.toBe(b.network?.prefix);
-    expect(a.network?.range).not.toBe(b.network?.range);
+    expect(networkOf(a)?.prefix).not.toBe(networkOf(b)?.prefix);
+    expect(networkOf(a)?.range).not.toBe(networkOf(b)?.range);
   });
 
   it.each<[string, SuperClusterArgs, string]>([

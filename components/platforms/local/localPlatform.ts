@@ -10,6 +10,7 @@ import {
   regionLink,
   RegionNetworkPlan,
 } from "../../model/regionNetwork";
+import { MappingTable } from "../../model/mappings";
 import { NatsServerConfig, ServerFiles } from "../../model/serverConfig";
 import { planned } from "../../specErrors";
 import { GroupInputs, PlatformDriver, ServerGroup } from "../driver";
@@ -22,7 +23,7 @@ import {
   resolveBinary,
   resolveNatsServerBinary,
 } from "./localCluster";
-import { MappedServer } from "./mappingsProvider";
+import { AccountMappings } from "./mappingsProvider";
 import { serverFiles } from "./processes";
 import { namespaceLauncher } from "./regionNetwork";
 import { RegionNetwork } from "./regionNetworkProvider";
@@ -35,10 +36,11 @@ import { tlsFilePaths } from "./tlsFiles";
 export class LocalPlatform implements PlatformDriver {
   readonly platform = "local" as const;
   /** The stack's data directory: every local server and its store go with it. */
-  readonly dataDir: DataDir;
-  /** The region namespaces, with `network: "namespaces"`. */
-  readonly network: RegionNetworkPlan | undefined;
-  readonly binary: string;
+  readonly residentsGoWith: DataDir;
+  /** The region namespaces, with `network: "namespaces"`: what `npm run partition` cuts. */
+  readonly outputs: { network?: RegionNetworkPlan };
+  private readonly dataDir: DataDir;
+  private readonly binary: string;
   private readonly addressing: Addressing;
   private readonly launcher: ((server: ServerPlan) => string[]) | undefined;
   private readonly ready: pulumi.Resource[];
@@ -51,9 +53,10 @@ export class LocalPlatform implements PlatformDriver {
     private readonly parent: pulumi.ComponentResource,
   ) {
     this.dataDir = new DataDir(`${name}-data`, { path: args.dataDir }, { parent });
+    this.residentsGoWith = this.dataDir;
     this.binary = args.natsServerBinary ?? resolveNatsServerBinary();
     const network = args.network === "namespaces" ? planned(() => planLocalNetwork(plan, args)) : undefined;
-    this.network = network;
+    this.outputs = network !== undefined ? { network } : {};
     const networkResource =
       network && new RegionNetwork(`${name}-network`, { plan: network }, { parent, dependsOn: this.dataDir });
     const latencyMs =
@@ -107,9 +110,15 @@ export class LocalPlatform implements PlatformDriver {
     return cluster;
   }
 
-  /** Static mode: where account mappings go, once every local server is up. */
-  mappedServers(): pulumi.Output<MappedServer[]> {
-    return pulumi.all(this.clusters.map((c) => c.mappedServers)).apply((lists) => lists.flat());
+  /** Static mode: the owner's mappings in every local server's config, applied by reload. */
+  mappings(
+    name: string,
+    owner: string,
+    mappings: pulumi.Input<MappingTable>,
+    opts: { parent?: pulumi.Resource; dependsOn: pulumi.Resource[]; deletedWith?: pulumi.Resource },
+  ): AccountMappings {
+    const servers = pulumi.all(this.clusters.map((c) => c.mappedServers)).apply((lists) => lists.flat());
+    return new AccountMappings(name, { owner, binary: this.binary, servers, mappings }, opts);
   }
 
   private serverDir(server: ServerPlan): pulumi.Output<string> {
