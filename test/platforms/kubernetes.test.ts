@@ -117,10 +117,19 @@ describe("the k8s stack on real API servers, through the real Kubernetes provide
   it("is accepted whole by the API servers, and its servers form the super-cluster", async () => {
     const up = await run("up");
     expect(reportedChanges(up.output).create).toBeGreaterThan(0);
+    // `up` waits until every server answers; a pod is ready once its server is current with its
+    // meta leader and every stream it hosts (the startup probe), which a new super-cluster reaches
+    // once most of its servers run.
+    await eventually(
+      "every StatefulSet's pod ready",
+      async () => {
+        const sets = (await Promise.all(regions.map((r) => statefulSets(r.name)))).flat();
+        return sets.length === 12 && sets.every((set) => set.status?.readyReplicas === 1) ? true : undefined;
+      },
+      180_000,
+    );
     for (const region of regions) {
-      const sets = await statefulSets(region.name);
-      expect(sets).toHaveLength(4);
-      for (const set of sets) expect(set.status.readyReplicas).toBe(1);
+      expect(await statefulSets(region.name)).toHaveLength(4);
       // Each pod on a node of the zone its server's az: tag names, as the scheduler placed it.
       const nodes = await world.api(region.name).list("/api/v1/nodes");
       for (const pod of await pods(region.name)) {
