@@ -348,18 +348,34 @@ describe("the k8s stack on real API servers, through the real Kubernetes provide
       expect({ set, changed: digest !== before.get(set) }).toEqual({ set, changed: true });
     // Per cluster, each server restarted, and was told to stop only once the server before it ran
     // its new config, healthy and caught up (/healthz: current with every stream it hosts).
-    const rolled = kubelet.events.slice(from);
-    for (const cluster of ["west", "central", "east", "stretch"]) {
-      for (const k of [1, 2, 3]) {
+    const clusters = ["west", "central", "east", "stretch"];
+    const restarts = () => {
+      const rolled = kubelet.events.slice(from);
+      return clusters.flatMap((cluster) =>
+        [1, 2, 3].map((k) => {
+          const pod = `${NAMESPACE}/${cluster}-${k}-0`;
+          const down = rolled.find((e) => e.pod === pod && e.event === "terminating");
+          const up = rolled.find(
+            (e) => e.pod === pod && e.event === "ready" && e.at > (down?.at ?? Infinity),
+          );
+          return { pod, down: down?.at, up: up?.at };
+        }),
+      );
+    };
+    // `up` ends once the last server of each cluster is caught up over $SYS; Kubernetes marks its
+    // pod ready at the next probe.
+    await eventually(
+      "every restarted pod ready again",
+      async () => (restarts().every((r) => r.up !== undefined) ? true : undefined),
+      120_000,
+      // Named pod by pod below.
+    ).catch(() => undefined);
+    for (const restart of restarts()) {
+      expect(restart).toEqual({ pod: restart.pod, down: expect.any(Number), up: expect.any(Number) });
+    }
+    for (const cluster of clusters) {
+      for (const k of [2, 3]) {
         const pod = `${NAMESPACE}/${cluster}-${k}-0`;
-        const down = rolled.find((e) => e.pod === pod && e.event === "terminating");
-        const up = rolled.find((e) => e.pod === pod && e.event === "ready" && e.at > (down?.at ?? Infinity));
-        expect({ pod, down: down?.at, up: up?.at }).toEqual({
-          pod,
-          down: expect.any(Number),
-          up: expect.any(Number),
-        });
-        if (k === 1) continue;
         const previous = `${cluster}-${k - 1}`;
         expect({ pod, ...previousAtStop.get(pod) }).toEqual({
           pod,
