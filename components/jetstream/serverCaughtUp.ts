@@ -117,9 +117,12 @@ async function clusterRuns(inputs: ServerCaughtUpInputs): Promise<boolean> {
   return false;
 }
 
-/** `inputs` with the id the server runs as now, when it answers. */
-async function withRunningId(inputs: ServerCaughtUpInputs): Promise<ServerCaughtUpState> {
-  const runningAs = await runningId(inputs);
+/**
+ * `inputs` with the id the server runs as now, where a change restarts it (what the next change
+ * waits to see replaced); without asking a server that is not known to run.
+ */
+async function withRunningId(inputs: ServerCaughtUpInputs, runs: boolean): Promise<ServerCaughtUpState> {
+  const runningAs = inputs.restarts === true && runs ? await runningId(inputs) : undefined;
   return { ...inputs, ...(runningAs !== undefined ? { runningAs } : {}) };
 }
 
@@ -164,8 +167,10 @@ export const serverCaughtUpProvider: pulumi.dynamic.ResourceProvider<
 > = {
   async create(inputs) {
     // A server new to a running cluster: nothing of it ran before, whatever runs now is it.
-    if (await clusterRuns(inputs)) await waitCaughtUp(inputs, undefined);
-    return { id: inputs.server, outs: await withRunningId(inputs) };
+    const runs = await clusterRuns(inputs);
+    if (runs) await waitCaughtUp(inputs, undefined);
+    // A first start is not waited for: its id, unknown yet, is asked at its first change instead.
+    return { id: inputs.server, outs: await withRunningId(inputs, runs) };
   },
   async diff(_id, olds, news) {
     const keys = [
@@ -187,7 +192,7 @@ export const serverCaughtUpProvider: pulumi.dynamic.ResourceProvider<
       const restarted = newMachine && news.restarts === true;
       await waitCaughtUp(news, restarted ? (olds.runningAs ?? (await runningId(news))) : undefined);
     }
-    return { outs: await withRunningId(news) };
+    return { outs: await withRunningId(news, true) };
   },
 };
 

@@ -77,7 +77,7 @@ export class VmPlatform<A extends VmRegionArgs, Infra, Address extends ReservedA
     inputs: GroupInputs,
     cluster: string,
     parent: pulumi.ComponentResource,
-  ): Pick<ProvisionedServers, "clientUrls" | "monitorUrls" | "incarnations"> {
+  ): ProvisionedServers {
     const tls = inputs.tls !== undefined;
     const machines = group.servers.map((server) => {
       const region = this.placed(server.region);
@@ -156,7 +156,7 @@ export class VmServers extends pulumi.ComponentResource implements ProvisionedSe
   constructor(
     type: string,
     name: string,
-    run: (parent: VmServers) => Pick<ProvisionedServers, "clientUrls" | "monitorUrls" | "incarnations">,
+    run: (parent: VmServers) => ProvisionedServers,
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super(type, name, {}, opts);
