@@ -19,7 +19,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
-import { loopbackAddressing, monitorUrl } from "../components/model/endpoints";
+import { monitorUrl } from "../components/model/endpoints";
 import { normalizeWire, toWire } from "../components/model/streamConfig";
 import { StreamSpec } from "../components/model/streamSpec";
 import { monitor } from "../test/support/monitor";
@@ -331,7 +331,7 @@ async function main(): Promise<void> {
     harness = await startHarness();
     activeHarness = harness;
     const connection = harness.connection(CLUSTER);
-    const addressing = loopbackAddressing(harness.plan);
+    const addressing = harness.addressing;
     const westMonitors = harness.plan.clusters
       .find((c) => c.name === CLUSTER)!
       .servers.map((s) => monitorUrl(addressing(s)));

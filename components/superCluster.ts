@@ -115,7 +115,7 @@ export class SuperCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: SuperClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nats-global:index:SuperCluster", name, {}, opts);
-    this.plan = planned(() => planSuperCluster(args, args.local?.ports));
+    this.plan = planned(() => planSuperCluster(args));
     planned(() => checkPlatforms(args, this.plan, name, pulumi.getStack()));
 
     const operator =

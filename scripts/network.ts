@@ -6,7 +6,7 @@
  */
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import * as path from "path";
-import { RegionNetworkPlan } from "../components/model/regionNetwork";
+import { RegionNetworkPlan } from "../components/platforms/local/regionNetworkPlan";
 import { heal, isolate, partition } from "../components/platforms/local/regionNetwork";
 
 const root = path.resolve(__dirname, "..");

@@ -1,4 +1,4 @@
-import { localPortIndex, ServerPlan, SuperClusterPlan } from "./plan";
+import { ServerPlan } from "./plan";
 
 /** A host and port that something other than the server itself answers on, e.g. a proxy. */
 export interface HostPort {
@@ -27,23 +27,6 @@ export interface Endpoint {
 export type Addressing = (server: ServerPlan) => Endpoint;
 
 export const LOOPBACK = "127.0.0.1";
-
-/** Every local server on 127.0.0.1, server k on base + k of each port kind. */
-export function loopbackAddressing(plan: SuperClusterPlan): Addressing {
-  const index = localPortIndex(plan);
-  return (server) => {
-    const k = index.get(server.name);
-    if (k === undefined) throw new Error(`server ${server.name} does not run on the local platform`);
-    return {
-      host: LOOPBACK,
-      bind: LOOPBACK,
-      client: plan.ports.client + k,
-      cluster: plan.ports.cluster + k,
-      gateway: plan.ports.gateway + k,
-      monitor: plan.ports.monitor + k,
-    };
-  };
-}
 
 export const clientUrl = (e: Endpoint): string => `nats://${e.host}:${e.client}`;
 /** Where peers reach the server's route port: its advertised address, else host. */

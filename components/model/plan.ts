@@ -1,12 +1,10 @@
 import { nameProblem, serverName } from "./names";
 import {
-  DEFAULT_PORT_BASES,
   DEFAULT_SERVERS_PER_REGION,
   DEFAULT_STRETCH_NAME,
   DEFAULT_ZONE_COUNT,
   Platform,
   PLATFORMS,
-  PortBases,
   RegionSpec,
   TopologySpec,
 } from "./topology";
@@ -14,7 +12,6 @@ import { integerProblem, ProblemList, problemList } from "./validation";
 
 export const MAX_SERVERS_PER_REGION = 15;
 export const MIN_STRETCH_REGIONS = 3;
-const PORTS_FIELD = "local.ports";
 
 export interface ServerPlan {
   name: string;
@@ -40,27 +37,17 @@ export interface ClusterPlan {
 
 export interface SuperClusterPlan {
   clusters: ClusterPlan[];
-  /** The port bases of the servers on the `local` platform (`local.ports`). */
-  ports: PortBases;
 }
 
-/**
- * Validates a topology and plans its clusters and servers, with the port bases of its local
- * servers; throws InvalidSpecError naming every bad field.
- */
-export function planSuperCluster(spec: TopologySpec, localPorts: Partial<PortBases> = {}): SuperClusterPlan {
+/** Validates a topology and plans its clusters and servers; throws InvalidSpecError naming every bad field. */
+export function planSuperCluster(spec: TopologySpec): SuperClusterPlan {
   const problems = problemList();
   checkRegions(spec, problems);
   checkStretch(spec, problems);
-  const ports = { ...DEFAULT_PORT_BASES, ...localPorts };
-  checkPortBases(ports, problems);
   problems.throwIfAny("topology");
 
   const regional = spec.regions.map(planRegion);
-  const clusters = spec.stretch ? [...regional, planStretch(spec, regional)] : regional;
-  checkPortCollisions(clusters, ports, problems);
-  problems.throwIfAny("topology");
-  return { clusters, ports };
+  return { clusters: spec.stretch ? [...regional, planStretch(spec, regional)] : regional };
 }
 
 export function allServers(plan: SuperClusterPlan): ServerPlan[] {
@@ -153,12 +140,6 @@ function checkStretch(spec: TopologySpec, problems: ProblemList): void {
   }
 }
 
-function checkPortBases(ports: PortBases, problems: ProblemList): void {
-  for (const kind of Object.keys(ports) as (keyof PortBases)[]) {
-    problems.check(`${PORTS_FIELD}.${kind}`, integerProblem(ports[kind], 1, 65535));
-  }
-}
-
 function zonesOf(region: RegionSpec): readonly string[] {
   return region.zones ?? Array.from({ length: DEFAULT_ZONE_COUNT }, (_, i) => `${region.name}-az${i + 1}`);
 }
@@ -204,41 +185,4 @@ function planStretch(spec: TopologySpec, regional: ClusterPlan[]): ClusterPlan {
   });
   const drainRegion = spec.stretch?.drainRegion ?? spec.stretch?.regions[0];
   return { name, stretch: true, servers, ...(drainRegion !== undefined ? { drainRegion } : {}) };
-}
-
-/** Port k of each kind goes to the k-th local server; no two ports may meet. */
-export function localPortIndex(plan: Pick<SuperClusterPlan, "clusters">): Map<string, number> {
-  const index = new Map<string, number>();
-  for (const server of plan.clusters.flatMap((c) => c.servers)) {
-    if (server.platform === "local") index.set(server.name, index.size);
-  }
-  return index;
-}
-
-function checkPortCollisions(clusters: ClusterPlan[], ports: PortBases, problems: ProblemList): void {
-  const count = localPortIndex({ clusters }).size;
-  if (count === 0) return;
-  const kinds = Object.keys(ports) as (keyof PortBases)[];
-  for (const kind of kinds) {
-    const last = ports[kind] + count - 1;
-    if (last > 65535) {
-      problems.add(
-        `${PORTS_FIELD}.${kind}`,
-        `${count} local servers need ports ${ports[kind]}..${last}, past 65535: lower it`,
-      );
-    }
-  }
-  for (let a = 0; a < kinds.length; a++) {
-    for (let b = a + 1; b < kinds.length; b++) {
-      const [ka, kb] = [kinds[a], kinds[b]];
-      if (Math.abs(ports[ka] - ports[kb]) < count) {
-        problems.add(
-          `${PORTS_FIELD}.${kb}`,
-          `ports ${ports[kb]}..${ports[kb] + count - 1} clash with ${PORTS_FIELD}.${ka} ` +
-            `(${ports[ka]}..${ports[ka] + count - 1}) for ${count} local servers: ` +
-            `keep the bases at least ${count} apart`,
-        );
-      }
-    }
-  }
 }

@@ -33,7 +33,7 @@ export interface StretchSpec {
   drainRegion?: string;
 }
 
-/** First port of each kind; server number k (0-based, over the whole super-cluster) gets base + k. */
+/** A port of each kind a server listens on (or, on `local`, the first of each kind's range). */
 export interface PortBases {
   client: number;
   cluster: number;
@@ -49,9 +49,3 @@ export interface TopologySpec {
 export const DEFAULT_SERVERS_PER_REGION = 3;
 export const DEFAULT_ZONE_COUNT = 3;
 export const DEFAULT_STRETCH_NAME = "stretch";
-export const DEFAULT_PORT_BASES: PortBases = {
-  client: 4222,
-  cluster: 6222,
-  gateway: 7222,
-  monitor: 8222,
-};

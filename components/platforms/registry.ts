@@ -120,7 +120,7 @@ export const PLATFORMS: Record<Platform, PlatformEntry> = {
   local: {
     reservesAddresses: false,
     volumeBytes: () => undefined,
-    check: (_on, { regions, local }, problems) => checkLocalArgs(regions, local, problems),
+    check: (_on, { regions, servers, local }, problems) => checkLocalArgs(regions, servers, local, problems),
     driver: (_on, { name, plan, parent, local }) => {
       const { LocalPlatform } = require("./local/localPlatform") as typeof import("./local/localPlatform");
       return new LocalPlatform(name, local as LocalPlatformArgs, plan, parent);

@@ -10,7 +10,9 @@ import { accountPartProvider } from "../../components/jetstream/accountPartProvi
 import { connectionAuth } from "../../components/jetstream/clientAuth";
 import { closeAllSessions } from "../../components/jetstream/connection";
 import { userRevocationProvider } from "../../components/jetstream/userRevocationProvider";
-import { loopbackAddressing, monitorUrl } from "../../components/model/endpoints";
+import { monitorUrl } from "../../components/model/endpoints";
+import { loopbackAddressing } from "../../components/platforms/local/ports";
+
 import { planSuperCluster } from "../../components/model/plan";
 import {
   AccountClaims,
@@ -48,9 +50,9 @@ describe("account JWT parts, pushed to a server in operator mode", () => {
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-claims-"));
-    const plan = planSuperCluster({ regions: [{ name: "solo", servers: 1 }] }, PORTS);
+    const plan = planSuperCluster({ regions: [{ name: "solo", servers: 1 }] });
     const server = plan.clusters[0].servers[0];
-    const addressing = loopbackAddressing(plan);
+    const addressing = loopbackAddressing(plan, PORTS);
     const files = serverFiles(path.join(dir, server.name));
     const config = renderServerConfig(server, {
       plan,

@@ -2,7 +2,9 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { LOOPBACK, loopbackAddressing, monitorUrl } from "../../components/model/endpoints";
+import { LOOPBACK, monitorUrl } from "../../components/model/endpoints";
+import { loopbackAddressing } from "../../components/platforms/local/ports";
+
 import { planSuperCluster } from "../../components/model/plan";
 import { renderServerConfig } from "../../components/model/serverConfig";
 import {
@@ -25,9 +27,9 @@ describe("local nats-server processes", () => {
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
   function request(overrides: Partial<StartRequest> = {}, folder?: string): StartRequest {
-    const plan = planSuperCluster({ regions: [{ name: "solo", servers: 1 }] }, PORTS);
+    const plan = planSuperCluster({ regions: [{ name: "solo", servers: 1 }] });
     const server = plan.clusters[0].servers[0];
-    const addressing = loopbackAddressing(plan);
+    const addressing = loopbackAddressing(plan, PORTS);
     const dir = path.join(root, folder ?? server.name);
     const files = serverFiles(dir);
     const config = renderServerConfig(server, {

@@ -10,7 +10,7 @@ import {
   planRegionNetwork,
   regionAddressing,
   regionLink,
-} from "../../components/model/regionNetwork";
+} from "../../components/platforms/local/regionNetworkPlan";
 import { renderServerConfig } from "../../components/model/serverConfig";
 import { waitHealthy } from "../../components/platforms/local/health";
 import { serverFiles, startServer, stopServer } from "../../components/platforms/local/processes";
@@ -27,12 +27,13 @@ import { eventually, monitor } from "../support/monitor";
 import { TEST_AUTH } from "../support/superClusterHarness";
 import { seedTopology } from "../support/topologies";
 import { tool } from "../support/tools";
+import { loopbackAddressing } from "../../components/platforms/local/ports";
 
 // Below 32768 and apart from the other suites' ports; octet 78 leaves the default 77 to a local stack.
 const PORTS = { client: 15222, cluster: 15322, gateway: 15422, monitor: 15522 };
 const network = planRegionNetwork({ prefix: "ngitest", regions: ["west", "central", "east"], octet: 78 });
-const superCluster = planSuperCluster(seedTopology(), PORTS);
-const addressing = regionAddressing(superCluster, network);
+const superCluster = planSuperCluster(seedTopology());
+const addressing = regionAddressing(loopbackAddressing(superCluster, PORTS), network);
 const clusterNames = superCluster.clusters.map((c) => c.name);
 const serversOf = (...regions: string[]) =>
   allServers(superCluster).filter((s) => !s.stretch && regions.includes(s.region));
@@ -126,7 +127,7 @@ createRegionNetwork(planRegionNetwork({ prefix: "ngpre", regions: ["a"] })).then
     "-e",
     SCRIPT,
     require.resolve("ts-node"),
-    path.resolve(__dirname, "../../components/model/regionNetwork"),
+    path.resolve(__dirname, "../../components/platforms/local/regionNetworkPlan"),
     path.resolve(__dirname, "../../components/platforms/local/regionNetwork"),
   ];
 

@@ -2,10 +2,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Addressing, loopbackAddressing } from "../../components/model/endpoints";
-import { proxiedAddressing } from "../../components/model/latencyProxy";
+import { Addressing } from "../../components/model/endpoints";
+import { proxiedAddressing } from "../../components/platforms/local/latencyProxyPlan";
 import { allServers, planSuperCluster, SuperClusterPlan } from "../../components/model/plan";
-import { planRegionNetwork } from "../../components/model/regionNetwork";
+import { planRegionNetwork } from "../../components/platforms/local/regionNetworkPlan";
 import { MappingTable, mergeMappingTables, withMappings } from "../../components/model/mappings";
 import { planVirtualStream } from "../../components/model/virtualStream";
 import { AuthPlan, NatsServerConfig, renderServerConfig } from "../../components/model/serverConfig";
@@ -17,6 +17,7 @@ import { TopologySpec } from "../../components/model/topology";
 import { operatorAuth } from "../support/operatorAuth";
 import { seedTopology } from "../support/topologies";
 import { tool } from "../support/tools";
+import { DEFAULT_LOCAL_PORTS, loopbackAddressing } from "../../components/platforms/local/ports";
 
 const auth: AuthPlan = {
   app: { user: "app", password: "app-password" },
@@ -35,7 +36,7 @@ type AddressingOf = (plan: SuperClusterPlan) => Addressing;
 function renderAll(
   spec: TopologySpec,
   dir: string,
-  addressingOf: AddressingOf = loopbackAddressing,
+  addressingOf: AddressingOf = (plan) => loopbackAddressing(plan, DEFAULT_LOCAL_PORTS),
 ): NatsServerConfig[] {
   const plan = planSuperCluster(spec);
   const addressing = addressingOf(plan);
@@ -100,7 +101,7 @@ describe("rendered server configs", () => {
   it("pass nats-server -t in operator mode, with the operator's JWT and the accounts signed by it", () => {
     const security = operatorAuth({ R3: { fileStore: 1e9 } });
     const plan = planSuperCluster(seedTopology());
-    const addressing = loopbackAddressing(plan);
+    const addressing = loopbackAddressing(plan, DEFAULT_LOCAL_PORTS);
     for (const server of allServers(plan)) {
       const config = renderServerConfig(server, {
         plan,
@@ -118,7 +119,7 @@ describe("rendered server configs", () => {
     const plan = planSuperCluster({ regions: [{ name: "solo", servers: 1 }] });
     const config = renderServerConfig(allServers(plan)[0], {
       plan,
-      addressing: loopbackAddressing(plan),
+      addressing: loopbackAddressing(plan, DEFAULT_LOCAL_PORTS),
       auth: {
         operator: {
           // Claims about the operator, signed by an account key: not a valid operator JWT.
@@ -134,7 +135,7 @@ describe("rendered server configs", () => {
 
   it("pass nats-server -t with TLS on every link and the certificates the stack issues; refused with a wrong key", async () => {
     const plan = planSuperCluster(seedTopology());
-    const loopback = loopbackAddressing(plan);
+    const loopback = loopbackAddressing(plan, DEFAULT_LOCAL_PORTS);
     // A platform whose servers bind every interface: monitoring then goes over HTTPS.
     const everywhere: Addressing = (server) => ({ ...loopback(server), host: "10.0.0.5", bind: "0.0.0.0" });
     const ca = await createCertificateAuthority("test CA", 3_600_000);
@@ -176,7 +177,10 @@ describe("rendered server configs", () => {
 
   it("pass nats-server -t when they advertise their gateways and stretch routes at latency proxies", () => {
     const proxied: AddressingOf = (plan) =>
-      proxiedAddressing(plan, planRegionNetwork({ prefix: "ngtest", regions: ["west", "central", "east"] }));
+      proxiedAddressing(
+        loopbackAddressing(plan, DEFAULT_LOCAL_PORTS),
+        planRegionNetwork({ prefix: "ngtest", regions: ["west", "central", "east"] }),
+      );
     const configs = renderAll(seedTopology(), dir, proxied);
     expect(configs.find((c) => c.server_name === "stretch-2")?.cluster.advertise).toBe("127.77.2.2:6232");
     for (const config of configs) {

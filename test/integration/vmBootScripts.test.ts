@@ -10,7 +10,7 @@ import {
 } from "../../components/credentials/x509";
 import { Addressing } from "../../components/model/endpoints";
 import { allServers, planSuperCluster } from "../../components/model/plan";
-import { planRegionNetwork, regionLink } from "../../components/model/regionNetwork";
+import { planRegionNetwork, regionLink } from "../../components/platforms/local/regionNetworkPlan";
 import { serverAltNames } from "../../components/model/security/tls";
 import { FILES_DIGEST_KEY, renderServerConfig } from "../../components/model/serverConfig";
 import { NATS_SERVER_VERSION } from "../../components/platforms/natsRelease";

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { clientUrl, loopbackAddressing, monitorUrl } from "../../components/model/endpoints";
+import { Addressing, clientUrl, monitorUrl } from "../../components/model/endpoints";
 import { allServers, planSuperCluster, ServerPlan, SuperClusterPlan } from "../../components/model/plan";
 import { AuthPlan, NatsServerConfig, renderServerConfig } from "../../components/model/serverConfig";
 import { PortBases, TopologySpec } from "../../components/model/topology";
@@ -14,6 +14,7 @@ import {
   stopServer,
 } from "../../components/platforms/local/processes";
 import { seedTopology } from "./topologies";
+import { loopbackAddressing } from "../../components/platforms/local/ports";
 import { tool } from "./tools";
 
 export const TEST_AUTH: AuthPlan = {
@@ -33,16 +34,19 @@ interface Running {
  */
 export class SuperClusterHarness {
   readonly plan: SuperClusterPlan;
+  /** Where each server listens: loopback, on the given port bases. */
+  readonly addressing: Addressing;
   readonly root: string;
   private readonly running = new Map<string, Running>();
 
   constructor(ports: PortBases, spec: TopologySpec = seedTopology()) {
-    this.plan = planSuperCluster(spec, ports);
+    this.plan = planSuperCluster(spec);
+    this.addressing = loopbackAddressing(this.plan, ports);
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), "nats-global-harness-"));
   }
 
   private endpoint(server: ServerPlan) {
-    return loopbackAddressing(this.plan)(server);
+    return this.addressing(server);
   }
 
   clientUrls(cluster: string): string[] {
@@ -104,7 +108,7 @@ export class SuperClusterHarness {
     const files = serverFiles(path.join(this.root, server.name));
     const config = renderServerConfig(server, {
       plan: this.plan,
-      addressing: loopbackAddressing(this.plan),
+      addressing: this.addressing,
       files: { storeDir: files.storeDir, logFile: files.logFile },
       auth: TEST_AUTH,
     });

@@ -4,20 +4,22 @@ import {
   MAX_LATENCY_MS,
   planLatencyProxies,
   proxiedAddressing,
-} from "../../components/model/latencyProxy";
+} from "../../components/platforms/local/latencyProxyPlan";
 import { allServers, planSuperCluster } from "../../components/model/plan";
-import { planRegionNetwork } from "../../components/model/regionNetwork";
+import { planRegionNetwork } from "../../components/platforms/local/regionNetworkPlan";
 import { renderServerConfig } from "../../components/model/serverConfig";
 import { InvalidSpecError } from "../../components/model/validation";
 import { seedTopology } from "../support/topologies";
+import { DEFAULT_LOCAL_PORTS, loopbackAddressing } from "../../components/platforms/local/ports";
 
 const superCluster = planSuperCluster(seedTopology());
+const loopback = loopbackAddressing(superCluster, DEFAULT_LOCAL_PORTS);
 const network = planRegionNetwork({ prefix: "ng1a2b", regions: ["west", "central", "east"] });
 const auth = { app: { user: "a", password: "p" }, system: { user: "s", password: "q" } };
 
 describe("latency proxies", () => {
   it("put one proxy in each region's namespace, on the second address of its subnet", () => {
-    const proxies = planLatencyProxies(superCluster, network, 25);
+    const proxies = planLatencyProxies(superCluster, loopback, network, 25);
     expect(proxies.map((p) => [p.region, p.namespace, p.address, p.apiUrl, p.latencyMs])).toEqual([
       ["west", "ng1a2b-0", "127.77.1.2", "http://127.77.1.2:8474", 25],
       ["central", "ng1a2b-1", "127.77.2.2", "http://127.77.2.2:8474", 25],
@@ -26,7 +28,7 @@ describe("latency proxies", () => {
   });
 
   it("stand in front of the gateway of every server a region hosts and the route of its stretch server", () => {
-    const central = planLatencyProxies(superCluster, network, 25)[1];
+    const central = planLatencyProxies(superCluster, loopback, network, 25)[1];
     expect(central.ports).toEqual([
       { name: "gateway-central-1", listen: "127.77.2.2:7225", upstream: "127.77.2.1:7225" },
       { name: "gateway-central-2", listen: "127.77.2.2:7226", upstream: "127.77.2.1:7226" },
@@ -37,8 +39,8 @@ describe("latency proxies", () => {
   });
 
   it("make servers advertise, and peers dial, only the proxies for links between regions", () => {
-    const addressing = proxiedAddressing(superCluster, network);
-    const proxies = planLatencyProxies(superCluster, network, 25);
+    const addressing = proxiedAddressing(loopback, network);
+    const proxies = planLatencyProxies(superCluster, loopback, network, 25);
     const listening = new Set(proxies.flatMap((p) => p.ports.map((port) => port.listen)));
     const files = { storeDir: "/tmp/x" };
     for (const server of allServers(superCluster)) {

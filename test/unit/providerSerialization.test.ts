@@ -9,7 +9,7 @@ import { nkeyPairProvider } from "../../components/credentials/nkeyPair";
 import { signedJwtProvider } from "../../components/credentials/signedJwt";
 import { accountPartProvider } from "../../components/jetstream/accountPartProvider";
 import * as regionNetwork from "../../components/platforms/local/regionNetwork";
-import { dropRules, planRegionNetwork } from "../../components/model/regionNetwork";
+import { dropRules, planRegionNetwork } from "../../components/platforms/local/regionNetworkPlan";
 
 const requireFromString = require("require-from-string") as (code: string) => { handler: () => unknown };
 

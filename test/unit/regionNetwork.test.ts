@@ -1,4 +1,3 @@
-import { loopbackAddressing } from "../../components/model/endpoints";
 import { allServers, planSuperCluster } from "../../components/model/plan";
 import {
   dropRules,
@@ -8,9 +7,10 @@ import {
   regionAddressing,
   RegionNetworkSpec,
   regionLink,
-} from "../../components/model/regionNetwork";
+} from "../../components/platforms/local/regionNetworkPlan";
 import { InvalidSpecError } from "../../components/model/validation";
 import { seedTopology } from "../support/topologies";
+import { loopbackAddressing } from "../../components/platforms/local/ports";
 
 const SEED = { prefix: "ng1a2b", regions: ["west", "central", "east"] };
 
@@ -84,7 +84,8 @@ describe("planRegionNetwork", () => {
 });
 
 describe("regionAddressing", () => {
-  const superCluster = planSuperCluster(seedTopology(), {
+  const superCluster = planSuperCluster(seedTopology());
+  const loopback = loopbackAddressing(superCluster, {
     client: 4000,
     cluster: 5000,
     gateway: 6000,
@@ -93,7 +94,7 @@ describe("regionAddressing", () => {
   const network = planRegionNetwork(SEED);
 
   it("binds every server to its region's address, stretch servers to their host region's", () => {
-    const addressing = regionAddressing(superCluster, network);
+    const addressing = regionAddressing(loopback, network);
     const hosts = Object.fromEntries(allServers(superCluster).map((s) => [s.name, addressing(s).bind]));
     expect(hosts).toMatchObject({
       "west-1": "127.77.1.1",
@@ -108,8 +109,7 @@ describe("regionAddressing", () => {
   });
 
   it("keeps the loopback ports: unique per server across the super-cluster", () => {
-    const addressing = regionAddressing(superCluster, network);
-    const loopback = loopbackAddressing(superCluster);
+    const addressing = regionAddressing(loopback, network);
     for (const server of allServers(superCluster)) {
       const { host: _h, bind: _b, ...ports } = addressing(server);
       const { host: _lh, bind: _lb, ...loopbackPorts } = loopback(server);
@@ -120,7 +120,7 @@ describe("regionAddressing", () => {
   it("refuses a server whose region has no namespace", () => {
     const partial = planRegionNetwork({ ...SEED, regions: ["west", "east"] });
     const central = allServers(superCluster).find((s) => s.region === "central");
-    expect(() => regionAddressing(superCluster, partial)(central!)).toThrow(
+    expect(() => regionAddressing(loopback, partial)(central!)).toThrow(
       /region "central" has no namespace in network ng1a2b \(it has west, east\)/,
     );
   });

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { RegionNetworkPlan } from "../../components/model/regionNetwork";
+import { RegionNetworkPlan } from "../../components/platforms/local/regionNetworkPlan";
 import { NatsServerConfig } from "../../components/model/serverConfig";
 import { SuperCluster, SuperClusterArgs } from "../../components/superCluster";
 import { recordingMocks, unwrapSecret } from "../support/mocks";

@@ -1,6 +1,8 @@
 import { Duration } from "../../model/durations";
+import { ServerPlan } from "../../model/plan";
 import { PortBases, RegionSpec } from "../../model/topology";
 import { ProblemList } from "../../model/validation";
+import { checkLocalPorts } from "./ports";
 
 /** Where and how the servers of the `local` platform run: processes on this machine. */
 export interface LocalPlatformArgs {
@@ -30,9 +32,11 @@ export interface LocalPlatformArgs {
 /** Adds a problem for each bad field of `local`, when any region runs on this machine. */
 export function checkLocalArgs(
   regions: RegionSpec[],
+  servers: ServerPlan[],
   local: LocalPlatformArgs | undefined,
   problems: ProblemList,
 ): void {
+  checkLocalPorts(local?.ports, servers, problems);
   const network = local?.network;
   if (network !== undefined && network !== "loopback" && network !== "namespaces") {
     problems.add("local.network", `must be "loopback" or "namespaces" (got ${JSON.stringify(network)})`);

@@ -1,11 +1,11 @@
 /*
  * Runs a region's latency proxy (toxiproxy) inside its namespace, as planned by
- * model/latencyProxy.ts, and sets its delay through toxiproxy's HTTP API. Only Node built-ins and
+ * latencyProxyPlan.ts, and sets its delay through toxiproxy's HTTP API. Only Node built-ins and
  * model code: Pulumi's closure serializer carries these functions into dynamic providers.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { LatencyProxyPlan } from "../../model/latencyProxy";
+import { LatencyProxyPlan } from "./latencyProxyPlan";
 import { DetachedProcess, livePids, spawnDetached, stopProcess } from "./procfs";
 import { addRegionAddress, namespaceLauncher } from "./regionNetwork";
 

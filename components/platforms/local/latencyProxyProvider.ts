@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { LatencyProxyPlan } from "../../model/latencyProxy";
+import { LatencyProxyPlan } from "./latencyProxyPlan";
 import {
   applyLatency,
   latencyProxyPid,

@@ -1,21 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { Addressing, Endpoint, loopbackAddressing } from "../../model/endpoints";
-import { latencyMilliseconds, planLatencyProxies, proxiedAddressing } from "../../model/latencyProxy";
-import { ServerPlan, SuperClusterPlan } from "../../model/plan";
-import {
-  networkIdentity,
-  planRegionNetwork,
-  regionAddressing,
-  regionLink,
-  RegionNetworkPlan,
-} from "../../model/regionNetwork";
+import { Addressing, Endpoint } from "../../model/endpoints";
 import { MappingTable } from "../../model/mappings";
+import { ServerPlan, SuperClusterPlan } from "../../model/plan";
 import { NatsServerConfig, ServerFiles } from "../../model/serverConfig";
 import { planned } from "../../specErrors";
 import { GroupInputs, PlatformDriver, ServerGroup } from "../driver";
 import { LocalPlatformArgs } from "./args";
 import { DataDir } from "./dataDirProvider";
+import { latencyMilliseconds, planLatencyProxies, proxiedAddressing } from "./latencyProxyPlan";
 import { LatencyProxy } from "./latencyProxyProvider";
 import {
   DEFAULT_START_TIMEOUT_MS,
@@ -24,8 +17,16 @@ import {
   resolveNatsServerBinary,
 } from "./localCluster";
 import { AccountMappings } from "./mappingsProvider";
+import { localPorts, loopbackAddressing } from "./ports";
 import { serverFiles } from "./processes";
 import { namespaceLauncher } from "./regionNetwork";
+import {
+  networkIdentity,
+  planRegionNetwork,
+  regionAddressing,
+  regionLink,
+  RegionNetworkPlan,
+} from "./regionNetworkPlan";
 import { RegionNetwork } from "./regionNetworkProvider";
 import { tlsFilePaths } from "./tlsFiles";
 
@@ -41,6 +42,7 @@ export class LocalPlatform implements PlatformDriver {
   readonly outputs: { network?: RegionNetworkPlan };
   private readonly dataDir: DataDir;
   private readonly binary: string;
+  private readonly loopback: Addressing;
   private readonly addressing: Addressing;
   private readonly launcher: ((server: ServerPlan) => string[]) | undefined;
   private readonly ready: pulumi.Resource[];
@@ -63,11 +65,12 @@ export class LocalPlatform implements PlatformDriver {
       args.latency === undefined
         ? undefined
         : planned(() => latencyMilliseconds(args.latency as string, "local.latency"));
+    this.loopback = loopbackAddressing(plan, localPorts(args.ports));
     this.addressing = !network
-      ? loopbackAddressing(plan)
+      ? this.loopback
       : latencyMs === undefined
-        ? regionAddressing(plan, network)
-        : proxiedAddressing(plan, network);
+        ? regionAddressing(this.loopback, network)
+        : proxiedAddressing(this.loopback, network);
     const proxies =
       network && latencyMs !== undefined ? this.latencyProxies(network, latencyMs, networkResource) : [];
     this.launcher = network && ((server) => namespaceLauncher(regionLink(network, server.region).namespace));
@@ -132,7 +135,7 @@ export class LocalPlatform implements PlatformDriver {
     dependsOn: pulumi.Resource | undefined,
   ): LatencyProxy[] {
     const binary = this.args.toxiproxyBinary ?? resolveBinary("toxiproxy-server", "TOXIPROXY_BIN");
-    return planLatencyProxies(this.plan, network, latencyMs).map(
+    return planLatencyProxies(this.plan, this.loopback, network, latencyMs).map(
       (plan) =>
         new LatencyProxy(
           `${this.name}-latency-${plan.region}`,

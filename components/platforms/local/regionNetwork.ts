@@ -1,5 +1,5 @@
 /*
- * Builds, cuts and removes the per-region network namespaces planned by model/regionNetwork.ts,
+ * Builds, cuts and removes the per-region network namespaces planned by regionNetworkPlan.ts,
  * with iproute2's `ip`. Only Node built-ins and model code: Pulumi's closure serializer carries
  * these functions into dynamic providers.
  *
@@ -24,7 +24,7 @@ import {
   networkNamespaces,
   RegionLink,
   RegionNetworkPlan,
-} from "../../model/regionNetwork";
+} from "./regionNetworkPlan";
 
 /** The router's priority for drop rules: after `local` (0), before `main` (32766). */
 const DROP_RULE_PRIORITY = 100;

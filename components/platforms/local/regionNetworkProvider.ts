@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as childProcess from "child_process";
-import { RegionNetworkPlan } from "../../model/regionNetwork";
+import { RegionNetworkPlan } from "./regionNetworkPlan";
 import { createRegionNetwork, destroyRegionNetwork } from "./regionNetwork";
 
 export interface RegionNetworkInputs {

@@ -1,6 +1,6 @@
 /*
  * Machines for the platform tests: each a network namespace of its own, joined by the router of a
- * region network (model/regionNetwork.ts) with one "region" per machine. Besides its own 127.x
+ * region network (platforms/local/regionNetworkPlan.ts) with one "region" per machine. Besides its own 127.x
  * address, a machine may own the addresses a cloud gives it (an EC2 instance's private IP and
  * Elastic IP, a pod's IP): the router and the root namespace route each to it, and the machine
  * sends everything else to the router from its first such address, as a VM does from its NIC.
@@ -12,7 +12,7 @@ import {
   RegionLink,
   RegionNetworkPlan,
   regionLink,
-} from "../../../components/model/regionNetwork";
+} from "../../../components/platforms/local/regionNetworkPlan";
 import {
   addRegionAddress,
   createRegionNetwork,

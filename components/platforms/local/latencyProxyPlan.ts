@@ -1,7 +1,7 @@
 /*
  * The plan of the latency proxies on the links between region namespaces: this kernel has no netem,
  * so a userspace proxy (toxiproxy) delays what crosses regions. Names and addresses only;
- * platforms/local/latencyProxy.ts runs them.
+ * latencyProxy.ts runs them.
  *
  * Each region runs one proxy inside its namespace, on a second address of its subnet. It listens in
  * front of the gateway port of every server the region hosts, and of the route port of its stretch
@@ -11,11 +11,11 @@
  * the proxy's traffic from other regions still crosses the router: partitions cut it as well.
  * Regional routes stay direct: a region's own replicas are close to each other.
  */
-import { Duration, parseDuration } from "./durations";
-import { Addressing, HostPort, hostPort } from "./endpoints";
-import { allServers, SuperClusterPlan } from "./plan";
-import { regionAddressing, RegionLink, RegionNetworkPlan } from "./regionNetwork";
-import { problemList } from "./validation";
+import { Duration, parseDuration } from "../../model/durations";
+import { Addressing, HostPort, hostPort } from "../../model/endpoints";
+import { allServers, SuperClusterPlan } from "../../model/plan";
+import { problemList } from "../../model/validation";
+import { regionAddressing, RegionLink, RegionNetworkPlan } from "./regionNetworkPlan";
 
 /** The proxies' API port, on their own address: one proxy per namespace, so one port fits all. */
 export const LATENCY_PROXY_API_PORT = 8474;
@@ -65,8 +65,8 @@ export function latencyMilliseconds(latency: Duration, field: string): number {
  * regionAddressing, with every server's gateway, and each stretch server's route, advertised at its
  * region's proxy on the same port numbers (ports are unique across the super-cluster).
  */
-export function proxiedAddressing(superCluster: SuperClusterPlan, network: RegionNetworkPlan): Addressing {
-  const direct = regionAddressing(superCluster, network);
+export function proxiedAddressing(loopback: Addressing, network: RegionNetworkPlan): Addressing {
+  const direct = regionAddressing(loopback, network);
   const proxyOf = new Map(network.regions.map((link) => [link.region, latencyProxyAddress(link)]));
   return (server) => {
     const endpoint = direct(server);
@@ -85,10 +85,11 @@ export function proxiedAddressing(superCluster: SuperClusterPlan, network: Regio
 /** One proxy per region, in front of the ports that proxiedAddressing advertises. */
 export function planLatencyProxies(
   superCluster: SuperClusterPlan,
+  loopback: Addressing,
   network: RegionNetworkPlan,
   latencyMs: number,
 ): LatencyProxyPlan[] {
-  const addressing = proxiedAddressing(superCluster, network);
+  const addressing = proxiedAddressing(loopback, network);
   const servers = allServers(superCluster);
   return network.regions.map((link) => {
     const ports: ProxiedPort[] = [];

@@ -1,7 +1,7 @@
 /*
  * The plan of a local network in which each region lives in its own Linux network namespace, so
  * that a network partition between regions is a cut link rather than a killed process. Names and
- * addresses only; platforms/local/regionNetwork.ts builds it.
+ * addresses only; regionNetwork.ts builds it.
  *
  * Shape: a router namespace in the middle with one veth pair to each region's namespace and one to
  * the root namespace (where Pulumi, the providers and the tests run). Everything lives in
@@ -9,9 +9,8 @@
  * servers bind to .1 and the router is .254. Forwarding and cuts happen only inside the router, so
  * the root namespace keeps ip_forward off and gains nothing but one veth and two routes.
  */
-import { Addressing, loopbackAddressing } from "./endpoints";
-import { SuperClusterPlan } from "./plan";
-import { integerProblem, problemList } from "./validation";
+import { Addressing } from "../../model/endpoints";
+import { integerProblem, problemList } from "../../model/validation";
 
 export const DEFAULT_NETWORK_OCTET = 77;
 /** Linux's IFNAMSIZ (16) less the terminating NUL. */
@@ -150,10 +149,9 @@ export function regionLink(plan: RegionNetworkPlan, region: string): RegionLink 
 
 /**
  * Each server on its region's address (a stretch server on the address of the region hosting it),
- * with the same ports as loopbackAddressing: unique per server across the super-cluster.
+ * with the ports `loopback` gives it: unique per server across the super-cluster.
  */
-export function regionAddressing(superCluster: SuperClusterPlan, network: RegionNetworkPlan): Addressing {
-  const loopback = loopbackAddressing(superCluster);
+export function regionAddressing(loopback: Addressing, network: RegionNetworkPlan): Addressing {
   return (server) => {
     const { address } = regionLink(network, server.region);
     return { ...loopback(server), host: address, bind: address };
