@@ -26,8 +26,6 @@ export interface Endpoint {
 /** Resolves the endpoint of any server of the plan; each platform supplies one. */
 export type Addressing = (server: ServerPlan) => Endpoint;
 
-export const LOOPBACK = "127.0.0.1";
-
 export const clientUrl = (e: Endpoint): string => `nats://${e.host}:${e.client}`;
 /** Where peers reach the server's route port: its advertised address, else host. */
 export const routeAddress = (e: Endpoint): HostPort =>

@@ -2,8 +2,8 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { LOOPBACK, monitorUrl } from "../../components/model/endpoints";
-import { loopbackAddressing } from "../../components/platforms/local/ports";
+import { monitorUrl } from "../../components/model/endpoints";
+import { LOOPBACK, loopbackAddressing } from "../../components/platforms/local/ports";
 
 import { planSuperCluster } from "../../components/model/plan";
 import { renderServerConfig } from "../../components/model/serverConfig";

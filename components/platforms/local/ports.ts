@@ -2,12 +2,14 @@
  * The ports of the `local` platform: every local server on one address, so each takes port k of
  * each kind's range, k being its place among the local servers of the super-cluster.
  */
-import { Addressing, LOOPBACK } from "../../model/endpoints";
+import { Addressing } from "../../model/endpoints";
 import { ServerPlan, SuperClusterPlan } from "../../model/plan";
 import { PortBases } from "../../model/topology";
 import { integerProblem, ProblemList } from "../../model/validation";
 
 const FIELD = "local.ports";
+
+export const LOOPBACK = "127.0.0.1";
 
 export const DEFAULT_LOCAL_PORTS: PortBases = {
   client: 4222,
