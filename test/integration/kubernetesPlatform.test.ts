@@ -30,7 +30,7 @@ const named = (registered: Registered[], name: string) =>
   registered.filter((r) => (r.inputs.metadata as { name?: string } | undefined)?.name === name);
 
 describe("the k8s stack (stacks/Pulumi.k8s.yaml) under mocks", () => {
-  it("makes per region a provider and namespace, per cluster and region its Services and PDB, per server a Secret, a load balancer and a StatefulSet", () => {
+  it("makes per region a provider and namespace, per cluster and region its Services and PDB, per server a Secret, a volume claim, a load balancer and a StatefulSet", () => {
     const count = (kind: string) => ofKind(preview.resources, kind).length;
     expect(count("pulumi:providers:kubernetes")).toBe(3);
     expect(count("kubernetes:core/v1:Namespace")).toBe(3);
@@ -39,6 +39,7 @@ describe("the k8s stack (stacks/Pulumi.k8s.yaml) under mocks", () => {
     expect(count("kubernetes:core/v1:Service")).toBe(6 * 2 + 12);
     expect(count("kubernetes:core/v1:Secret")).toBe(12);
     expect(count("kubernetes:apps/v1:StatefulSet")).toBe(12);
+    expect(count("kubernetes:core/v1:PersistentVolumeClaim")).toBe(12);
     expect(ofKind(preview.resources, "nats-global:k8s:Cluster").map((r) => r.name)).toEqual([
       "nats-west-k8s",
       "nats-central-k8s",
@@ -73,7 +74,17 @@ describe("the k8s stack (stacks/Pulumi.k8s.yaml) under mocks", () => {
       const azTag = config?.server_tags.find((t) => t.startsWith("az:"));
       expect(zone).toEqual({ key: "topology.kubernetes.io/zone", operator: "In", values: [azTag?.slice(3)] });
       expect(spec(sts).replicas).toBe(1);
-      expect(spec(sts).volumeClaimTemplates[0].spec).toEqual({
+      // Its own claim, not a claim template, which Kubernetes never changes: a larger size grows it.
+      expect(spec(sts).volumeClaimTemplates).toBeUndefined();
+      expect(pod.volumes).toContainEqual({
+        name: "data",
+        persistentVolumeClaim: { claimName: `data-${server}-0` },
+      });
+      const [claim] = named(
+        ofKind(preview.resources, "kubernetes:core/v1:PersistentVolumeClaim"),
+        `data-${server}-0`,
+      );
+      expect(spec(claim)).toEqual({
         accessModes: ["ReadWriteOnce"],
         resources: { requests: { storage: "20Gi" } },
       });

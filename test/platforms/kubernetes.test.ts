@@ -309,7 +309,7 @@ describe("the k8s stack on real API servers, through the real Kubernetes provide
     expect(events.slice(from).filter((e) => e.event === "terminating")).toEqual([]);
   });
 
-  it("rolls a config change one server at a time in each cluster, with no reload", async () => {
+  it("grows every volume in place, and rolls the larger JetStream limit one server at a time in each cluster, with no reload", async () => {
     const kubelet = world.kubelet as NonNullable<typeof world.kubelet>;
     const from = kubelet.events.length;
     const reloadsBefore = reloadSignals();
@@ -323,6 +323,15 @@ describe("the k8s stack on real API servers, through the real Kubernetes provide
       return found;
     };
     const before = await digests();
+    const identities = async () => {
+      const found = new Map<string, string>();
+      for (const region of regions) {
+        for (const set of await statefulSets(region.name))
+          found.set(set.metadata.name, set.metadata.uid as string);
+      }
+      return found;
+    };
+    const setsBefore = await identities();
     const { ca, monitorOf } = await monitorsByServer();
     // What the server before each one answered at the moment that one was told to stop.
     const previousAtStop = new Map<string, { previous: string; status?: string; digest?: string }>();
@@ -340,9 +349,22 @@ describe("the k8s stack on real API servers, through the real Kubernetes provide
         digest: parsed(varz)?.metadata?.[FILES_DIGEST_KEY],
       });
     };
-    stack.setConfig("jetstream", { maxFileStore: 4 * 1024 ** 3 });
+    const grown = (config.regions as { k8s: object }[]).map((region) => ({
+      ...region,
+      k8s: { ...region.k8s, storage: { size: "24Gi" } },
+    }));
+    stack.setConfig("regions", grown);
     const up = await run("up").finally(() => (kubelet.beforeStop = undefined));
-    expect(reportedChanges(up.output).update).toBeGreaterThanOrEqual(12);
+    // Each claim, config and StatefulSet updated; nothing replaced.
+    expect(reportedChanges(up.output)).toEqual({ update: expect.any(Number), same: expect.any(Number) });
+    expect(reportedChanges(up.output).update).toBeGreaterThanOrEqual(36);
+    for (const region of regions) {
+      const claims = await world
+        .api(region.name)
+        .list(`/api/v1/namespaces/${NAMESPACE}/persistentvolumeclaims`);
+      expect(claims.map((c) => c.spec.resources.requests.storage)).toEqual(["24Gi", "24Gi", "24Gi", "24Gi"]);
+    }
+    expect(await identities()).toEqual(setsBefore);
     const after = await digests();
     for (const [set, digest] of after)
       expect({ set, changed: digest !== before.get(set) }).toEqual({ set, changed: true });

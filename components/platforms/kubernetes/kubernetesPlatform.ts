@@ -11,6 +11,7 @@ import { kubernetesEndpoint, kubernetesFiles, namespaceOf, podDns } from "./layo
 import {
   clientServiceManifest,
   configSecretManifest,
+  dataClaimManifest,
   disruptionBudgetManifest,
   externalServiceManifest,
   headlessServiceManifest,
@@ -146,6 +147,13 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Provi
       const config = served.apply(({ config: c }) => JSON.stringify(c, null, 2));
       const digest = served.digest;
       const pems = inputs.tls?.get(server.name);
+      // Grown before the server that fills it is told its larger JetStream limit. Like a claim
+      // template's, it outlives its server (the stack's namespace takes it along on destroy).
+      const claim = new k8s.core.v1.PersistentVolumeClaim(
+        `${name}-${server.name}-data`,
+        dataClaimManifest(server, regionArgs),
+        { ...options, retainOnDelete: true },
+      );
       // In order too: the kubelet puts a new Secret in the pod at once, and a reload for new
       // certificates reads the config along with them.
       const secret = new k8s.core.v1.Secret(
@@ -154,7 +162,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Provi
           config,
           ...(pems !== undefined ? { ca: pems.caPem, cert: pems.certPem, key: pems.keyPem } : {}),
         }),
-        { ...options, dependsOn: [...options.dependsOn, ...inputs.rolling.after()] },
+        { ...options, dependsOn: [...options.dependsOn, claim, ...inputs.rolling.after()] },
       );
       new k8s.core.v1.Service(
         `${name}-${server.name}-external`,

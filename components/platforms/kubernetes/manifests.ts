@@ -30,6 +30,7 @@ export type ServiceManifest = k8s.types.input.core.v1.Service;
 export type SecretManifest = k8s.types.input.core.v1.Secret;
 export type PodDisruptionBudgetManifest = k8s.types.input.policy.v1.PodDisruptionBudget;
 export type NamespaceManifest = k8s.types.input.core.v1.Namespace;
+export type PersistentVolumeClaimManifest = k8s.types.input.core.v1.PersistentVolumeClaim;
 
 /** The nats-server image of the pinned release. */
 export const NATS_IMAGE = `nats:${NATS_SERVER_VERSION}-alpine`;
@@ -337,21 +338,34 @@ export function statefulSetManifest(
           volumes: [
             { name: "config", secret: { secretName: `${server.name}-config`, defaultMode: 0o440 } },
             { name: "pid", emptyDir: {} },
+            { name: "data", persistentVolumeClaim: { claimName: dataClaimName(server) } },
           ],
         },
       },
-      volumeClaimTemplates: [
-        {
-          metadata: { name: "data" },
-          spec: {
-            accessModes: ["ReadWriteOnce"],
-            resources: { requests: { storage: k8s.storage?.size ?? K8S_DEFAULTS.storageSize } },
-            ...(k8s.storage?.storageClass !== undefined
-              ? { storageClassName: k8s.storage.storageClass }
-              : {}),
-          },
-        },
-      ],
+    },
+  };
+}
+
+/** The claim of a server's store volume: as a claim template `data` would name it for the pod. */
+export const dataClaimName = (server: ServerPlan): string => `data-${server.name}-0`;
+
+/**
+ * A server's store volume, claimed apart from its StatefulSet, whose claim templates Kubernetes
+ * never changes: so that a larger `storage.size` grows the claim in place (where the storage class
+ * allows expansion; the API server refuses a smaller one), and the StatefulSet is not replaced.
+ */
+export function dataClaimManifest(
+  server: ServerPlan,
+  k8s: KubernetesRegionArgs,
+): PersistentVolumeClaimManifest {
+  return {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: { name: dataClaimName(server), namespace: namespaceOf(k8s), labels: serverLabels(server) },
+    spec: {
+      accessModes: ["ReadWriteOnce"],
+      resources: { requests: { storage: k8s.storage?.size ?? K8S_DEFAULTS.storageSize } },
+      ...(k8s.storage?.storageClass !== undefined ? { storageClassName: k8s.storage.storageClass } : {}),
     },
   };
 }

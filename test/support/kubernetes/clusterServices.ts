@@ -105,6 +105,8 @@ export class ClusterServices {
       provisioner: PROVISIONER,
       reclaimPolicy: "Delete",
       volumeBindingMode: "WaitForFirstConsumer",
+      // As the clouds' CSI classes (EBS gp3, GCE PD): without it the API server refuses a larger claim.
+      allowVolumeExpansion: true,
     });
     this.loop.start();
     this.leases.start();
