@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the platform tests (npm run test:platforms) run besides the main toolchain: a
 # Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler), the NATS
-# config reloader that runs beside each server there, the Pulumi Kubernetes provider, the Terraform
+# config reloader and metrics exporter that run beside each server there, the Prometheus Operator's
+# PodMonitor CRD, the Pulumi Kubernetes provider, the Terraform
 # AWS provider through Pulumi's bridge, and the moto AWS emulator. Everything is built from the Go
 # module proxy or installed from PyPI once per machine, into the same cache as scripts/setup.sh,
 # keyed by the version or a hash of what builds it (scripts/platforms/); a second run only checks.
@@ -95,6 +96,19 @@ build_config_reloader() {
     github.com/nats-io/nack/cmd/nats-server-config-reloader)
 }
 
+build_metrics_exporter() {
+  (cd "$platforms/metrics-exporter" && go build -mod=readonly -ldflags "-s -w" -o "$1/" \
+    github.com/nats-io/prometheus-nats-exporter)
+}
+
+podmonitor_crd=monitoring.coreos.com_podmonitors.yaml
+copy_podmonitor_crd() {
+  local version source
+  version=$(required prometheus-operator github.com/prometheus-operator/prometheus-operator)
+  source=$(module_dir github.com/prometheus-operator/prometheus-operator "$version")
+  cp "$source/example/prometheus-operator-crd/$podmonitor_crd" "$1/"
+}
+
 build_moto() {
   step "  installing moto[server] and its pinned dependencies from PyPI into a virtual environment"
   python3 -m venv "$1"
@@ -112,6 +126,12 @@ link_tools "$dir" "$bin" kube-apiserver kube-controller-manager kube-scheduler
 key=$(key_of config-reloader)
 dir=$(cached_tool nats-server-config-reloader "$key" build_config_reloader)
 link_tools "$dir" "$bin" nats-server-config-reloader
+key=$(key_of metrics-exporter)
+dir=$(cached_tool prometheus-nats-exporter "$key" build_metrics_exporter)
+link_tools "$dir" "$bin" prometheus-nats-exporter
+key=$(key_of prometheus-operator)
+dir=$(cached_tool podmonitor-crd "$key" copy_podmonitor_crd)
+link_tools "$dir" "$root/.tools/platforms/crds" "$podmonitor_crd"
 # The Pulumi home of the platform tier alone (`npm run test:platforms` points PULUMI_HOME here): these
 # builds stand in for the released providers only in its stacks, never in `npm run up` or yours.
 platform_home="$root/.pulumi-state/platform-home"

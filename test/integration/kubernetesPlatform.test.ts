@@ -185,6 +185,40 @@ describe("the k8s stack (stacks/Pulumi.k8s.yaml) under mocks", () => {
     );
   });
 
+  it("runs the chart's metrics exporter beside each server, trusting the CA alone, with a PodMonitor per cluster and region", () => {
+    for (const server of SERVERS) {
+      const [sts] = named(ofKind(preview.resources, "kubernetes:apps/v1:StatefulSet"), server);
+      const pod = spec(sts).template.spec;
+      const exporter = pod.containers.find((c: { name: string }) => c.name === "prom-exporter");
+      expect(exporter.image).toBe("natsio/prometheus-nats-exporter:0.12.0");
+      // Over HTTPS to a name the server's certificate holds, its pod's.
+      expect(exporter.args.at(-1)).toBe(`https://${podDns(server)}:8222/`);
+      expect(exporter.args).toEqual(expect.arrayContaining(["-port=7777", "-varz", "-jsz=all", "-gatewayz"]));
+      expect(exporter.ports).toEqual([{ name: "prom-metrics", containerPort: 7777 }]);
+      expect(exporter.env).toEqual([{ name: "SSL_CERT_FILE", value: "/etc/nats-ca/ca.pem" }]);
+      expect(exporter.volumeMounts).toEqual([{ name: "ca", mountPath: "/etc/nats-ca", readOnly: true }]);
+      // The CA only: the exporter's file system never holds the server's key.
+      const ca = pod.volumes.find((v: { name: string }) => v.name === "ca");
+      expect(ca.secret.items).toEqual([{ key: "ca.pem", path: "ca.pem" }]);
+    }
+    const monitors = ofKind(preview.resources, "kubernetes:monitoring.coreos.com/v1:PodMonitor");
+    expect(monitors.map((m) => (m.inputs.metadata as { name: string }).name).sort()).toEqual([
+      "central",
+      "east",
+      "stretch",
+      "stretch",
+      "stretch",
+      "west",
+    ]);
+    for (const monitor of monitors) {
+      const { name } = monitor.inputs.metadata as { name: string };
+      expect(spec(monitor)).toEqual({
+        selector: { matchLabels: expect.objectContaining({ "nats-global/cluster": name }) },
+        podMetricsEndpoints: [{ port: "prom-metrics" }],
+      });
+    }
+  });
+
   it("keeps each server's private key in its Secret only, as a secret", () => {
     const [secret] = named(ofKind(preview.resources, "kubernetes:core/v1:Secret"), "west-1-config");
     // Marked secret as a whole: the state holds it encrypted, previews show [secret].
@@ -246,6 +280,7 @@ describe("the Kubernetes objects of the k8s platform", () => {
     ["kubernetes:core/v1:Service", "api__v1_openapi.json", "Service"],
     ["kubernetes:core/v1:Secret", "api__v1_openapi.json", "Secret"],
     ["kubernetes:core/v1:Namespace", "api__v1_openapi.json", "Namespace"],
+    ["kubernetes:core/v1:PersistentVolumeClaim", "api__v1_openapi.json", "PersistentVolumeClaim"],
     ["kubernetes:policy/v1:PodDisruptionBudget", "apis__policy__v1_openapi.json", "PodDisruptionBudget"],
   ];
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });

@@ -7,11 +7,12 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { K8S_DEFAULTS } from "../../components/platforms/kubernetes/args";
 import { POD_DIGEST_ANNOTATION } from "../../components/platforms/kubernetes/manifests";
-import { FILES_DIGEST_KEY } from "../../components/model/serverConfig";
+import { FILES_DIGEST_KEY, usableStoreBytes } from "../../components/model/serverConfig";
 import { KubeObject } from "../support/kubernetes/api";
 import { ZONE_LABEL } from "../support/kubernetes/clusterServices";
 import { KubernetesWorld } from "../support/kubernetes/world";
@@ -98,6 +99,33 @@ async function monitorsByServer(only?: string[]): Promise<{ ca: string; monitorO
   return { ca, monitorOf };
 }
 
+/** What each server's exporter serves (Prometheus text), by the pod's monitoring URL in the outputs. */
+async function scrapeExporters(): Promise<Map<string, string>> {
+  const clusters = stack.outputs().clusters as Record<string, { monitorUrls: string[] }>;
+  const scraped = new Map<string, string>();
+  for (const monitor of Object.values(clusters).flatMap((c) => c.monitorUrls)) {
+    const { hostname } = new URL(monitor);
+    const body = await new Promise<string>((resolve) => {
+      const url = `http://${hostname}:${K8S_DEFAULTS.metricsPort}/metrics`;
+      const request = http.get(url, { timeout: 3000, lookup: world.hosts.lookup }, (res) => {
+        let text = "";
+        res.on("data", (chunk) => (text += chunk));
+        res.on("end", () => resolve(text));
+      });
+      request.on("timeout", () => request.destroy());
+      request.on("error", (e) => resolve(e.message));
+    });
+    scraped.set(hostname, body);
+  }
+  return scraped;
+}
+
+/** The value of a metric without labels other than the server's, as the exporter writes it. */
+const metricValue = (body: string, name: string): number | undefined => {
+  const line = body.split("\n").find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
+};
+
 beforeAll(async () => {
   stack.discardEarlierRun();
   await world.start();
@@ -158,6 +186,37 @@ describe("the k8s stack on real API servers, through the real Kubernetes provide
       expect(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")).toContain(
         "/etc/nats-config/nats.conf",
       );
+    }
+  });
+
+  it("serves each server's metrics through the exporter beside it, which a PodMonitor per cluster selects", async () => {
+    const scraped = await eventually(
+      "every exporter serving its server's metrics",
+      async () => {
+        const bodies = await scrapeExporters();
+        return [...bodies.values()].every((b) => b.includes("nats_varz_connections")) ? bodies : undefined;
+      },
+      60_000,
+    );
+    expect(scraped.size).toBe(12);
+    for (const [pod, body] of scraped) {
+      // Over HTTPS from the exporter to its server, JetStream's limit as the volume gives it.
+      expect({ pod, maxStorage: metricValue(body, "nats_server_max_storage") }).toEqual({
+        pod,
+        maxStorage: usableStoreBytes(20 * 1024 ** 3),
+      });
+      // Routes to both peers of its cluster (pooled routes count more than one each).
+      expect(metricValue(body, "nats_routez_num_routes")).toBeGreaterThanOrEqual(2);
+    }
+    for (const region of regions) {
+      const monitors = await world
+        .api(region.name)
+        .list(`/apis/monitoring.coreos.com/v1/namespaces/${NAMESPACE}/podmonitors`);
+      // Its regional cluster and its stretch server, each selecting its own pods' exporter port.
+      expect(monitors.map((m) => [m.metadata.name, m.spec.podMetricsEndpoints]).sort()).toEqual([
+        [region.name, [{ port: "prom-metrics" }]],
+        ["stretch", [{ port: "prom-metrics" }]],
+      ]);
     }
   });
 
@@ -355,7 +414,9 @@ describe("the k8s stack on real API servers, through the real Kubernetes provide
     }));
     stack.setConfig("regions", grown);
     const up = await run("up").finally(() => (kubelet.beforeStop = undefined));
-    // Each claim, config and StatefulSet updated; nothing replaced.
+    // Each claim, config and StatefulSet updated; nothing replaced (named here if anything is).
+    const replaced = up.output.split("\n").filter((line) => /^\s*\+-\s.*\breplaced\b/.test(line));
+    expect(replaced).toEqual([]);
     expect(reportedChanges(up.output)).toEqual({ update: expect.any(Number), same: expect.any(Number) });
     expect(reportedChanges(up.output).update).toBeGreaterThanOrEqual(36);
     for (const region of regions) {
@@ -410,6 +471,17 @@ describe("the k8s stack on real API servers, through the real Kubernetes provide
     await everyServerHealthy(stack, world.hosts, 120_000);
     // The reloaders watch the certificates alone: a new config reaches each server by its restart.
     expect(reloadSignals()).toBe(reloadsBefore);
+    // JetStream's limit followed the volumes: 90% of 24Gi, as every exporter reports it.
+    await eventually(
+      "every server's JetStream limit at 90% of its grown volume",
+      async () => {
+        const limits = [...(await scrapeExporters()).values()].map((b) =>
+          metricValue(b, "nats_server_max_storage"),
+        );
+        return limits.every((l) => l === usableStoreBytes(24 * 1024 ** 3)) ? true : undefined;
+      },
+      60_000,
+    );
   });
 
   it("destroys everything it made", async () => {

@@ -51,6 +51,17 @@ describe("k8s input checked at preview", () => {
       "regions[2].k8s.clusterDomain",
     ],
     [
+      "a container port that is the metrics exporter's",
+      (r: ReturnType<typeof kubernetesRegions>) => (r[1].k8s!.ports = { monitor: 7777 }),
+      "regions[1].k8s.ports",
+    ],
+    [
+      "a PodMonitor with no exporter to scrape",
+      (r: ReturnType<typeof kubernetesRegions>) =>
+        (r[0].k8s!.metrics = { exporter: false, podMonitor: true }),
+      "regions[0].k8s.metrics.podMonitor",
+    ],
+    [
       "a storage size that is not a quantity",
       (r: ReturnType<typeof kubernetesRegions>) => (r[1].k8s!.storage = { size: "20 gigs" }),
       "regions[1].k8s.storage.size",

@@ -46,6 +46,15 @@ export interface KubernetesRegionArgs {
   ports?: Partial<PortBases>;
   /** The Kubernetes cluster's DNS domain, as its kubelets' `clusterDomain` (default "cluster.local"). */
   clusterDomain?: string;
+  /** Prometheus metrics of each server, as the Helm chart's `promExporter`. */
+  metrics?: KubernetesMetrics;
+}
+
+export interface KubernetesMetrics {
+  /** A prometheus-nats-exporter beside each server, on port `prom-metrics` (default true). */
+  exporter?: boolean;
+  /** A PodMonitor per cluster for the Prometheus Operator, whose CRDs it needs (default false). */
+  podMonitor?: boolean;
 }
 
 export const K8S_DEFAULTS = {
@@ -55,7 +64,12 @@ export const K8S_DEFAULTS = {
   memory: "4Gi",
   clusterDomain: "cluster.local",
   ports: { client: 4222, cluster: 6222, gateway: 7222, monitor: 8222 } as PortBases,
+  /** The exporter's port, as the chart's. */
+  metricsPort: 7777,
 };
+
+/** Whether each server of the region has an exporter beside it. */
+export const exportsMetrics = (k8s: KubernetesRegionArgs): boolean => k8s.metrics?.exporter !== false;
 
 /** Where a region's Kubernetes args are read from. */
 export interface KubernetesRegion {
@@ -167,6 +181,18 @@ export function checkKubernetesRegion(
   }
   if (new Set(Object.values(ports)).size !== Object.keys(ports).length) {
     problems.add(`${at}.k8s.ports`, "client, cluster, gateway and monitor ports must differ");
+  }
+  if (exportsMetrics(k8s) && Object.values(ports).includes(K8S_DEFAULTS.metricsPort)) {
+    problems.add(
+      `${at}.k8s.ports`,
+      `${K8S_DEFAULTS.metricsPort} is the metrics exporter's port in the pod: choose another, or set metrics.exporter to false`,
+    );
+  }
+  if (k8s.metrics?.podMonitor === true && !exportsMetrics(k8s)) {
+    problems.add(
+      `${at}.k8s.metrics.podMonitor`,
+      "scrapes the exporter beside each server: drop metrics.exporter: false, or the PodMonitor",
+    );
   }
 }
 

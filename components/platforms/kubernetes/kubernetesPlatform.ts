@@ -1,13 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Endpoint, monitorUrl } from "../../model/endpoints";
+import { Endpoint } from "../../model/endpoints";
 import { ServerPlan } from "../../model/plan";
 import { NatsServerConfig, ServerFiles, withFilesDigest, withLameDuck } from "../../model/serverConfig";
 import { GroupInputs, PlatformDriver, ServerGroup } from "../driver";
 import { ProvisionedServers } from "../provisioned";
 import { answeringClientUrls } from "../serversAnswering";
 import { KubernetesRegionArgs } from "./args";
-import { kubernetesEndpoint, kubernetesFiles, namespaceOf, podDns } from "./layout";
+import { kubernetesEndpoint, kubernetesFiles, namespaceOf, podMonitorUrl } from "./layout";
 import {
   clientServiceManifest,
   configSecretManifest,
@@ -16,6 +16,7 @@ import {
   externalServiceManifest,
   headlessServiceManifest,
   namespaceManifest,
+  podMonitorManifest,
   statefulSetManifest,
 } from "./manifests";
 
@@ -134,6 +135,13 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Provi
         disruptionBudgetManifest(group.cluster, region, regionArgs),
         options,
       );
+      if (regionArgs.metrics?.podMonitor === true) {
+        new k8s.apiextensions.CustomResource(
+          `${name}-${region}-podmonitor`,
+          podMonitorManifest(cluster, regionArgs),
+          options,
+        );
+      }
     }
     const digests = group.servers.map((server) => {
       const regionArgs = args.regions.get(server.region) as KubernetesRegionArgs;
@@ -187,11 +195,8 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Provi
       kubernetesEndpoint(server, args.regions.get(server.region) as KubernetesRegionArgs),
     );
     this.monitorUrls = pulumi.output(
-      group.servers.map((server, i) =>
-        monitorUrl(
-          { ...endpoints[i], host: podDns(server, args.regions.get(server.region) as KubernetesRegionArgs) },
-          tls,
-        ),
+      group.servers.map((server) =>
+        podMonitorUrl(server, args.regions.get(server.region) as KubernetesRegionArgs, tls),
       ),
     );
     this.incarnations = pulumi

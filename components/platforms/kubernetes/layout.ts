@@ -2,7 +2,7 @@
  * Where a server on Kubernetes is, by name, before anything exists: its pod's DNS name, its
  * Services, its files in the container, and the endpoint model/ renders its config from. Pure.
  */
-import { Endpoint } from "../../model/endpoints";
+import { Endpoint, monitorUrl } from "../../model/endpoints";
 import { ServerPlan } from "../../model/plan";
 import { ServerFiles } from "../../model/serverConfig";
 import { PortBases } from "../../model/topology";
@@ -50,6 +50,11 @@ export function kubernetesEndpoint(server: ServerPlan, k8s: KubernetesRegionArgs
     inside: podDns(server, k8s),
     names: [clientServiceDns(server.cluster, k8s)],
   });
+}
+
+/** A server's monitoring URL at its pod's DNS name: monitoring is not exposed outside its cluster. */
+export function podMonitorUrl(server: ServerPlan, k8s: KubernetesRegionArgs, tls: boolean): string {
+  return monitorUrl({ ...kubernetesEndpoint(server, k8s), host: podDns(server, k8s) }, tls);
 }
 
 /** The names of the PEMs in a server's Secret, and so in its config folder. */

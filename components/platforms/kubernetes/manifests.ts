@@ -11,7 +11,13 @@ import { NATS_SERVER_VERSION } from "../natsRelease";
 import { ClusterPlan, ServerPlan } from "../../model/plan";
 import { PortBases } from "../../model/topology";
 import { forServer } from "../publicHosts";
-import { K8S_DEFAULTS, KubernetesExposure, KubernetesRegionArgs, quantityBytes } from "./args";
+import {
+  exportsMetrics,
+  K8S_DEFAULTS,
+  KubernetesExposure,
+  KubernetesRegionArgs,
+  quantityBytes,
+} from "./args";
 import {
   CONFIG_DIR,
   CONFIG_FILE,
@@ -21,6 +27,7 @@ import {
   namespaceOf,
   PID_DIR,
   PID_FILE,
+  podMonitorUrl,
   portsOf,
   TLS_FILES,
 } from "./layout";
@@ -31,11 +38,27 @@ export type SecretManifest = k8s.types.input.core.v1.Secret;
 export type PodDisruptionBudgetManifest = k8s.types.input.policy.v1.PodDisruptionBudget;
 export type NamespaceManifest = k8s.types.input.core.v1.Namespace;
 export type PersistentVolumeClaimManifest = k8s.types.input.core.v1.PersistentVolumeClaim;
+/** A custom resource of the Prometheus Operator (monitoring.coreos.com/v1), as its CRD describes it. */
+export interface PodMonitorManifest {
+  apiVersion: "monitoring.coreos.com/v1";
+  kind: "PodMonitor";
+  metadata: { name: string; namespace: string; labels: Record<string, string> };
+  spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string }[] };
+}
 
 /** The nats-server image of the pinned release. */
 export const NATS_IMAGE = `nats:${NATS_SERVER_VERSION}-alpine`;
 /** Signals nats-server when its certificates change (the Helm chart's reloader). */
 export const RELOADER_IMAGE = "natsio/nats-server-config-reloader:0.23.0";
+/**
+ * Serves each server's monitoring endpoints as Prometheus metrics (the Helm chart's promExporter).
+ * 0.12.0: the one release of github.com/nats-io/prometheus-nats-exporter the Go module proxy serves,
+ * so the one the tests can run; the chart's is newer (`metrics.exporter: false` to bring your own).
+ */
+export const EXPORTER_IMAGE = "natsio/prometheus-nats-exporter:0.12.0";
+/** Where the exporter finds the CA alone (not the server's key) to verify the server's monitoring. */
+const EXPORTER_CA_DIR = "/etc/nats-ca";
+const METRICS_PORT_NAME = "prom-metrics";
 /** An unprivileged user: the container runs nothing as root. */
 const RUN_AS = 1000;
 const ZONE_LABEL = "topology.kubernetes.io/zone";
@@ -197,6 +220,16 @@ export function disruptionBudgetManifest(
   };
 }
 
+/** What the Prometheus Operator scrapes of a cluster's servers in one region: their exporters. */
+export function podMonitorManifest(cluster: string, k8s: KubernetesRegionArgs): PodMonitorManifest {
+  return {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PodMonitor",
+    metadata: { name: cluster, namespace: namespaceOf(k8s), labels: labels(cluster) },
+    spec: { selector: { matchLabels: labels(cluster) }, podMetricsEndpoints: [{ port: METRICS_PORT_NAME }] },
+  };
+}
+
 const restricted = {
   allowPrivilegeEscalation: false,
   readOnlyRootFilesystem: true,
@@ -244,6 +277,34 @@ export function statefulSetManifest(
       { name: "pid", mountPath: PID_DIR },
     ],
   };
+  // As the chart's, with gateways and JetStream; over HTTPS it trusts the stack's CA (Go reads
+  // SSL_CERT_FILE for its roots) and reaches the server at a name its certificate holds.
+  const exporter = {
+    name: "prom-exporter",
+    image: EXPORTER_IMAGE,
+    args: [
+      `-port=${K8S_DEFAULTS.metricsPort}`,
+      "-connz",
+      "-routez",
+      "-subz",
+      "-varz",
+      "-gatewayz",
+      "-jsz=all",
+      "-prefix=nats",
+      "-use_internal_server_id",
+      `${podMonitorUrl(server, k8s, options.tls)}/`,
+    ],
+    ports: [{ name: METRICS_PORT_NAME, containerPort: K8S_DEFAULTS.metricsPort }],
+    resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
+    securityContext: restricted,
+    ...(options.tls
+      ? {
+          env: [{ name: "SSL_CERT_FILE", value: `${EXPORTER_CA_DIR}/${TLS_FILES.ca}` }],
+          volumeMounts: [{ name: "ca", mountPath: EXPORTER_CA_DIR, readOnly: true }],
+        }
+      : {}),
+  };
+  const withExporter = exportsMetrics(k8s);
   return {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
@@ -334,11 +395,24 @@ export function statefulSetManifest(
               ],
             },
             ...(options.tls ? [reloader] : []),
+            ...(withExporter ? [exporter] : []),
           ],
           volumes: [
             { name: "config", secret: { secretName: `${server.name}-config`, defaultMode: 0o440 } },
             { name: "pid", emptyDir: {} },
             { name: "data", persistentVolumeClaim: { claimName: dataClaimName(server) } },
+            ...(withExporter && options.tls
+              ? [
+                  {
+                    name: "ca",
+                    secret: {
+                      secretName: `${server.name}-config`,
+                      items: [{ key: TLS_FILES.ca, path: TLS_FILES.ca }],
+                      defaultMode: 0o444,
+                    },
+                  },
+                ]
+              : []),
           ],
         },
       },

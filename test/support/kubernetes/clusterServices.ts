@@ -3,13 +3,26 @@
  * tests: a node per zone (labelled as EKS labels its nodes, heartbeating through Leases as a kubelet
  * does), a default StorageClass with a provisioner of host-folder volumes in the zone of the node
  * the scheduler chose, a load balancer controller that gives each LoadBalancer Service an address
- * of its own, and external-dns, which names that address after the Service's hostname annotation.
+ * of its own, external-dns, which names that address after the Service's hostname annotation, and
+ * the Prometheus Operator's PodMonitor CRD (from its module, as kube-prometheus-stack installs it).
  */
 import * as fs from "fs";
+import * as yaml from "js-yaml";
 import * as path from "path";
+import { eventually } from "../monitor";
 import { Hosts } from "../platforms/hosts";
 import { Loop } from "../platforms/loop";
+import { PROJECT_DIR } from "../tools";
 import { KubeApi, KubeObject } from "./api";
+
+/** Where scripts/setup-platforms.sh puts the CRD, from the Prometheus Operator's Go module. */
+const PODMONITOR_CRD = path.join(
+  PROJECT_DIR,
+  ".tools",
+  "platforms",
+  "crds",
+  "monitoring.coreos.com_podmonitors.yaml",
+);
 
 const PROVISIONER = "nats-global.test/host-folder";
 const STORAGE_CLASS = "standard";
@@ -108,8 +121,28 @@ export class ClusterServices {
       // As the clouds' CSI classes (EBS gp3, GCE PD): without it the API server refuses a larger claim.
       allowVolumeExpansion: true,
     });
+    await this.installPodMonitorCrd();
     this.loop.start();
     this.leases.start();
+  }
+
+  private async installPodMonitorCrd(): Promise<void> {
+    const { api } = this.options;
+    const crd = yaml.load(fs.readFileSync(PODMONITOR_CRD, "utf8")) as KubeObject;
+    await api.create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+    await eventually(
+      `the PodMonitor CRD established in ${this.options.region}`,
+      async () => {
+        const found = await api.get(
+          `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`,
+        );
+        const established = (found.status?.conditions ?? []).some(
+          (c: { type: string; status: string }) => c.type === "Established" && c.status === "True",
+        );
+        return established ? true : undefined;
+      },
+      30_000,
+    );
   }
 
   async stop(): Promise<void> {

@@ -15,7 +15,11 @@ import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
 import * as path from "path";
-import { NATS_IMAGE, RELOADER_IMAGE } from "../../../components/platforms/kubernetes/manifests";
+import {
+  EXPORTER_IMAGE,
+  NATS_IMAGE,
+  RELOADER_IMAGE,
+} from "../../../components/platforms/kubernetes/manifests";
 import { DetachedProcess, spawnDetached, stopProcess } from "../../../components/platforms/local/procfs";
 import { Hosts } from "../platforms/hosts";
 import { Loop } from "../platforms/loop";
@@ -29,6 +33,8 @@ import { PLATFORM_BIN } from "./controlPlane";
  * which puts `nats-server` before arguments that start with '-'; the binary is
  * /usr/local/bin/nats-server. natsio/nats-server-config-reloader (nats-io/nack cicd/Dockerfile):
  * ENTRYPOINT /entrypoint.sh, which execs /nats-server-config-reloader with the arguments.
+ * natsio/prometheus-nats-exporter (its cicd/Dockerfile, GO_APP=prometheus-nats-exporter): the same
+ * entrypoint, exec'ing /prometheus-nats-exporter.
  */
 const IMAGES: Record<string, { binary: string; at: string; command: (args: string[]) => string[] }> = {
   [NATS_IMAGE]: {
@@ -40,6 +46,11 @@ const IMAGES: Record<string, { binary: string; at: string; command: (args: strin
     binary: path.join(PLATFORM_BIN, "nats-server-config-reloader"),
     at: "/nats-server-config-reloader",
     command: (args) => ["/nats-server-config-reloader", ...args],
+  },
+  [EXPORTER_IMAGE]: {
+    binary: path.join(PLATFORM_BIN, "prometheus-nats-exporter"),
+    at: "/prometheus-nats-exporter",
+    command: (args) => ["/prometheus-nats-exporter", ...args],
   },
 };
 const IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -293,7 +304,11 @@ export class Kubelet {
 
   /** The kubelet's atomic writer: files in a timestamped folder, `..data` pointing at it, names linking through. */
   private async writeSecret(pod: Pod, volume: KubeObject, target: string): Promise<void> {
-    const data = await this.secretData(pod, volume.secret.secretName);
+    const all = await this.secretData(pod, volume.secret.secretName);
+    // `items` projects only the keys it lists, each at its path.
+    const items: { key: string; path: string }[] | undefined = volume.secret.items;
+    const data =
+      items === undefined ? all : Object.fromEntries(items.map((item) => [item.path, all[item.key]]));
     const fingerprint = JSON.stringify(data);
     if (pod.secrets.get(volume.name) === fingerprint) return;
     const fsGroup: number | undefined = pod.spec.spec.securityContext?.fsGroup;
