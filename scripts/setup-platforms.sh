@@ -97,7 +97,7 @@ build_config_reloader() {
 }
 
 build_metrics_exporter() {
-  (cd "$platforms/metrics-exporter" && go build -mod=readonly -ldflags "-s -w" -o "$1/" \
+  (cd "$platforms/metrics-exporter" && CGO_ENABLED=0 go build -mod=readonly -ldflags "-s -w" -o "$1/" \
     github.com/nats-io/prometheus-nats-exporter)
 }
 

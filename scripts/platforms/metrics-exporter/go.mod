@@ -1,6 +1,7 @@
 // The Prometheus exporter that runs beside each server on Kubernetes (the k8s platform's manifests
 // name its image, natsio/prometheus-nats-exporter, at this version), built for the platform tests'
-// kubelet. v0.12.0 is the one version the Go module proxy serves of it.
+// kubelet. v0.12.0 is the one version the Go module proxy serves of it. Built static (CGO_ENABLED=0)
+// as the image's is: the kubelet runs it in a root that holds nothing else.
 module nats-global.local/metrics-exporter
 
 go 1.26
