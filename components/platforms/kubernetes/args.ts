@@ -27,8 +27,10 @@ export interface KubernetesExposure {
 
 export interface KubernetesRegionArgs {
   /**
-   * The Kubernetes cluster of the region: a `@pulumi/kubernetes` Provider; or a kubeconfig (a
-   * secret), a context of it, or both (a context alone: of the kubeconfig in KUBECONFIG or ~/.kube).
+   * The Kubernetes cluster of the region: a `@pulumi/kubernetes` Provider (give it
+   * `enableSecretMutable: true`, as the one made from a kubeconfig has, or each renewal replaces
+   * every server's Secret); or a kubeconfig (a secret), a context of it, or both (a context alone: of
+   * the kubeconfig in KUBECONFIG or ~/.kube).
    */
   provider?: pulumi.ProviderResource;
   kubeconfig?: pulumi.Input<string>;

@@ -69,11 +69,18 @@ export class KubernetesPlatform implements PlatformDriver {
     const known = this.targets.get(region);
     if (known !== undefined) return known;
     const args = this.argsOf(region);
+    // Secrets change in place: by default the provider replaces a Secret whose data changes, which
+    // deletes each server's config and certificates before it makes them again.
     const provider =
       args.provider ??
       new k8s.Provider(
         `${this.name}-${region}-k8s`,
-        { kubeconfig: args.kubeconfig, context: args.context, namespace: namespaceOf(args) },
+        {
+          kubeconfig: args.kubeconfig,
+          context: args.context,
+          namespace: namespaceOf(args),
+          enableSecretMutable: true,
+        },
         { parent: this.parent },
       );
     const namespace =
