@@ -33,9 +33,10 @@ describe("the k8s stack (stacks/Pulumi.k8s.yaml) under mocks", () => {
   it("makes per region a provider and namespace, per cluster and region its Services and PDB, per server a Secret, a volume claim, a load balancer and a StatefulSet", () => {
     const count = (kind: string) => ofKind(preview.resources, kind).length;
     expect(count("pulumi:providers:kubernetes")).toBe(3);
-    // Else the provider replaces a Secret whose data changes: deleted, then made again.
+    // Else the provider replaces a Secret whose data changes: deleted, then made again. (Provider
+    // config reaches the engine as strings.)
     for (const provider of ofKind(preview.resources, "pulumi:providers:kubernetes"))
-      expect(provider.inputs.enableSecretMutable).toBe(true);
+      expect(provider.inputs.enableSecretMutable).toBe("true");
     expect(count("kubernetes:core/v1:Namespace")).toBe(3);
     // west, central, east: one set each; the stretch cluster: one in each of the three clusters.
     expect(count("kubernetes:policy/v1:PodDisruptionBudget")).toBe(6);
