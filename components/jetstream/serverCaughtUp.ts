@@ -30,8 +30,8 @@ export interface ServerCaughtUpInputs {
    */
   files?: string;
   /**
-   * Whether a change of incarnation restarts the server (a new pod): then the gate waits for a start
-   * after the change, since the server may take the new files by reload before its restart.
+   * Whether a change of incarnation restarts the server (a new pod): then the gate waits for the
+   * new files loaded at a start, since the server may take them by reload before its restart.
    */
   restarts?: boolean;
   /** The servers of its cluster, as a user of the system account (the only one `$SYS` answers). */
@@ -48,9 +48,12 @@ interface HealthReply {
   error?: { description?: string };
 }
 
-/** The reply to a `$SYS` varz request: the metadata the server runs with. */
+/**
+ * The reply to a `$SYS` varz request: the metadata the server runs with, when it started, and when
+ * it last loaded its config (at its start, or by a reload since: Server.configTime, reload.go).
+ */
 interface VarzReply {
-  data?: { server_id?: string; metadata?: Record<string, string> };
+  data?: { metadata?: Record<string, string>; start?: string; config_load_time?: string };
 }
 
 /** The server's varz, or undefined when it does not answer in time. */
@@ -62,23 +65,25 @@ async function varzOf(connection: ConnectionSpec, server: string): Promise<VarzR
 }
 
 /**
- * Why `server` is not running `files` (when given), started since it ran as `replaced` (when given),
- * healthy and caught up now (in its own words), or undefined when it is.
+ * Why `server` is not running `files` (when given; with `restarted`, loaded at its start rather than
+ * by a reload since), healthy and caught up now (in its own words), or undefined when it is.
  */
 async function notCaughtUp(
   connection: ConnectionSpec,
   server: string,
   files: string | undefined,
-  replaced: string | undefined,
+  restarted: boolean,
 ): Promise<string | undefined> {
   try {
     const { nc } = await session(connection);
-    if (files !== undefined || replaced !== undefined) {
+    if (files !== undefined) {
       const varz = await varzOf(connection, server);
-      if (replaced !== undefined && varz?.server_id === replaced) return "has not restarted yet";
       const running = varz?.metadata?.[FILES_DIGEST_KEY];
-      if (files !== undefined && running !== files)
-        return `runs files ${running ?? "unknown"}, not yet ${files}`;
+      if (running !== files) return `runs files ${running ?? "unknown"}, not yet ${files}`;
+      // A server starts with its config loaded at that instant (NewServer sets both alike).
+      if (restarted && Date.parse(varz?.config_load_time ?? "") !== Date.parse(varz?.start ?? "")) {
+        return "took its new files by reload and has not restarted yet";
+      }
     }
     // Every server answers PING requests; the filter leaves the one asked about. With details, each
     // stream or consumer that is behind is named.
@@ -118,35 +123,13 @@ async function clusterRuns(inputs: ServerCaughtUpInputs): Promise<boolean> {
 }
 
 /**
- * `inputs` with the id the server runs as now, where a change restarts it (what the next change
- * waits to see replaced); without asking a server that is not known to run.
- */
-async function withRunningId(inputs: ServerCaughtUpInputs, runs: boolean): Promise<ServerCaughtUpState> {
-  const runningAs = inputs.restarts === true && runs ? await runningId(inputs) : undefined;
-  return { ...inputs, ...(runningAs !== undefined ? { runningAs } : {}) };
-}
-
-/** The id the server runs as now (a new one at each start), or undefined when it does not answer. */
-async function runningId(inputs: ServerCaughtUpInputs): Promise<string | undefined> {
-  try {
-    return (await varzOf(inputs.connection, inputs.server))?.server_id;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The gate's state: its inputs, and the id its server ran as when the gate last passed. */
-export interface ServerCaughtUpState extends ServerCaughtUpInputs {
-  runningAs?: string;
-}
-
-/**
  * Waits until the server runs `inputs.files`, healthy and caught up, and, when the change restarts
- * it, as another server than `replaced` (the one from before the change).
+ * it, has loaded those files at a start rather than by a reload (a pod's reloader may take them
+ * before the controller replaces the pod).
  */
-async function waitCaughtUp(inputs: ServerCaughtUpInputs, replaced: string | undefined): Promise<void> {
+async function waitCaughtUp(inputs: ServerCaughtUpInputs, restarted: boolean): Promise<void> {
   const reason = await waitUntil(
-    () => notCaughtUp(inputs.connection, inputs.server, inputs.files, replaced),
+    () => notCaughtUp(inputs.connection, inputs.server, inputs.files, restarted),
     {
       timeoutMs: inputs.timeoutMs,
       intervalMs: PROBE_INTERVAL_MS,
@@ -163,14 +146,12 @@ async function waitCaughtUp(inputs: ServerCaughtUpInputs, replaced: string | und
 
 export const serverCaughtUpProvider: pulumi.dynamic.ResourceProvider<
   ServerCaughtUpInputs,
-  ServerCaughtUpState
+  ServerCaughtUpInputs
 > = {
   async create(inputs) {
     // A server new to a running cluster: nothing of it ran before, whatever runs now is it.
-    const runs = await clusterRuns(inputs);
-    if (runs) await waitCaughtUp(inputs, undefined);
-    // A first start is not waited for: its id, unknown yet, is asked at its first change instead.
-    return { id: inputs.server, outs: await withRunningId(inputs, runs) };
+    if (await clusterRuns(inputs)) await waitCaughtUp(inputs, false);
+    return { id: inputs.server, outs: inputs };
   },
   async diff(_id, olds, news) {
     const keys = [
@@ -186,13 +167,11 @@ export const serverCaughtUpProvider: pulumi.dynamic.ResourceProvider<
   },
   async update(_id, olds, news) {
     const newMachine = olds.incarnation !== news.incarnation;
-    if (newMachine || olds.files !== news.files) {
-      // The server from before the change is the one that ran when this gate last passed: an `up`
-      // that gave up leaves that state, and the next finds the server maybe restarted since.
-      const restarted = newMachine && news.restarts === true;
-      await waitCaughtUp(news, restarted ? (olds.runningAs ?? (await runningId(news))) : undefined);
-    }
-    return { outs: await withRunningId(news, true) };
+    // Whenever the server restarted, before this gate asks or after an `up` that gave up, it
+    // reports files loaded at its start: nothing of the server from before is kept to compare.
+    if (newMachine || olds.files !== news.files)
+      await waitCaughtUp(news, newMachine && news.restarts === true);
+    return { outs: news };
   },
 };
 
