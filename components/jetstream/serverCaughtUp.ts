@@ -53,7 +53,7 @@ interface HealthReply {
  * it last loaded its config (at its start, or by a reload since: Server.configTime, reload.go).
  */
 interface VarzReply {
-  data?: { metadata?: Record<string, string>; start?: string; config_load_time?: string };
+  data?: { server_id?: string; metadata?: Record<string, string>; start?: string; config_load_time?: string };
 }
 
 /** The server's varz, or undefined when it does not answer in time. */
@@ -64,15 +64,21 @@ async function varzOf(connection: ConnectionSpec, server: string): Promise<VarzR
   return (reply.json() as VarzReply).data;
 }
 
+/** How the gate tells that a server restarted since a change: see notCaughtUp. */
+interface Restart {
+  /** The id of the server when this gate last passed, where known: another one has restarted. */
+  ranAs: string | undefined;
+}
+
 /**
- * Why `server` is not running `files` (when given; with `restarted`, loaded at its start rather than
- * by a reload since), healthy and caught up now (in its own words), or undefined when it is.
+ * Why `server` is not running `files` (when given; with `restart`, since a start after the change),
+ * healthy and caught up now (in its own words), or undefined when it is.
  */
 async function notCaughtUp(
   connection: ConnectionSpec,
   server: string,
   files: string | undefined,
-  restarted: boolean,
+  restart: Restart | undefined,
 ): Promise<string | undefined> {
   try {
     const { nc } = await session(connection);
@@ -80,8 +86,12 @@ async function notCaughtUp(
       const varz = await varzOf(connection, server);
       const running = varz?.metadata?.[FILES_DIGEST_KEY];
       if (running !== files) return `runs files ${running ?? "unknown"}, not yet ${files}`;
-      // A server starts with its config loaded at that instant (NewServer sets both alike).
-      if (restarted && Date.parse(varz?.config_load_time ?? "") !== Date.parse(varz?.start ?? "")) {
+      // Restarted with them: another server than the one the gate last passed, or one that loaded
+      // its config at its start and never since (NewServer sets both times alike; a reload, such as
+      // a pod's reloader makes for new certificates before the pod is replaced, moves one).
+      const loadedAtStart = Date.parse(varz?.config_load_time ?? "") === Date.parse(varz?.start ?? "");
+      const another = restart?.ranAs !== undefined && varz?.server_id !== restart.ranAs;
+      if (restart !== undefined && !loadedAtStart && !another) {
         return "took its new files by reload and has not restarted yet";
       }
     }
@@ -124,17 +134,13 @@ async function clusterRuns(inputs: ServerCaughtUpInputs): Promise<boolean> {
 
 /**
  * Waits until the server runs `inputs.files`, healthy and caught up, and, when the change restarts
- * it, has loaded those files at a start rather than by a reload (a pod's reloader may take them
- * before the controller replaces the pod).
+ * it (`restart`), runs them since a start rather than by a reload.
  */
-async function waitCaughtUp(inputs: ServerCaughtUpInputs, restarted: boolean): Promise<void> {
-  const reason = await waitUntil(
-    () => notCaughtUp(inputs.connection, inputs.server, inputs.files, restarted),
-    {
-      timeoutMs: inputs.timeoutMs,
-      intervalMs: PROBE_INTERVAL_MS,
-    },
-  );
+async function waitCaughtUp(inputs: ServerCaughtUpInputs, restart: Restart | undefined): Promise<void> {
+  const reason = await waitUntil(() => notCaughtUp(inputs.connection, inputs.server, inputs.files, restart), {
+    timeoutMs: inputs.timeoutMs,
+    intervalMs: PROBE_INTERVAL_MS,
+  });
   if (reason === undefined) return;
   throw new Error(
     `server ${inputs.server} is not healthy and caught up ${Math.round(inputs.timeoutMs / 1000)} s after ` +
@@ -144,14 +150,32 @@ async function waitCaughtUp(inputs: ServerCaughtUpInputs, restarted: boolean): P
   );
 }
 
+/** The gate's state: its inputs, and the id its server had when the gate last passed, if known. */
+export interface ServerCaughtUpState extends ServerCaughtUpInputs {
+  ranAs?: string;
+}
+
+/** `inputs`, with the id the server answers with now where a change restarts it. */
+async function passed(inputs: ServerCaughtUpInputs): Promise<ServerCaughtUpState> {
+  if (inputs.restarts !== true) return inputs;
+  try {
+    const ranAs = (await varzOf(inputs.connection, inputs.server))?.server_id;
+    return ranAs !== undefined ? { ...inputs, ranAs } : inputs;
+  } catch {
+    return inputs;
+  }
+}
+
 export const serverCaughtUpProvider: pulumi.dynamic.ResourceProvider<
   ServerCaughtUpInputs,
-  ServerCaughtUpInputs
+  ServerCaughtUpState
 > = {
   async create(inputs) {
-    // A server new to a running cluster: nothing of it ran before, whatever runs now is it.
-    if (await clusterRuns(inputs)) await waitCaughtUp(inputs, false);
-    return { id: inputs.server, outs: inputs };
+    // A server new to a running cluster: nothing of it ran before, whatever runs now is it. A first
+    // start is not waited for, nor asked its id: its server may not answer for a while yet.
+    if (!(await clusterRuns(inputs))) return { id: inputs.server, outs: inputs };
+    await waitCaughtUp(inputs, undefined);
+    return { id: inputs.server, outs: await passed(inputs) };
   },
   async diff(_id, olds, news) {
     const keys = [
@@ -167,11 +191,12 @@ export const serverCaughtUpProvider: pulumi.dynamic.ResourceProvider<
   },
   async update(_id, olds, news) {
     const newMachine = olds.incarnation !== news.incarnation;
-    // Whenever the server restarted, before this gate asks or after an `up` that gave up, it
-    // reports files loaded at its start: nothing of the server from before is kept to compare.
-    if (newMachine || olds.files !== news.files)
-      await waitCaughtUp(news, newMachine && news.restarts === true);
-    return { outs: news };
+    // The server may have restarted before this gate asks, or after an `up` that gave up: files
+    // loaded at a start tell it, or, after a reload since, an id other than when the gate last passed.
+    if (newMachine || olds.files !== news.files) {
+      await waitCaughtUp(news, newMachine && news.restarts === true ? { ranAs: olds.ranAs } : undefined);
+    }
+    return { outs: await passed(news) };
   },
 };
 

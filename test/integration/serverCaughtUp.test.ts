@@ -4,7 +4,11 @@
  * runs those files and is healthy and caught up.
  */
 import { closeAllSessions } from "../../components/jetstream/connection";
-import { ServerCaughtUpInputs, serverCaughtUpProvider } from "../../components/jetstream/serverCaughtUp";
+import {
+  ServerCaughtUpInputs,
+  serverCaughtUpProvider,
+  ServerCaughtUpState,
+} from "../../components/jetstream/serverCaughtUp";
 import { FILES_DIGEST_KEY } from "../../components/model/serverConfig";
 import { healthProblem, waitHealthy } from "../../components/platforms/local/health";
 import { SuperClusterHarness, TEST_AUTH } from "../support/superClusterHarness";
@@ -134,8 +138,33 @@ describe("the rolling gate of a replaced server", () => {
     await harness.stopServers(second.name);
     await harness.startServers([second], { [FILES_DIGEST_KEY]: "files-4" });
     await expect(serverCaughtUpProvider.update?.(second.name, before, change(10_000))).resolves.toEqual({
-      outs: change(10_000),
+      outs: { ...change(10_000), ranAs: expect.any(String) },
     });
+  });
+
+  it("passes a change retried after its server restarted with the new files and reloaded new certificates since", async () => {
+    // The last pass records the server's id: another id means a restart, whatever reloads came since.
+    const settled = { ...inputs("files-4", 60_000, "files-4"), restarts: true };
+    const { outs } = (await serverCaughtUpProvider.update?.(second.name, settled, {
+      ...settled,
+      timeoutMs: 59_000,
+    })) as { outs: ServerCaughtUpState };
+    expect(outs.ranAs).toEqual(expect.any(String));
+    const change = (timeoutMs: number) => ({ ...inputs("files-5", timeoutMs, "files-5"), restarts: true });
+    await harness.stopServers(second.name);
+    await harness.startServers([second], { [FILES_DIGEST_KEY]: "files-5" });
+    await harness.reloadServer(second, { [FILES_DIGEST_KEY]: "files-5" });
+    const retried = (await serverCaughtUpProvider.update?.(second.name, outs, change(10_000))) as {
+      outs: ServerCaughtUpState;
+    };
+    expect(retried.outs).toMatchObject({ files: "files-5", ranAs: expect.any(String) });
+    expect(retried.outs.ranAs).not.toBe(outs.ranAs);
+    // The server the gate last passed, having taken the next files by reload alone, is waited for.
+    await harness.reloadServer(second, { [FILES_DIGEST_KEY]: "files-6" });
+    const unrestarted = { ...inputs("files-6", 3_000, "files-6"), restarts: true };
+    await expect(serverCaughtUpProvider.update?.(second.name, retried.outs, unrestarted)).rejects.toThrow(
+      /took its new files by reload and has not restarted yet/,
+    );
   });
 
   it("gives up after its bound, naming the server and why, so that the next up waits again", async () => {
