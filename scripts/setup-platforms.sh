@@ -68,8 +68,6 @@ build_kubernetes_provider() {
   cp -r "$source" "$work/provider" && chmod -R u+w "$work/provider"
   step "  applying pulumi-kubernetes#4094 (the StatefulSet await waits for the controller to observe the update)"
   patch --quiet -d "$work/provider" -p1 <"$work/statefulset-observed-generation.patch"
-  step "  applying pulumi-kubernetes#4181 (a claim's update waits for it to be bound, not pending)"
-  patch --quiet -d "$work/provider" -p1 <"$work/pvc-update-bound.patch"
   step "  compiling github.com/pulumi/pulumi-kubernetes/provider/v4 $version (about 10 minutes on 2 cores)"
   (cd "$work" && go build -mod=readonly -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$version" \
     -o "$1/pulumi-resource-kubernetes" .)

@@ -88,6 +88,11 @@ describe("the k8s stack (stacks/Pulumi.k8s.yaml) under mocks", () => {
         ofKind(preview.resources, "kubernetes:core/v1:PersistentVolumeClaim"),
         `data-${server}-0`,
       );
+      // Not awaited (its pod is), and taking the size over from a claim template's controller.
+      expect((claim.inputs.metadata as { annotations: object }).annotations).toEqual({
+        "pulumi.com/skipAwait": "true",
+        "pulumi.com/patchForce": "true",
+      });
       expect(spec(claim)).toEqual({
         accessModes: ["ReadWriteOnce"],
         resources: { requests: { storage: "20Gi" } },
@@ -215,7 +220,9 @@ describe("the k8s stack (stacks/Pulumi.k8s.yaml) under mocks", () => {
       "west",
     ]);
     for (const monitor of monitors) {
-      const { name } = monitor.inputs.metadata as { name: string };
+      const { name, labels } = monitor.inputs.metadata as { name: string; labels: Record<string, string> };
+      // What the stack's Prometheus (kube-prometheus-stack) selects PodMonitors by.
+      expect(labels.release).toBe("kube-prometheus-stack");
       expect(spec(monitor)).toEqual({
         selector: { matchLabels: expect.objectContaining({ "nats-global/cluster": name }) },
         podMetricsEndpoints: [{ port: "prom-metrics" }],

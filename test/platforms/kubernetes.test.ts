@@ -218,8 +218,10 @@ describe("the k8s stack on real API servers, through the real Kubernetes provide
         .list(`/apis/monitoring.coreos.com/v1/namespaces/${NAMESPACE}/podmonitors`);
       // Its regional cluster and its stretch server, each selecting its own pods' exporter port.
       expect(monitors.map((m) => m.metadata.name).sort()).toEqual([region.name, "stretch"].sort());
-      for (const monitor of monitors)
+      for (const monitor of monitors) {
         expect(monitor.spec.podMetricsEndpoints).toEqual([{ port: "prom-metrics" }]);
+        expect(monitor.metadata.labels?.release).toBe("kube-prometheus-stack");
+      }
     }
   });
 

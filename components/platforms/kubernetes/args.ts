@@ -57,6 +57,11 @@ export interface KubernetesMetrics {
   exporter?: boolean;
   /** A PodMonitor per cluster for the Prometheus Operator, whose CRDs it needs (default false). */
   podMonitor?: boolean;
+  /**
+   * Labels of each PodMonitor besides the package's: those your Prometheus selects PodMonitors by
+   * (kube-prometheus-stack's, by default, `release: <its release name>`).
+   */
+  podMonitorLabels?: Record<string, string>;
 }
 
 export const K8S_DEFAULTS = {

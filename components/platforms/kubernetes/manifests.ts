@@ -225,7 +225,11 @@ export function podMonitorManifest(cluster: string, k8s: KubernetesRegionArgs): 
   return {
     apiVersion: "monitoring.coreos.com/v1",
     kind: "PodMonitor",
-    metadata: { name: cluster, namespace: namespaceOf(k8s), labels: labels(cluster) },
+    metadata: {
+      name: cluster,
+      namespace: namespaceOf(k8s),
+      labels: { ...k8s.metrics?.podMonitorLabels, ...labels(cluster) },
+    },
     spec: { selector: { matchLabels: labels(cluster) }, podMetricsEndpoints: [{ port: METRICS_PORT_NAME }] },
   };
 }
@@ -435,7 +439,19 @@ export function dataClaimManifest(
   return {
     apiVersion: "v1",
     kind: "PersistentVolumeClaim",
-    metadata: { name: dataClaimName(server), namespace: namespaceOf(k8s), labels: serverLabels(server) },
+    metadata: {
+      name: dataClaimName(server),
+      namespace: namespaceOf(k8s),
+      labels: serverLabels(server),
+      annotations: {
+        // Nothing waits on a claim but its pod, which the scheduler binds only once the claim is.
+        // Awaiting it would time out on a claim a stack made before already holds bound, where
+        // the class binds on first consumer: the provider awaits Pending on create.
+        "pulumi.com/skipAwait": "true",
+        // Such a claim's size belongs to the controller that made it: take it over.
+        "pulumi.com/patchForce": "true",
+      },
+    },
     spec: {
       accessModes: ["ReadWriteOnce"],
       resources: { requests: { storage: k8s.storage?.size ?? K8S_DEFAULTS.storageSize } },

@@ -7,8 +7,8 @@ go 1.26
 
 require github.com/pulumi/pulumi-kubernetes/provider/v4 v4.0.0-20260115033456-f47bc2d6f199
 
-// That version's source, with two fixes the pinned release (@pulumi/kubernetes 4.34.2) has and it
-// lacks: see statefulset-observed-generation.patch and pvc-update-bound.patch. The build copies it here.
+// That version's source, with one fix the pinned release (@pulumi/kubernetes 4.34.2) has and it
+// lacks: see statefulset-observed-generation.patch. The build copies it here.
 replace github.com/pulumi/pulumi-kubernetes/provider/v4 => ./provider
 
 require (
