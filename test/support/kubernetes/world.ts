@@ -109,10 +109,20 @@ export class KubernetesWorld {
 
   /** What went wrong in the emulated cluster, for a failing test to print. */
   diagnostics(): string {
+    // What each server warned of last: a failed step names its reason there (a store, a route).
+    const servers = [...(this.kubelet?.logsOf("nats") ?? new Map<string, string>())].map(
+      ([file, log]) =>
+        `--- ${file}\n${log
+          .split("\n")
+          .filter((line) => /\[(ERR|WRN)\]/.test(line))
+          .slice(-8)
+          .join("\n")}`,
+    );
     return [
       ...(this.kubelet?.errors ?? []),
       ...this.services.flatMap((s) => s.errors),
       ...this.routing.errors,
+      ...servers,
       this.controlPlanes.logs(10),
     ].join("\n");
   }
