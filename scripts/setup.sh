@@ -10,8 +10,7 @@ step_tag=setup
 source "$(dirname "${BASH_SOURCE[0]}")/toolchain.sh"
 bin="$root/.tools/bin"
 
-command -v node >/dev/null || fail "Node.js (20 or newer) is missing: install it from your package manager"
-command -v npm >/dev/null || fail "npm is missing: install it with Node.js"
+command -v npm >/dev/null || fail "npm is missing: install Node.js with npm from your package manager (any release that runs npm; the pinned Node.js is installed below)"
 command -v go >/dev/null ||
   fail "Go (1.26 or newer) is missing: install it (https://go.dev/doc/install or your package manager); it builds nats-server, the nats CLI and the Pulumi CLI"
 
@@ -29,6 +28,21 @@ else
   (cd "$root" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
   echo "$lock_hash" >"$stamp"
 fi
+
+# The pinned Node.js, from the npm registry's node-linux-<arch> package (its bin/node alone), which npm
+# checks against the registry's integrity hash. Every command then runs on it (scripts/with-env.sh).
+fetch_node() {
+  local out=$1 version=${2#v} arch
+  case "$(uname -m)" in
+    x86_64) arch=x64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) fail "no Node.js package for $(uname -m) on the npm registry: install Node.js $version yourself" ;;
+  esac
+  (cd "$out" && npm pack --silent "node-linux-$arch@$version" >/dev/null)
+  tar -xzf "$out/node-linux-$arch-$version.tgz" -C "$out" --strip-components=2 package/bin/node
+  rm "$out/node-linux-$arch-$version.tgz"
+}
+link_tools "$(cached_tool node "v$NODE_VERSION" fetch_node)" "$bin" node
 
 # go_tool NAME VERSION BUILD_FUNCTION: builds NAME once per machine and links it into ./.tools/bin.
 go_tool() { link_tools "$(cached_tool "$1" "$2" "$3")" "$bin" "$1"; }
@@ -92,4 +106,4 @@ fi
 shim="$root/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
 [[ -x "$shim" ]] || fail "the dynamic-provider shim is missing from @pulumi/pulumi ($shim)"
 ln -sfn "$shim" "$bin/pulumi-resource-pulumi-nodejs"
-step "toolchain ready in $bin: $("$bin/nats-server" --version), nats $("$bin/nats" --version 2>&1), pulumi $("$bin/pulumi" version)"
+step "toolchain ready in $bin: node $("$bin/node" --version), $("$bin/nats-server" --version), nats $("$bin/nats" --version 2>&1), pulumi $("$bin/pulumi" version)"
