@@ -68,6 +68,8 @@ export = async () => {
       .all(virtualStreams.map((vs) => vs.appConfig))
       .apply((configs) => Object.fromEntries(configs.map((c, i) => [virtualStreams[i].plan.name, c]))),
     credentials: superCluster.appCredentials,
+    // The system account's user, for operators (`<stack>-sys` context): a secret.
+    systemCredentials: superCluster.systemCredentials,
     // Per application and region, the content of a `.creds` file and the CA to trust: a secret.
     users: pulumi.secret(pulumi.all(users).apply((entries) => Object.fromEntries(entries))),
     // What `npm run partition` and `npm run heal` cut and mend (`network`, with local namespaces).

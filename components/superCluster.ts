@@ -14,7 +14,7 @@ import { TierLimits } from "./model/security/claims";
 import { OperatorAccount } from "./operatorAccount";
 import { UserPermissions } from "./model/security/permissions";
 import { createOperatorIdentity } from "./credentials/operatorIdentity";
-import type { AppCredentials } from "./jetstream/clientAuth";
+import { AppCredentials, connectionCredentials } from "./jetstream/clientAuth";
 import { TopologySpec } from "./model/topology";
 import { problemList } from "./model/validation";
 import { planned } from "./specErrors";
@@ -24,7 +24,7 @@ import { Stream, StreamArgs } from "./jetstream/stream";
 import { subjectsOverlap } from "./model/subjects";
 import { createServerTls, ServerTls, TlsArgs } from "./serverTls";
 import { PlatformDriver, serverGroups } from "./platforms/driver";
-import { RollingOrder, SystemUser } from "./platforms/rollingOrder";
+import { RollingOrder } from "./platforms/rollingOrder";
 import { Duration } from "./model/durations";
 import { rollingTimeoutMs } from "./platforms/rollingTimeout";
 import { ProvisionedServers } from "./platforms/provisioned";
@@ -103,6 +103,11 @@ export class SuperCluster extends pulumi.ComponentResource {
    * user and password, or in operator mode an unrestricted user's `.creds`.
    */
   readonly appCredentials: pulumi.Output<AppCredentials>;
+  /**
+   * The system account's user, a secret, in the shape of `appCredentials`: for operators' server
+   * reports (`nats server report jetstream`) and the stack's own reload and lookup requests.
+   */
+  readonly systemCredentials: pulumi.Output<AppCredentials>;
   /** With TLS on: the CA certificate (PEM, public) that clients verify the servers against. */
   readonly tlsCa: pulumi.Output<string> | undefined;
   /** Operator mode: the application account, as the program changes it. */
@@ -153,14 +158,15 @@ export class SuperCluster extends pulumi.ComponentResource {
         }),
       );
     const peers = peerAddresses(allServers(this.plan), driverOf);
-    const systemWho: pulumi.Output<SystemUser> =
-      operator?.systemCreds.apply((creds) => ({ credentials: creds })) ??
+    const systemWho: pulumi.Output<AppCredentials> =
+      operator?.systemCreds.apply((creds) => ({ creds })) ??
       (staticAuth as pulumi.Output<AuthPlan>).apply(({ system }) => ({ ...system }));
-    const systemUser = pulumi.secret(
+    this.systemCredentials = pulumi.secret(
       pulumi
         .all([systemWho, this.tlsCa])
-        .apply(([who, ca]): SystemUser => ({ ...who, ...(ca !== undefined ? { tls: { ca } } : {}) })),
+        .apply(([who, ca]) => ({ ...who, ...(ca !== undefined ? { ca } : {}) })),
     );
+    const systemUser = this.systemCredentials.apply(connectionCredentials);
     const rolling = new Map(
       this.plan.clusters.map((cluster) => [
         cluster,
@@ -272,8 +278,7 @@ export class SuperCluster extends pulumi.ComponentResource {
   connection(cluster: string): pulumi.Output<ConnectionSpec> {
     return pulumi.all([this.clusters, this.appCredentials]).apply(([clusters, app]) => ({
       servers: clusters[cluster].clientUrls,
-      ...("creds" in app ? { credentials: app.creds } : { user: app.user, password: app.password }),
-      ...(app.ca !== undefined ? { tls: { ca: app.ca } } : {}),
+      ...connectionCredentials(app),
     }));
   }
 

@@ -6,6 +6,7 @@
  */
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import * as path from "path";
+import { contextDir, removeContexts, writeContexts } from "./natsContexts";
 import { removeEmptyCheckpointAttributes, removeStaleLocks } from "./staleLocks";
 
 const COMMANDS = ["up", "down", "preview", "refresh"] as const;
@@ -32,9 +33,14 @@ async function main(command: Command, stackName: string): Promise<void> {
     case "up":
       // Refresh first, so that servers that died since the last run are noticed and started again.
       changes = (await stack.up({ ...options, refresh: true })).summary.resourceChanges;
+      // Credentials may have changed (a rotation, a renewal): the contexts follow every update.
+      console.log(
+        `nats contexts in ${contextDir()}: ${writeContexts(stackName, await stack.outputs()).join(", ")}`,
+      );
       break;
     case "down":
       changes = (await stack.destroy(options)).summary.resourceChanges;
+      removeContexts(stackName);
       break;
     case "preview":
       changes = (await stack.preview({ ...options, diff: true, refresh: true })).changeSummary;

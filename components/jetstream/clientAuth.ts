@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from "@nats-io/nats-core";
 import type { UserCredentials } from "../model/serverConfig";
+import type { ConnectionSpec } from "./connection";
 
 /**
  * What a client presents and trusts: in static mode a user and password, in operator mode the
@@ -17,4 +18,14 @@ export function connectionAuth(
     return { authenticator: core.credsAuthenticator(new TextEncoder().encode(credentials.creds)), ...tls };
   }
   return { user: credentials.user, pass: credentials.password, ...tls };
+}
+
+/** `credentials` as the JetStream resources' connection fields take them, for any servers. */
+export function connectionCredentials(credentials: AppCredentials): Omit<ConnectionSpec, "servers"> {
+  return {
+    ...("creds" in credentials
+      ? { credentials: credentials.creds }
+      : { user: credentials.user, password: credentials.password }),
+    ...(credentials.ca !== undefined ? { tls: { ca: credentials.ca } } : {}),
+  };
 }

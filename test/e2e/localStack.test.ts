@@ -1,11 +1,12 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { eventually, monitor } from "../support/monitor";
 import { killAll, natsServerPids } from "../support/processes";
 import { TestStack } from "../support/stackRunner";
-import { PROJECT_DIR } from "../support/tools";
+import { PROJECT_DIR, tool } from "../support/tools";
 import { AppCredentials, connectionAuth } from "../../components/jetstream/clientAuth";
 import { secretOf } from "../support/credentials";
 
@@ -97,6 +98,36 @@ describe("the local stack through the real Pulumi CLI", () => {
     expect([...leaders][0]).toMatch(/^(west|central|east|stretch)-\d$/);
   });
 
+  it("writes nats contexts on up, the system account's among them: the README's server report runs", () => {
+    const dir = path.join(stack.configHome, "nats", "context");
+    const contexts = fs.readdirSync(dir).filter((f) => f.endsWith(".json"));
+    expect(contexts.sort()).toEqual(
+      ["central", "east", "stretch", "sys", "west"].map((c) => `e2e-foundation-${c}.json`),
+    );
+    for (const file of fs.readdirSync(dir)) {
+      expect({ file, mode: fs.statSync(path.join(dir, file)).mode & 0o777 }).toEqual({ file, mode: 0o600 });
+    }
+    const nats = (context: string, ...args: string[]) => {
+      const result = spawnSync(tool("nats"), [`--context=e2e-foundation-${context}`, ...args], {
+        encoding: "utf8",
+        env: { ...process.env, ...stack.contextEnv() },
+      });
+      return { code: result.status, output: `${result.stdout}${result.stderr}` };
+    };
+    // The stack's own user is no system user: the server report needs the system context.
+    expect(nats("west", "server", "report", "jetstream").output).toContain("system privileges");
+    const report = nats("sys", "server", "report", "jetstream");
+    expect({ code: report.code, error: report.code === 0 ? "" : report.output }).toEqual({
+      code: 0,
+      error: "",
+    });
+    // The meta group's table: one line per server, online and current.
+    const everyServer = Object.keys(clusters).flatMap((c) => [1, 2, 3].map((i) => `${c}-${i}`));
+    for (const server of everyServer) {
+      expect(report.output).toMatch(new RegExp(`│ ${server} +│ \\w+ +│ (yes)? +│ true +│ true +│`));
+    }
+  });
+
   it("keeps every seed and private key out of plaintext state, outputs, the CLI's output and server logs", async () => {
     // Operator mode: the operator's, the accounts' and the users' NKey seeds, as only a secret
     // export shows them (an NKey seed is 58 base32 characters: S, the key's kind, 56 more).
@@ -175,6 +206,7 @@ describe("the local stack through the real Pulumi CLI", () => {
     expect(down.code).toBe(0);
     expect(natsServerPids(stack.dataDir)).toEqual([]);
     expect(fs.existsSync(stack.dataDir)).toBe(false);
+    expect(fs.readdirSync(path.join(stack.configHome, "nats", "context"))).toEqual([]);
   });
 });
 

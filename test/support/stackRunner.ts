@@ -93,6 +93,11 @@ export function changesBesidesSame(output: string): { changes: Record<string, nu
 export class TestStack {
   readonly configFile: string;
   readonly dataDir: string;
+  /**
+   * `XDG_CONFIG_HOME` of its runs: where `up` writes the stack's nats contexts, rather than the
+   * user's own. The nats CLI finds them with `contextEnv`.
+   */
+  readonly configHome: string;
 
   constructor(
     readonly name: string,
@@ -100,6 +105,7 @@ export class TestStack {
   ) {
     this.configFile = path.join(PROJECT_DIR, "stacks", `Pulumi.${name}.yaml`);
     this.dataDir = path.join(PROJECT_DIR, ".data", name);
+    this.configHome = path.join(PROJECT_DIR, ".data", `${name}-config`);
     const lines = Object.entries(config).map(
       ([key, value]) => `  nats-global:${key}: ${JSON.stringify(value)}`,
     );
@@ -124,7 +130,15 @@ export class TestStack {
     timeoutMs = 180_000,
     options: RunOptions = {},
   ): Promise<RunResult> {
-    return runInProject(["ts-node", "scripts/stack.ts", command, this.name], timeoutMs, options);
+    return runInProject(["ts-node", "scripts/stack.ts", command, this.name], timeoutMs, {
+      ...options,
+      env: { ...options.env, ...this.contextEnv() },
+    });
+  }
+
+  /** The environment in which the nats CLI finds the contexts that `up` wrote. */
+  contextEnv(): NodeJS.ProcessEnv {
+    return { XDG_CONFIG_HOME: this.configHome };
   }
 
   pulumi(args: string[]): RunResult {
@@ -157,5 +171,6 @@ export class TestStack {
     await this.run("down");
     this.pulumi(["stack", "rm", "--yes", "--force", "-s", this.name]);
     fs.rmSync(this.configFile, { force: true });
+    fs.rmSync(this.configHome, { recursive: true, force: true });
   }
 }

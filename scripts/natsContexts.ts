@@ -1,0 +1,115 @@
+/*
+ * The nats CLI contexts of a stack, in `$XDG_CONFIG_HOME/nats/context` (as the seed's startservers
+ * writes them): `<stack>-<cluster>` as the stack's own user, `<stack>-sys` as the system account's
+ * user (server reports), and in operator mode `<stack>-<app>-<region>` per application and region.
+ * They hold a password or name a `.creds` file written beside them, and with TLS the stack's CA
+ * certificate (`<stack>-ca.pem`): the files are readable by their owner only. `npm run up` writes
+ * them after every update, so that they never hold credentials the servers no longer take.
+ */
+import type { OutputMap } from "@pulumi/pulumi/automation";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { AppCredentials } from "../components/jetstream/clientAuth";
+
+interface ClusterOutput {
+  clientUrls: string[];
+  stretch: boolean;
+}
+
+interface NatsContext {
+  description: string;
+  url: string;
+  user?: string;
+  password?: string;
+  creds?: string;
+  ca?: string;
+}
+
+export const contextDir = () =>
+  path.join(process.env.XDG_CONFIG_HOME ?? path.join(os.homedir(), ".config"), "nats", "context");
+
+/** What every context of the stack says first: how `removeContexts` tells them from others. */
+const describedAs = (stackName: string, what: string) => `nats-global stack ${stackName}, ${what}`;
+
+/** Writes the stack's contexts from its outputs, replacing those an earlier update wrote. */
+export function writeContexts(stackName: string, outputs: OutputMap): string[] {
+  const clusters = outputs.clusters?.value as Record<string, ClusterOutput> | undefined;
+  const credentials = outputs.credentials?.value as AppCredentials | undefined;
+  const system = outputs.systemCredentials?.value as AppCredentials | undefined;
+  const users = (outputs.users?.value ?? {}) as Record<string, Record<string, AppCredentials>>;
+  if (clusters === undefined || credentials === undefined) {
+    throw new Error(`stack ${stackName} has no clusters yet: run \`npm run up\` first`);
+  }
+  removeContexts(stackName);
+  const dir = contextDir();
+  fs.mkdirSync(dir, { recursive: true });
+  const privateFile = (name: string, text: string) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, text, { mode: 0o600 });
+    return file;
+  };
+  const auth = (name: string, who: AppCredentials) => ({
+    ...("creds" in who
+      ? { creds: privateFile(`${name}.creds`, who.creds) }
+      : { user: who.user, password: who.password }),
+    ...(who.ca !== undefined ? { ca: privateFile(`${stackName}-ca.pem`, who.ca) } : {}),
+  });
+  const written: string[] = [];
+  const write = (name: string, what: string, urls: string[], who: AppCredentials) => {
+    const context: NatsContext = {
+      description: describedAs(stackName, what),
+      url: urls.join(","),
+      ...auth(name, who),
+    };
+    fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(context, null, 2), { mode: 0o600 });
+    written.push(name);
+  };
+  for (const [cluster, info] of Object.entries(clusters)) {
+    write(`${stackName}-${cluster}`, `cluster ${cluster}`, info.clientUrls, credentials);
+  }
+  if (system !== undefined) {
+    // The system account spans the super-cluster: any regional server answers its requests.
+    const regional = Object.values(clusters).filter((c) => !c.stretch);
+    write(
+      `${stackName}-sys`,
+      "system account",
+      regional.flatMap((c) => c.clientUrls),
+      system,
+    );
+  }
+  for (const [app, byRegion] of Object.entries(users)) {
+    for (const [region, user] of Object.entries(byRegion)) {
+      write(
+        `${stackName}-${app}-${region}`,
+        `application ${app} in ${region}`,
+        clusters[region].clientUrls,
+        user,
+      );
+    }
+  }
+  return written;
+}
+
+/** Removes the contexts this stack's updates wrote, and the files they name. */
+export function removeContexts(stackName: string): string[] {
+  const dir = contextDir();
+  if (!fs.existsSync(dir)) return [];
+  const removed: string[] = [];
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".json"))) {
+    const contextFile = path.join(dir, file);
+    let context: NatsContext;
+    try {
+      context = JSON.parse(fs.readFileSync(contextFile, "utf8"));
+    } catch {
+      continue; // Not a context of ours.
+    }
+    if (!context.description?.startsWith(describedAs(stackName, ""))) continue;
+    for (const named of [context.creds, context.ca]) {
+      if (named !== undefined) fs.rmSync(named, { force: true });
+    }
+    fs.rmSync(contextFile);
+    removed.push(file.slice(0, -".json".length));
+  }
+  return removed;
+}
