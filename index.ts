@@ -4,6 +4,7 @@ import { AppUser, SuperCluster, VirtualStream } from "./components";
 import type { SecurityArgs } from "./components/superCluster";
 import { PortBases, StretchSpec } from "./components/model/topology";
 import type { JetStreamLimits } from "./components/model/serverConfig";
+import type { LivenessSpec } from "./components/model/liveness";
 import type { RegionArgs } from "./components/platforms/registry";
 import { VirtualStreamSpec } from "./components/model/virtualStream";
 
@@ -27,6 +28,7 @@ export = async () => {
     // Operator mode unless the stack says otherwise: the production shape, tested end to end.
     security: { mode: "operator", ...config.getObject<SecurityArgs>("security") },
     jetstream: config.getObject<Partial<JetStreamLimits>>("jetstream"),
+    liveness: config.getObject<LivenessSpec>("liveness"),
     local: {
       dataDir: config.get("dataDir") ?? path.join(__dirname, ".data", pulumi.getStack()),
       ports: config.getObject<Partial<PortBases>>("ports"),

@@ -23,3 +23,4 @@ export { AppUser } from "./appUser";
 export type { AppUserArgs } from "./appUser";
 export type { RegionAppConfig, VirtualStreamArgs } from "./virtualStream";
 export type { Consistency, VirtualStreamSpec } from "./model/virtualStream";
+export type { LivenessSpec } from "./model/liveness";

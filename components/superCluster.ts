@@ -26,6 +26,7 @@ import { createServerTls, ServerTls, TlsArgs } from "./serverTls";
 import { PlatformDriver, serverGroups } from "./platforms/driver";
 import { RollingOrder } from "./platforms/rollingOrder";
 import { Duration } from "./model/durations";
+import { checkLiveness, LivenessSpec } from "./model/liveness";
 import { rollingTimeoutMs } from "./platforms/rollingTimeout";
 import { ProvisionedServers } from "./platforms/provisioned";
 import { checkPlatforms } from "./platforms/checks";
@@ -77,6 +78,12 @@ export interface SuperClusterArgs extends TopologySpec {
    * servers hold much to catch up on.
    */
   rollingTimeout?: Duration;
+  /**
+   * How soon servers give up on a silent peer (a cut link, a machine gone): `pingInterval`
+   * (default "1s") and `pingMax` (default 3), so that a gateway to a silent server is replaced
+   * within 4 s, where nats-server's defaults take 30 to 45 s.
+   */
+  liveness?: LivenessSpec;
 }
 
 /** Per cluster, what an application or operator needs to reach it. */
@@ -122,6 +129,11 @@ export class SuperCluster extends pulumi.ComponentResource {
     super("nats-global:index:SuperCluster", name, {}, opts);
     this.plan = planned(() => planSuperCluster(args));
     planned(() => checkPlatforms(args, this.plan, name, pulumi.getStack()));
+    planned(() => {
+      const problems = problemList();
+      checkLiveness(args.liveness, problems);
+      problems.throwIfAny("super-cluster");
+    });
 
     const operator =
       args.security?.mode === "operator"
@@ -155,6 +167,7 @@ export class SuperCluster extends pulumi.ComponentResource {
           files,
           auth: resolved,
           limits: serverJetStreamLimits(args.jetstream, volumeBytes.get(server.region)),
+          liveness: args.liveness,
         }),
       );
     const peers = peerAddresses(allServers(this.plan), driverOf);

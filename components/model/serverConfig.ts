@@ -1,3 +1,4 @@
+import { LivenessSpec, pingSettings } from "./liveness";
 import { createHash } from "crypto";
 import { Addressing, gatewayUrl, hostPort, monitorOverHttps, routeUrl } from "./endpoints";
 import { ServerPlan, SuperClusterPlan } from "./plan";
@@ -126,16 +127,12 @@ export interface NatsServerConfig {
   server_tags: string[];
   log_file?: string;
   pid_file?: string;
-  /**
-   * How often the server pings each connection (gateways at least every 15 s, routes every minute)
-   * and how many pings may go unanswered: a gateway over a silently cut link is seen gone only
-   * after ping_interval × ping_max to × (ping_max + 1), 30 to 45 s with the server's defaults.
-   */
-  ping_interval?: string;
+  /** How often the server pings each connection, and how many may go unanswered (liveness.ts). */
+  ping_interval: string;
+  ping_max: number;
   /** How long a server told to stop (lame duck mode) takes to move its clients away, after the grace period. */
   lame_duck_duration?: string;
   lame_duck_grace_period?: string;
-  ping_max?: number;
   jetstream: {
     store_dir: string;
     max_memory_store: number;
@@ -173,6 +170,7 @@ export interface RenderInputs {
   files: ServerFiles;
   auth: AuthPlan | OperatorAuth;
   limits?: JetStreamLimits;
+  liveness?: LivenessSpec;
 }
 
 /**
@@ -190,6 +188,7 @@ export function renderServerConfig(server: ServerPlan, inputs: RenderInputs): Na
     listen: `${self.bind}:${self.client}`,
     [monitorOverHttps(self, files.tls !== undefined) ? "https" : "http"]: `${self.bind}:${self.monitor}`,
     server_tags: server.tags,
+    ...pingSettings(inputs.liveness),
     jetstream: {
       store_dir: files.storeDir,
       max_memory_store: limits.maxMemoryStore,

@@ -14,6 +14,7 @@ import { createCertificateAuthority, issueServerCertificate } from "../../compon
 import { serverAltNames } from "../../components/model/security/tls";
 import { operatorClaims } from "../../components/model/security/claims";
 import { TopologySpec } from "../../components/model/topology";
+import { pingSettings } from "../../components/model/liveness";
 import { operatorAuth } from "../support/operatorAuth";
 import { seedTopology } from "../support/topologies";
 import { tool } from "../support/tools";
@@ -212,6 +213,12 @@ describe("rendered server configs", () => {
         output: "",
       });
     }
+  });
+
+  it("ping every peer each second by default, and pass nats-server -t with liveness's other settings", () => {
+    const [config] = renderAll({ regions: [{ name: "solo", servers: 1 }] }, dir);
+    expect(config).toMatchObject({ ping_interval: "1s", ping_max: 3 });
+    expectAccepted({ ...config, ...pingSettings({ pingInterval: "1500ms", pingMax: 2 }) }, dir);
   });
 
   it("are rejected by nats-server -t when broken, so the check above can fail", () => {
