@@ -72,6 +72,8 @@ export = async () => {
     credentials: superCluster.appCredentials,
     // The system account's user, for operators (`<stack>-sys` context): a secret.
     systemCredentials: superCluster.systemCredentials,
+    // Per application, the virtual streams it is given (`npm run app-config` reads them).
+    applications: Object.fromEntries(applications.map((app) => [app.name, app.virtualStreams ?? []])),
     // Per application and region, the content of a `.creds` file and the CA to trust: a secret.
     users: pulumi.secret(pulumi.all(users).apply((entries) => Object.fromEntries(entries))),
     // What `npm run partition` and `npm run heal` cut and mend (`network`, with local namespaces).

@@ -23,4 +23,6 @@ export { AppUser } from "./appUser";
 export type { AppUserArgs } from "./appUser";
 export type { RegionAppConfig, VirtualStreamArgs } from "./virtualStream";
 export type { Consistency, VirtualStreamSpec } from "./model/virtualStream";
+export { applicationConfig, applicationEnv } from "./applicationConfig";
+export type { ApplicationConfig, ApplicationConfigArgs, CredentialFiles } from "./applicationConfig";
 export type { LivenessSpec } from "./model/liveness";

@@ -10,6 +10,7 @@ import type { OutputMap } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import type { CredentialFiles } from "../components/applicationConfig";
 import type { AppCredentials } from "../components/jetstream/clientAuth";
 
 interface ClusterOutput {
@@ -43,17 +44,9 @@ export function writeContexts(stackName: string, outputs: OutputMap): string[] {
   }
   removeContexts(stackName);
   const dir = contextDir();
-  fs.mkdirSync(dir, { recursive: true });
-  const privateFile = (name: string, text: string) => {
-    const file = path.join(dir, name);
-    fs.writeFileSync(file, text, { mode: 0o600 });
-    return file;
-  };
   const auth = (name: string, who: AppCredentials) => ({
-    ...("creds" in who
-      ? { creds: privateFile(`${name}.creds`, who.creds) }
-      : { user: who.user, password: who.password }),
-    ...(who.ca !== undefined ? { ca: privateFile(`${stackName}-ca.pem`, who.ca) } : {}),
+    ...("creds" in who ? {} : { user: who.user, password: who.password }),
+    ...credentialFiles(stackName, name, who),
   });
   const written: string[] = [];
   const write = (name: string, what: string, urls: string[], who: AppCredentials) => {
@@ -89,6 +82,24 @@ export function writeContexts(stackName: string, outputs: OutputMap): string[] {
     }
   }
   return written;
+}
+
+/**
+ * Writes `who`'s `.creds` (as `<name>.creds`) and the stack's CA (as `<stack>-ca.pem`) beside the
+ * contexts, readable by their owner only, and returns their paths: the files the context `name`
+ * uses, which every `up` rewrites.
+ */
+export function credentialFiles(stackName: string, name: string, who: AppCredentials): CredentialFiles {
+  const dir = contextDir();
+  fs.mkdirSync(dir, { recursive: true });
+  const privateFile = (file: string, text: string) => {
+    fs.writeFileSync(path.join(dir, file), text, { mode: 0o600 });
+    return path.join(dir, file);
+  };
+  return {
+    ...("creds" in who ? { creds: privateFile(`${name}.creds`, who.creds) } : {}),
+    ...(who.ca !== undefined ? { ca: privateFile(`${stackName}-ca.pem`, who.ca) } : {}),
+  };
 }
 
 /** Removes the contexts this stack's updates wrote, and the files they name. */

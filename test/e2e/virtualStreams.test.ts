@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { eventually } from "../support/monitor";
 import { killAll, natsServerPids } from "../support/processes";
-import { TestStack } from "../support/stackRunner";
+import { runInProject, TestStack } from "../support/stackRunner";
 import { tool } from "../support/tools";
 import { AppConfigs, RegionClients } from "../support/regionClients";
 import { seedTopology } from "../support/topologies";
@@ -13,6 +13,8 @@ import { AppCredentials, connectionAuth } from "../../components/jetstream/clien
 import { natsCliAuth } from "../support/credentials";
 import { decodeJwt } from "../../components/credentials/jwt";
 import type { AccountClaims } from "../../components/model/security/claims";
+import type { ApplicationConfig } from "../../components/applicationConfig";
+import { placeOrder } from "../../examples/regional-app/app";
 
 jest.setTimeout(900_000);
 
@@ -168,6 +170,53 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     );
   });
 
+  it("prints an application's config (npm run app-config), with which the nats CLI needs no flags", async () => {
+    const appConfig = async (...args: string[]) => {
+      const run = await runInProject(["ts-node", "scripts/appConfig.ts", stack.name, ...args], 60_000, {
+        env: stack.contextEnv(),
+      });
+      expect({ code: run.code, error: run.code === 0 ? "" : run.output }).toEqual({ code: 0, error: "" });
+      return run.output;
+    };
+    const env = Object.fromEntries(
+      (await appConfig("west", "--format", "env"))
+        .trim()
+        .split("\n")
+        .map((line) => line.match(/^(\w+)='(.*)'$/)?.slice(1) as [string, string]),
+    );
+    expect(Object.keys(env).sort()).toEqual([
+      "NATS_CA",
+      "NATS_CREDS",
+      "NATS_STREAM_FOO",
+      "NATS_SUBJECTS_FOO",
+      "NATS_URL",
+    ]);
+    expect(env).toMatchObject({ NATS_STREAM_FOO: "foo", NATS_SUBJECTS_FOO: "foo.>" });
+    expect(fs.readFileSync(env.NATS_CREDS, "utf8")).toBe((users.app.west as { creds: string }).creds);
+    const nats = (...args: string[]) => {
+      const result = spawnSync(tool("nats"), args, {
+        encoding: "utf8",
+        // No selected context of the user's: the variables alone.
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...stack.contextEnv(), ...env },
+      });
+      return `${result.stdout}${result.stderr}`;
+    };
+    expect(nats("req", "-H", "Nats-Msg-Id:west-app", "foo.test", "from the app config")).toMatch(
+      /"stream":"foo-write-west"/,
+    );
+    expect(JSON.parse(nats("stream", "info", env.NATS_STREAM_FOO, "--json")).config.name).toBe(
+      "foo-read-west",
+    );
+
+    const json = JSON.parse(await appConfig("east", "--format", "json", "--creds", "inline"));
+    expect(json).toEqual({
+      region: "east",
+      urls: apps.foo.east.clientUrls,
+      credentials: users.app.east,
+      streams: { foo: { stream: "foo", publishSubjects: ["foo.>"] } },
+    });
+  });
+
   it("loses nothing while a region is down, and catches up when `up` restarts it", async () => {
     killAll(regionPids("central"));
     await eventually("central to be down", async () =>
@@ -177,7 +226,17 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
       await (await client(region)).js.publish("foo.test", "while central is down", { msgID: `${region}-2` });
     const started = Date.now();
     await up();
-    const all = ["west-1", "central-1", "east-1", "retried", "after-retry", "east-cli", "west-2", "east-2"];
+    const all = [
+      "west-1",
+      "central-1",
+      "east-1",
+      "retried",
+      "after-retry",
+      "east-cli",
+      "west-app",
+      "west-2",
+      "east-2",
+    ];
     for (const region of REGIONS) {
       await eventually(
         `${region} to hold every message`,
@@ -256,6 +315,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
       "retried",
       "after-retry",
       "east-cli",
+      "west-app",
       "west-2",
       "east-2",
       "central-2",
@@ -278,6 +338,39 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     );
     for (const region of REGIONS) {
       expect({ region, ids: [...seen[region]].sort() }).toEqual({ region, ids: [...expected].sort() });
+    }
+  });
+
+  it("feeds an application's own Pulumi program through a StackReference, and the application runs on it", async () => {
+    const deploy = (command: string) =>
+      runInProject(
+        [
+          "ts-node",
+          "examples/regional-app/deploy.ts",
+          command,
+          "e2e-regional-app",
+          stack.name,
+          "central",
+          "app",
+        ],
+        180_000,
+      );
+    try {
+      const up = await deploy("up");
+      expect({ code: up.code, error: up.code === 0 ? "" : up.output }).toEqual({ code: 0, error: "" });
+      const output = await deploy("output");
+      const config = JSON.parse(output.output) as ApplicationConfig;
+      expect(config).toMatchObject({ region: "central", urls: apps.foo.central.clientUrls });
+      expect(await placeOrder(config, "foo", "c42", "two coffees")).toEqual({
+        storedBy: "foo-write-central",
+        readBack: "two coffees",
+      });
+    } finally {
+      const destroy = await deploy("destroy");
+      expect({ code: destroy.code, error: destroy.code === 0 ? "" : destroy.output }).toEqual({
+        code: 0,
+        error: "",
+      });
     }
   });
 
