@@ -1,7 +1,7 @@
 /*
  * What an application in one region is configured with, from what a stack outputs (the cluster's
  * URLs, the user's credentials, each virtual stream's names there), and the same as environment
- * variables: those the nats CLI and nats.go read themselves, and one pair per virtual stream.
+ * variables: those the nats CLI reads itself, and one pair per virtual stream.
  */
 import type { AppCredentials } from "./jetstream/clientAuth";
 import type { RegionAppConfig } from "./virtualStream";
@@ -25,7 +25,12 @@ export interface ApplicationConfigArgs {
 
 export function applicationConfig(args: ApplicationConfigArgs): ApplicationConfig {
   const names = Object.keys(args.virtualStreams).sort();
-  if (names.length === 0) throw new Error("virtualStreams: give the application at least one");
+  if (names.length === 0) {
+    throw new Error(
+      "virtualStreams: give the application at least one (in this repository's stacks: " +
+        "`applications[].virtualStreams` in the stack's config)",
+    );
+  }
   const missing = names.filter((name) => args.virtualStreams[name][args.region] === undefined);
   if (missing.length > 0) {
     throw new Error(
@@ -54,7 +59,7 @@ export interface CredentialFiles {
 
 /**
  * `config` as environment variables: `NATS_URL`, `NATS_CREDS` (a path) or `NATS_USER` and
- * `NATS_PASSWORD`, `NATS_CA` (a path), as the nats CLI and nats.go read them; and per virtual stream
+ * `NATS_PASSWORD`, `NATS_CA` (a path), as the nats CLI reads them; and per virtual stream
  * `NATS_STREAM_<NAME>` and `NATS_SUBJECTS_<NAME>` (comma-separated), `<NAME>` upper-cased with
  * anything but letters and digits as `_`.
  */

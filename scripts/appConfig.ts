@@ -52,6 +52,12 @@ function whoAndWhat(
   const given = (outputs.applications?.value ?? {}) as Record<string, string[]>;
   const apps = Object.keys(users);
   if (apps.length === 0) {
+    if ("creds" in outputs.credentials.value) {
+      throw new Error(
+        `--app: stack ${options.stackName} has no applications: add nats-global:applications to its config ` +
+          "(operator mode gives each application a user of its own; the stack's user is for operators)",
+      );
+    }
     // Static mode has no application users: applications connect as the stack's user.
     const streams = Object.keys((outputs.streams?.value ?? {}) as object);
     return { name: `${options.stackName}-${options.region}`, who: outputs.credentials.value, streams };

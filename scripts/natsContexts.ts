@@ -48,15 +48,20 @@ export function writeContexts(stackName: string, outputs: OutputMap): string[] {
     ...("creds" in who ? {} : { user: who.user, password: who.password }),
     ...credentialFiles(stackName, name, who),
   });
-  const written: string[] = [];
+  const written = new Map<string, string>();
   const write = (name: string, what: string, urls: string[], who: AppCredentials) => {
+    if (written.has(name)) {
+      throw new Error(
+        `the contexts of ${written.get(name)} and of ${what} would both be ${name}: rename one of them`,
+      );
+    }
     const context: NatsContext = {
       description: describedAs(stackName, what),
       url: urls.join(","),
       ...auth(name, who),
     };
     fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(context, null, 2), { mode: 0o600 });
-    written.push(name);
+    written.set(name, what);
   };
   for (const [cluster, info] of Object.entries(clusters)) {
     write(`${stackName}-${cluster}`, `cluster ${cluster}`, info.clientUrls, credentials);
@@ -81,7 +86,7 @@ export function writeContexts(stackName: string, outputs: OutputMap): string[] {
       );
     }
   }
-  return written;
+  return [...written.keys()];
 }
 
 /**
@@ -93,8 +98,11 @@ export function credentialFiles(stackName: string, name: string, who: AppCredent
   const dir = contextDir();
   fs.mkdirSync(dir, { recursive: true });
   const privateFile = (file: string, text: string) => {
-    fs.writeFileSync(path.join(dir, file), text, { mode: 0o600 });
-    return path.join(dir, file);
+    const at = path.join(dir, file);
+    fs.writeFileSync(at, text, { mode: 0o600 });
+    // The mode above applies to a new file only: one written before, or by hand, is made private too.
+    fs.chmodSync(at, 0o600);
+    return at;
   };
   return {
     ...("creds" in who ? { creds: privateFile(`${name}.creds`, who.creds) } : {}),
@@ -116,8 +124,13 @@ export function removeContexts(stackName: string): string[] {
       continue; // Not a context of ours.
     }
     if (!context.description?.startsWith(describedAs(stackName, ""))) continue;
+    // Only the files written beside it under the names `credentialFiles` gives: a copied context
+    // may name a file of the user's own.
+    const ours = [`${file.slice(0, -".json".length)}.creds`, `${stackName}-ca.pem`].map((f) =>
+      path.join(dir, f),
+    );
     for (const named of [context.creds, context.ca]) {
-      if (named !== undefined) fs.rmSync(named, { force: true });
+      if (named !== undefined && ours.includes(named)) fs.rmSync(named, { force: true });
     }
     fs.rmSync(contextFile);
     removed.push(file.slice(0, -".json".length));
