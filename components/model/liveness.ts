@@ -20,6 +20,8 @@ export interface LivenessSpec {
 const DEFAULT_PING_INTERVAL_NS = 1e9;
 const DEFAULT_PING_MAX = 3;
 const MIN_PING_INTERVAL_NS = 250e6;
+/** The least time a silent peer is given: see checkLiveness. */
+const MIN_GIVEN_UP_MS = 2_000;
 /** Beyond it the server caps gateway pings anyway. */
 const MAX_PING_INTERVAL_NS = 15e9;
 
@@ -37,6 +39,15 @@ export function checkLiveness(given: LivenessSpec | undefined, problems: Problem
     }
   }
   if (given?.pingMax !== undefined) problems.check("liveness.pingMax", integerProblem(given.pingMax, 1, 10));
+  // A ping waits behind what the connection has queued (client.go, sendPing), and an outbound
+  // gateway is closed as stale when its peer's INFO takes as long: a busy link needs slack.
+  if (problems.isEmpty && silentPeerGivenUpMs(given) < MIN_GIVEN_UP_MS) {
+    problems.add(
+      "liveness",
+      `pingInterval × (pingMax + 1) is ${silentPeerGivenUpMs(given)} ms: at least ${MIN_GIVEN_UP_MS} ms, ` +
+        "or a busy route or gateway is closed while its answer waits behind queued messages",
+    );
+  }
 }
 
 const intervalNs = (given: LivenessSpec | undefined): number =>

@@ -37,6 +37,11 @@ describe("how soon servers give up on a silent peer", () => {
         /^liveness\.pingInterval: 1m is outside 250ms to 15s: .* gateways every 15 s at most/,
       ),
     ]);
+    expect(problems({ pingInterval: "250ms", pingMax: 3 })).toEqual([
+      "liveness: pingInterval × (pingMax + 1) is 1000 ms: at least 2000 ms, or a busy route or gateway " +
+        "is closed while its answer waits behind queued messages",
+    ]);
+    expect(problems({ pingInterval: "500ms", pingMax: 3 })).toEqual([]);
     expect(problems({ pingInterval: "soon", pingMax: 0 })).toEqual([
       expect.stringMatching(/^liveness\.pingInterval: "soon" is not a duration/),
       "liveness.pingMax: must be an integer from 1 to 10 (got 0)",
