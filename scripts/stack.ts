@@ -4,24 +4,18 @@
  * the pulumi binary; the per-language host that `pulumi up` would start is not in the pinned
  * toolchain (README, "Running pulumi yourself").
  */
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import * as path from "path";
 import { contextDir, removeContexts, writeContexts } from "./natsContexts";
+import { projectStack } from "./projectStack";
 import { removeEmptyCheckpointAttributes, removeStaleLocks } from "./staleLocks";
 
 const COMMANDS = ["up", "down", "preview", "refresh"] as const;
 type Command = (typeof COMMANDS)[number];
 
-const root = path.resolve(__dirname, "..");
-
 async function main(command: Command, stackName: string): Promise<void> {
   for (const file of removeEmptyCheckpointAttributes(process.env.PULUMI_BACKEND_URL, stackName)) {
     console.log(`removed ${file}: a pulumi command killed while saving left it empty`);
   }
-  const stack = await LocalWorkspace.createOrSelectStack(
-    { projectName: "nats-global", stackName, program: async () => require(path.join(root, "index"))() },
-    { workDir: root },
-  );
+  const stack = await projectStack(stackName);
   for (const holder of removeStaleLocks(process.env.PULUMI_BACKEND_URL, stackName)) {
     console.log(`removed the lock of a pulumi command that was killed (${holder}): it no longer runs`);
   }
