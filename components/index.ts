@@ -26,3 +26,5 @@ export type { Consistency, VirtualStreamSpec } from "./model/virtualStream";
 export { applicationConfig, applicationEnv } from "./applicationConfig";
 export type { ApplicationConfig, ApplicationConfigArgs, CredentialFiles } from "./applicationConfig";
 export type { LivenessSpec } from "./model/liveness";
+export { previewSummary } from "./previewSummary";
+export type { PreviewStep } from "./previewSummary";
