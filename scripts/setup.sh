@@ -57,6 +57,8 @@ build_toxiproxy() {
   mv "$1/server" "$1/toxiproxy-server"
 }
 
+build_actionlint() { GOBIN="$1" go install "github.com/rhysd/actionlint/cmd/actionlint@$2"; }
+
 # The Pulumi CLI's module has replace directives, so `go install` refuses it; a throwaway wrapper
 # module requires pkg and sdk at one version and builds the CLI with that version stamped in.
 build_pulumi() {
@@ -90,6 +92,7 @@ EOF
 go_tool nats-server "$NATS_SERVER_VERSION-static" build_nats_server
 go_tool nats "$NATSCLI_VERSION" build_nats_cli
 go_tool toxiproxy-server "$TOXIPROXY_VERSION" build_toxiproxy
+go_tool actionlint "$ACTIONLINT_VERSION" build_actionlint
 go_tool pulumi "$PULUMI_VERSION" build_pulumi
 
 # The OpenAPI schemas of a Kubernetes release, which the k8s platform's manifests are tested against:
