@@ -6,6 +6,7 @@
  * `onEvent` hands over as resourcePreEvent), so it reads the provider's own diff.
  */
 import { parseDuration } from "./model/durations";
+import { writeStreamName } from "./model/virtualStream";
 
 /** One step of a preview, as the engine reports it (Automation API's StepEventMetadata). */
 export interface PreviewStep {
@@ -18,8 +19,11 @@ export interface PreviewStep {
   keys?: string[];
 }
 
+type Kind = "create" | "import" | "update" | "replace" | "delete";
+const KINDS: Kind[] = ["create", "import", "update", "replace", "delete"];
+
 interface Change {
-  kind: "create" | "update" | "replace" | "delete";
+  kind: Kind;
   what: string;
   details: string[];
 }
@@ -29,30 +33,35 @@ const VIRTUAL_STREAM_TYPE = "nats-global:index:VirtualStream";
 const CLUSTER_TYPE = /^nats-global:(\w+):Cluster$/;
 /** The limits under which a stream keeps messages: lowering one removes what no longer fits. */
 const LIMITS = ["maxAge", "maxBytes", "maxMsgs", "maxMsgsPerSubject"];
-const KIND_OF_OP: Record<string, Change["kind"] | undefined> = {
+/** What each op a preview reports does to a resource; a replacement is told by its `replace` step. */
+const KIND_OF_OP: Record<string, Kind | undefined> = {
   create: "create",
+  import: "import",
   update: "update",
   replace: "replace",
   "create-replacement": "replace",
-  "delete-replaced": "replace",
+  // Alone (a replacement left pending by an earlier update), it only deletes the old resource.
+  "delete-replaced": "delete",
   delete: "delete",
 };
 
 const nameOf = (urn: string) => urn.split("::").pop() as string;
-/** An input as a reviewer reads it: sources and mirrors by their origins' names. */
-function show(value: unknown): string {
-  if (value === undefined) return "(default)";
-  if (value === UNKNOWN) return "(known after the update)";
+/** An input as a reviewer reads it, with what the update computes said in words. */
+const show = (value: unknown): string =>
+  value === undefined
+    ? "(default)"
+    : JSON.stringify(value).replaceAll(JSON.stringify(UNKNOWN), "(known after the update)");
+/** Sources and mirrors by their origins' names, where those tell them apart. */
+function shortly(value: unknown): string | undefined {
   const named = (v: unknown) => typeof (v as { name?: unknown } | null)?.name === "string";
-  if (Array.isArray(value) && value.length > 0 && value.every(named)) {
-    return value.map((v: { name: string }) => v.name).join(", ");
-  }
-  return JSON.stringify(value);
+  return Array.isArray(value) && value.length > 0 && value.every(named)
+    ? value.map((v: { name: string }) => v.name).join(", ")
+    : undefined;
 }
-/** What the engine shows for a value that the update computes. */
+/** What the engine shows for a value that the update computes (sig.UnknownStringValue). */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-/** The key by which the engine marks a secret value in its events (its ciphertext withheld). */
-const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
+/** How the engine marks a secret in its events, its value blinded (sig.Key and sig.Secret). */
+const SECRET_MARK = '"4dabf18193072939515e22adb298388d":"1b47061264138c4ac30d75fd1eb44270"';
 /** Values longer than this together (a server's whole config) are named, not shown. */
 const MAX_SHOWN = 120;
 const inputsOf = (step: PreviewStep) => step.new?.inputs ?? step.old?.inputs ?? {};
@@ -66,23 +75,25 @@ export function previewSummary(stackName: string, steps: PreviewStep[]): string 
   const platformOfCluster = clusterPlatforms(steps);
   const changes = new Map<string, Change[]>();
   const warnings: string[] = [];
-  for (const step of representativeSteps(steps)) {
-    const kind = KIND_OF_OP[step.op] as Change["kind"];
-    const group = groupOf(step, byUrn);
+  for (const { step, kind, keys } of changedResources(steps)) {
+    const { title, virtualStream } = groupOf(step, byUrn);
     const label =
       step.type === STREAM_TYPE
         ? `stream \`${inputsOf(step).name}\``
         : `${shortType(step.type)} \`${nameOf(step.urn)}\``;
     const details = kind === "update" || kind === "replace" ? fieldChanges(step) : [];
-    if (kind === "replace" && step.keys?.length) details.unshift(`replaced for ${step.keys.join(", ")}`);
-    changes.set(group, [...(changes.get(group) ?? []), { kind, what: label, details }]);
+    if (kind === "replace" && keys.length > 0) details.unshift(`replaced for ${keys.join(", ")}`);
+    // Secrets come blinded, all alike, and a dynamic provider's code is left out above.
+    if (kind === "update" && details.length === 0) details.push("a secret or the provider's code");
+    changes.set(title, [...(changes.get(title) ?? []), { kind, what: label, details }]);
     warnings.push(
-      ...lossWarnings(step, kind, label),
+      ...lossWarnings(step, kind, label, virtualStream),
       ...crossingWarnings(step, kind, streams, platformOfCluster),
     );
   }
-  const counts = (["create", "update", "replace", "delete"] as const).map(
-    (kind) => `${[...changes.values()].flat().filter((c) => c.kind === kind).length} to ${kind}`,
+  const count = (kind: Kind) => [...changes.values()].flat().filter((c) => c.kind === kind).length;
+  const counts = KINDS.filter((kind) => kind !== "import" || count(kind) > 0).map(
+    (kind) => `${count(kind)} to ${kind}`,
   );
   const lines = [`## Preview of \`${stackName}\`: ${counts.join(", ")}`, ""];
   if (warnings.length > 0) lines.push("> [!WARNING]", ...warnings.sort().map((w) => `> - ${w}`), "");
@@ -90,43 +101,57 @@ export function previewSummary(stackName: string, steps: PreviewStep[]): string 
   for (const [group, list] of [...changes.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`### ${group}`, "", "| change | resource | fields (old → new) |", "| --- | --- | --- |");
     for (const change of list) {
-      lines.push(`| ${change.kind} | ${change.what} | ${change.details.join("<br>") || ""} |`);
+      lines.push(`| ${change.kind} | ${change.what} | ${change.details.join("<br>")} |`);
     }
     lines.push("");
   }
   return lines.join("\n");
 }
 
+interface Changed {
+  step: PreviewStep;
+  kind: Kind;
+  /** The inputs that force a replacement, from whichever of its steps reports them. */
+  keys: string[];
+}
+
 /**
- * One step per changed resource. A replacement comes as up to three steps (the replacement
- * created, the replace, the old one deleted); the `replace` step has both the old and new inputs.
+ * One entry per changed resource. A replacement comes as up to three steps (the replacement
+ * created, the replace, the old one deleted); its `replace` step has both the old and new inputs.
  * Providers are how resources are reached, not what a reviewer reviews.
  */
-function representativeSteps(steps: PreviewStep[]): PreviewStep[] {
-  const chosen = new Map<string, PreviewStep>();
+function changedResources(steps: PreviewStep[]): Changed[] {
+  const byUrn = new Map<string, PreviewStep[]>();
   for (const step of steps) {
     if (KIND_OF_OP[step.op] === undefined || step.type.startsWith("pulumi:providers:")) continue;
-    const earlier = chosen.get(step.urn);
-    if (earlier === undefined || step.op === "replace") chosen.set(step.urn, step);
+    byUrn.set(step.urn, [...(byUrn.get(step.urn) ?? []), step]);
   }
-  const order = ["create", "update", "replace", "delete"];
-  return [...chosen.values()].sort(
-    (a, b) =>
-      order.indexOf(KIND_OF_OP[a.op] as string) - order.indexOf(KIND_OF_OP[b.op] as string) ||
-      a.urn.localeCompare(b.urn),
+  const changed = [...byUrn.values()].map((all): Changed => {
+    const replace = all.find((s) => s.op === "replace");
+    const step = replace ?? all[0];
+    const kind = replace !== undefined ? "replace" : (KIND_OF_OP[step.op] as Kind);
+    return { step, kind, keys: [...new Set(all.flatMap((s) => s.keys ?? []))] };
+  });
+  return changed.sort(
+    (a, b) => KINDS.indexOf(a.kind) - KINDS.indexOf(b.kind) || a.step.urn.localeCompare(b.step.urn),
   );
 }
 
 /** The virtual stream or cluster a resource belongs to, by its nearest such ancestor. */
-function groupOf(step: PreviewStep, byUrn: Map<string, PreviewStep>): string {
+function groupOf(
+  step: PreviewStep,
+  byUrn: Map<string, PreviewStep>,
+): { title: string; virtualStream?: string } {
   for (let urn: string | undefined = step.urn; urn !== undefined; ) {
     const at = byUrn.get(urn);
     const type = at?.type ?? step.type;
-    if (type === VIRTUAL_STREAM_TYPE) return `Virtual stream \`${nameOf(urn)}\``;
-    if (CLUSTER_TYPE.test(type)) return `Cluster \`${nameOf(urn)}\``;
+    if (type === VIRTUAL_STREAM_TYPE) {
+      return { title: `Virtual stream \`${nameOf(urn)}\``, virtualStream: nameOf(urn) };
+    }
+    if (CLUSTER_TYPE.test(type)) return { title: `Cluster \`${nameOf(urn)}\`` };
     urn = at?.new?.parent ?? at?.old?.parent;
   }
-  return "Super-cluster and the rest";
+  return { title: "Super-cluster and the rest" };
 }
 
 /** `nats-global:local:Cluster` → `Cluster`; a dynamic resource by its own type name. */
@@ -144,15 +169,22 @@ function fieldChanges(step: PreviewStep): string[] {
     .filter((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]))
     .sort();
   return fields.map((field) => {
-    const [old, now] = [show(before[field]), show(after[field])];
-    if ([old, now].some((text) => text.includes(SECRET_SIGNATURE))) return `${field}: (secret) changed`;
+    let [old, now] = [shortly(before[field]), shortly(after[field])];
+    if (old === undefined || now === undefined || old === now)
+      [old, now] = [show(before[field]), show(after[field])];
+    if ([old, now].some((text) => text.includes(SECRET_MARK))) return `${field}: (secret) changed`;
     if (old.length + now.length > MAX_SHOWN) return `${field}: changed`;
     return `${field}: ${old} → ${now}`;
   });
 }
 
 /** A stream deleted or replaced takes its messages with it; a lower limit removes what exceeds it. */
-function lossWarnings(step: PreviewStep, kind: Change["kind"], label: string): string[] {
+function lossWarnings(
+  step: PreviewStep,
+  kind: Kind,
+  label: string,
+  virtualStream: string | undefined,
+): string[] {
   const warnings: string[] = [];
   if (step.type === STREAM_TYPE && (kind === "delete" || kind === "replace")) {
     warnings.push(
@@ -164,7 +196,11 @@ function lossWarnings(step: PreviewStep, kind: Change["kind"], label: string): s
       const before = step.old?.inputs?.[limit];
       const after = step.new?.inputs?.[limit];
       if (lowered(before, after)) {
-        const outage = limit === "maxAge" && /-write-/.test(String(step.new?.inputs?.name));
+        const { name, placement } = step.new?.inputs as { name?: string; placement?: { cluster?: string } };
+        const outage =
+          limit === "maxAge" &&
+          virtualStream !== undefined &&
+          name === writeStreamName(virtualStream, placement?.cluster ?? "");
         warnings.push(
           `**Messages lost**: ${label} keeps less, ${limit} ${show(before)} → ${show(after)}` +
             (outage
@@ -204,7 +240,7 @@ function clusterPlatforms(steps: PreviewStep[]): Map<string, string> {
 /** New sources and mirrors whose origin is placed in another cluster: data that starts to travel. */
 function crossingWarnings(
   step: PreviewStep,
-  kind: Change["kind"],
+  kind: Kind,
   streams: Map<string, PreviewStep>,
   platformOfCluster: Map<string, string>,
 ): string[] {

@@ -9,7 +9,7 @@ import { PreviewStep, previewSummary } from "../components/previewSummary";
 import { projectStack } from "./projectStack";
 
 async function main(stackName: string, out: string | undefined): Promise<void> {
-  const stack = await projectStack(stackName);
+  const stack = await projectStack(stackName, true);
   const steps: PreviewStep[] = [];
   await stack.preview({
     refresh: true,

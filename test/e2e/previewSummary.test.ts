@@ -1,4 +1,5 @@
 import * as fs from "fs";
+import * as path from "path";
 import { runInProject, TestStack } from "../support/stackRunner";
 import { killAll, natsServerPids } from "../support/processes";
 
@@ -20,7 +21,7 @@ const CONFIG = {
  * The summary of real previews of a running local stack, as a reviewer gets it in a pull request:
  * one change to the stack's config at a time, put back after its preview.
  */
-describe("npm run preview:summary on real previews of the local stack", () => {
+describe("the preview summary (scripts/previewSummary.ts) of real previews of the local stack", () => {
   const stack = new TestStack("e2e-preview", CONFIG);
 
   beforeAll(async () => {
@@ -48,13 +49,19 @@ describe("npm run preview:summary on real previews of the local stack", () => {
     }
   };
 
-  it("says nothing changes when nothing does", async () => {
-    const run = await runInProject(["ts-node", "scripts/previewSummary.ts", stack.name], 180_000);
-    expect(run.output).toContain(
+  it("says nothing changes when nothing does, into the file --out names", async () => {
+    const out = path.join(stack.dataDir, "summary.md");
+    const run = await runInProject(
+      ["ts-node", "scripts/previewSummary.ts", stack.name, "--out", out],
+      180_000,
+    );
+    expect({ code: run.code, output: run.output }).toEqual({ code: 0, output: "" });
+    const summary = fs.readFileSync(out, "utf8");
+    expect(summary).toContain(
       "## Preview of `e2e-preview`: 0 to create, 0 to update, 0 to replace, 0 to delete",
     );
-    expect(run.output).toContain("No change.");
-    expect(run.output).not.toContain("[!WARNING]");
+    expect(summary).toContain("No change.");
+    expect(summary).not.toContain("[!WARNING]");
   });
 
   it("adds a virtual stream: its streams created, and the copying between regions it starts, flagged", async () => {

@@ -48,17 +48,44 @@ describe("a preview summary", () => {
     expect(summary).not.toContain("orders-write-east` (");
   });
 
-  it("never shows a secret, and names a value the update computes", () => {
-    const steps = [
-      stream(
-        "update",
-        { name: "s", connection: SECRET, maxMsgs: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" },
-        { name: "s", connection: { ...SECRET, ciphertext: "other" }, maxMsgs: 10 },
-      ),
-    ];
-    const summary = previewSummary("prod", steps);
-    expect(summary).toContain("connection: (secret) changed<br>maxMsgs: 10 → (known after the update)");
-    expect(summary).not.toContain("[secret]");
+  it("never shows a secret, says an update changed one where nothing else shows, and names computed values", () => {
+    // The engine blinds every secret alike: a changed one looks unchanged.
+    const blinded = (inputs: Record<string, unknown>, old: Record<string, unknown>) =>
+      previewSummary("prod", [
+        stream(
+          "update",
+          { name: "s", connection: SECRET, ...inputs },
+          { name: "s", connection: SECRET, ...old },
+        ),
+      ]);
+    const computed = blinded(
+      {
+        maxMsgs: "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+        metadata: { a: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" },
+      },
+      { maxMsgs: 10 },
+    );
+    expect(computed).toContain(
+      'maxMsgs: 10 → (known after the update)<br>metadata: (default) → {"a":(known after the update)}',
+    );
+    expect(blinded({}, {})).toContain("| update | stream `s` | a secret or the provider's code |");
+    for (const summary of [computed, blinded({}, {})]) expect(summary).not.toContain("ciphertext");
+  });
+
+  it("tells a replacement by its replace step, with the keys any of its steps gives, and a lone old copy's removal as a delete", () => {
+    const inputs = { name: "s", storage: "memory" };
+    const old = { name: "s", storage: "file" };
+    const summary = previewSummary("prod", [
+      { ...stream("create-replacement", inputs, old), keys: ["storage"] },
+      stream("replace", inputs, old),
+      { ...stream("delete-replaced", inputs, old), new: undefined },
+      { ...stream("delete-replaced", { name: "t" }, { name: "t" }), new: undefined },
+    ]);
+    expect(summary).toContain(
+      '| replace | stream `s` | replaced for storage<br>storage: "file" → "memory" |',
+    );
+    expect(summary).toContain("| delete | stream `t` |");
+    expect(summary).toContain("0 to create, 0 to update, 1 to replace, 1 to delete");
   });
 
   it("warns of a raised or removed limit not at all, and of a lowered one", () => {
