@@ -69,7 +69,10 @@ export = async () => {
     streams: pulumi
       .all(virtualStreams.map((vs) => vs.appConfig))
       .apply((configs) => Object.fromEntries(configs.map((c, i) => [virtualStreams[i].plan.name, c]))),
+    // The stack's own users, a secret: of the application account (the write side), and per region
+    // of the region's account (the streams of the virtual names).
     credentials: superCluster.appCredentials,
+    regionCredentials: superCluster.regionCredentials,
     // The system account's user, for operators (`<stack>-sys` context): a secret.
     systemCredentials: superCluster.systemCredentials,
     // Per application, the virtual streams it is given (`npm run app-config` reads them).

@@ -17,9 +17,9 @@ export interface AppUserArgs {
 }
 
 /**
- * `nats-global:index:AppUser`: the credentials of one application in one region (operator mode),
- * allowed exactly what it needs for its virtual streams there: publishing where the region writes,
- * consuming and inspecting the region's read streams, acking, its inbox. `creds` is a secret;
+ * `nats-global:index:AppUser`: the credentials of one application in one region (operator mode), a
+ * user of the region's account allowed exactly what it needs for its virtual streams there:
+ * publishing on their subjects, consuming and inspecting them by name, acking, its inbox. `creds` is a secret;
  * `credentials` adds the CA to trust, as `connectionAuth` takes them.
  */
 export class AppUser extends pulumi.ComponentResource {
@@ -44,7 +44,7 @@ export class AppUser extends pulumi.ComponentResource {
         (vs) => vs.plan.access.find((a) => a.region === args.region) as (typeof vs.plan.access)[number],
       );
     });
-    const user = args.superCluster.appUser(name, regionPermissions(access), {
+    const user = args.superCluster.appUser(name, args.region, regionPermissions(access), {
       parent: this,
       generation: args.generation,
     });

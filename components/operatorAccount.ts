@@ -1,17 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { NKeyPair } from "./credentials/nkeyPair";
-import { credsOf, OperatorIdentity } from "./credentials/operatorIdentity";
+import { AccountIdentity, credsOf, OperatorIdentity } from "./credentials/operatorIdentity";
 import { SignedJwt } from "./credentials/signedJwt";
 import type { AccountTarget } from "./jetstream/accountClaims";
 import type { ConnectionSpec } from "./jetstream/connection";
 import { AccountPartResource } from "./jetstream/accountPartProvider";
 import { UserRevocation } from "./jetstream/userRevocationProvider";
-import { MappingTable } from "./model/mappings";
 import { AccountPart } from "./model/security/accountParts";
-import { accountClaims, jwtMappings, TierLimits, userClaims } from "./model/security/claims";
+import { accountClaims, TierLimits, userClaims } from "./model/security/claims";
 import { UserPermissions } from "./model/security/permissions";
 
-/** What changing the application account needs from the super-cluster whose servers hold it. */
+/** What changing an account needs from the super-cluster whose servers hold it. */
 export interface AccountHost {
   /** Every client URL of the super-cluster (pushes and lookups may go through any server), and its CA. */
   reach: pulumi.Output<Pick<ConnectionSpec, "servers" | "tls">>;
@@ -24,21 +23,22 @@ export interface AccountHost {
 }
 
 /**
- * The application account of a super-cluster in operator mode, as the program changes it: its
- * limits, each virtual stream's mappings and each user's revocation are parts of one account JWT,
+ * An account of a super-cluster in operator mode, as the program changes it: its limits, each
+ * virtual stream's exports or imports and each user's revocation are parts of one account JWT,
  * pushed over NATS; users are signed by the account key.
  */
 export class OperatorAccount {
   private readonly target: pulumi.Output<AccountTarget>;
 
   constructor(
-    private readonly identity: OperatorIdentity,
+    identity: OperatorIdentity,
+    private readonly account: AccountIdentity,
     private readonly host: AccountHost,
   ) {
     this.target = pulumi
-      .all([host.reach, identity.systemCreds, identity.operatorSeed, identity.appAccount.publicKey])
+      .all([host.reach, identity.systemCreds, identity.operatorSeed, account.publicKey])
       .apply(([reach, credentials, operatorSeed, publicKey]) => ({
-        name: identity.appAccount.name,
+        name: account.name,
         publicKey,
         operatorSeed,
         connection: { ...reach, credentials },
@@ -49,16 +49,6 @@ export class OperatorAccount {
   /** Pushed rather than preloaded: a change of limits reaches every server without a restart. */
   limits(name: string, tiers: Record<string, TierLimits>, parent: pulumi.Resource): pulumi.CustomResource {
     return this.part(name, "limits", { limits: accountClaims(tiers).limits }, { parent });
-  }
-
-  mappings(
-    name: string,
-    owner: string,
-    table: pulumi.Input<MappingTable>,
-    opts: { parent?: pulumi.Resource; dependsOn?: pulumi.Resource[] },
-  ): pulumi.CustomResource {
-    const part = pulumi.output(table).apply((t) => ({ mappings: jwtMappings(t) }));
-    return this.part(name, owner, part, opts);
   }
 
   /**
@@ -78,7 +68,7 @@ export class OperatorAccount {
         name,
         subject: key.publicKey,
         claims: pulumi.output(permissions).apply((p) => userClaims(p.pub, p.sub)),
-        issuerSeed: this.identity.appAccount.seed,
+        issuerSeed: this.account.seed,
       },
       { parent },
     ).jwt;
@@ -93,7 +83,8 @@ export class OperatorAccount {
     };
   }
 
-  private part(
+  /** One owner's entries (a virtual stream's exports or imports), replaced as the owner changes. */
+  part(
     name: string,
     owner: string,
     part: pulumi.Input<AccountPart>,

@@ -4,6 +4,7 @@ import { allServers, planSuperCluster, ServerPlan, SuperClusterPlan } from "./mo
 import { Addressing, clientUrl } from "./model/endpoints";
 import {
   AuthPlan,
+  regionUser,
   serverJetStreamLimits,
   JetStreamLimits,
   NatsServerConfig,
@@ -19,7 +20,9 @@ import { TopologySpec } from "./model/topology";
 import { problemList } from "./model/validation";
 import { planned } from "./specErrors";
 import type { ConnectionSpec } from "./jetstream/connection";
-import { MappingTable } from "./model/mappings";
+import { APP_ACCOUNT, regionAccount } from "./model/accounts";
+import { AccountLinks } from "./model/regionAccounts";
+import { jwtExports, jwtImports } from "./model/security/claims";
 import { Stream, StreamArgs } from "./jetstream/stream";
 import { subjectsOverlap } from "./model/subjects";
 import { createServerTls, ServerTls, TlsArgs } from "./serverTls";
@@ -42,14 +45,15 @@ export interface CredentialsArgs {
 /** How clients prove who they are and what accounts exist. */
 export interface SecurityArgs {
   /**
-   * `static` (default): two accounts with one password user each, in every server's config.
+   * `static` (default): the accounts with one password user each, in every server's config.
    * `operator`: an operator, accounts and users as NKeys and signed JWTs; servers resolve accounts
-   * themselves (`full` resolver), and mappings change by pushing the account JWT over NATS.
+   * themselves (`full` resolver), and exports and imports change by pushing account JWTs over NATS.
    */
   mode?: "static" | "operator";
   /**
-   * Operator mode: the application account's JetStream limits per replica tier (`R1`, `R3`, ...):
-   * memoryStore and fileStore in bytes, streams, consumers; unlimited when left out.
+   * Operator mode: the JetStream limits per replica tier (`R1`, `R3`, ...) of the application
+   * account and of each region's account: memoryStore and fileStore in bytes, streams, consumers;
+   * unlimited when left out.
    */
   accountLimits?: Record<string, TierLimits>;
   /**
@@ -62,7 +66,10 @@ export interface SecurityArgs {
 export interface SuperClusterArgs extends TopologySpec {
   /** The regions, each with the args of its platform (`k8s` for Kubernetes). */
   regions: RegionArgs[];
-  /** Static mode: users of the application account (JetStream enabled) and of the system account. */
+  /**
+   * Static mode: users of the application account (JetStream enabled) and of the system account.
+   * Each region's account has a user `<app user>-<region>` with the application user's password.
+   */
   auth?: { app?: CredentialsArgs; system?: CredentialsArgs };
   security?: SecurityArgs;
   /** Required when any server runs on the `local` platform. */
@@ -110,6 +117,8 @@ export class SuperCluster extends pulumi.ComponentResource {
    * user and password, or in operator mode an unrestricted user's `.creds`.
    */
   readonly appCredentials: pulumi.Output<AppCredentials>;
+  /** Per region, the same for the region's account (its streams named as the virtual streams): a secret. */
+  readonly regionCredentials: pulumi.Output<Record<string, AppCredentials>>;
   /**
    * The system account's user, a secret, in the shape of `appCredentials`: for operators' server
    * reports (`nats server report jetstream`) and the stack's own reload and lookup requests.
@@ -117,8 +126,10 @@ export class SuperCluster extends pulumi.ComponentResource {
   readonly systemCredentials: pulumi.Output<AppCredentials>;
   /** With TLS on: the CA certificate (PEM, public) that clients verify the servers against. */
   readonly tlsCa: pulumi.Output<string> | undefined;
-  /** Operator mode: the application account, as the program changes it. */
-  private readonly account: OperatorAccount | undefined;
+  /** Operator mode: the application account and the regions', by name, as the program changes them. */
+  private readonly accounts: Map<string, OperatorAccount> | undefined;
+  /** Operator mode: each account's public key, by name. */
+  private readonly accountKeys: pulumi.Output<Record<string, string>> | undefined;
   /** The resources that run each group of servers. */
   private readonly provisioned: (pulumi.ComponentResource & ProvisionedServers)[];
   /** The platforms' drivers. */
@@ -135,9 +146,10 @@ export class SuperCluster extends pulumi.ComponentResource {
       problems.throwIfAny("super-cluster");
     });
 
+    const regions = this.plan.clusters.filter((c) => !c.stretch).map((c) => c.name);
     const operator =
       args.security?.mode === "operator"
-        ? createOperatorIdentity(name, args.security.accountLimits ?? {}, this)
+        ? createOperatorIdentity(name, args.security.accountLimits ?? {}, regions, this)
         : undefined;
     const staticAuth = operator === undefined ? this.authPlan(name, args) : undefined;
     const auth: pulumi.Output<AuthPlan | OperatorAuth> =
@@ -150,13 +162,18 @@ export class SuperCluster extends pulumi.ComponentResource {
     const addressing: Addressing = (server) => driverOf(server).endpoint(server);
     const tls = this.serverTls(name, args, addressing);
     this.tlsCa = tls?.caPem;
-    const presented: pulumi.Output<AppCredentials> =
-      operator?.adminCreds.apply((creds) => ({ creds })) ??
-      (staticAuth as pulumi.Output<AuthPlan>).apply((a) => a.app);
-    this.appCredentials = pulumi.secret(
+    const withCa = (who: pulumi.Output<AppCredentials>) =>
+      pulumi.secret(
+        pulumi.all([who, this.tlsCa]).apply(([w, ca]) => ({ ...w, ...(ca !== undefined ? { ca } : {}) })),
+      );
+    const adminOf = (account: string, region?: string): pulumi.Output<AppCredentials> =>
+      operator?.accounts[account].adminCreds.apply((creds) => ({ creds })) ??
+      (staticAuth as pulumi.Output<AuthPlan>).apply((a) => (region ? regionUser(a.app, region) : a.app));
+    this.appCredentials = withCa(adminOf(APP_ACCOUNT));
+    this.regionCredentials = pulumi.secret(
       pulumi
-        .all([presented, this.tlsCa])
-        .apply(([who, ca]) => ({ ...who, ...(ca !== undefined ? { ca } : {}) })),
+        .all(regions.map((region) => withCa(adminOf(regionAccount(region), region))))
+        .apply((all) => Object.fromEntries(all.map((who, i) => [regions[i], who]))),
     );
     const volumeBytes = new Map(args.regions.map((region) => [region.name, storeVolumeBytes(region)]));
     const render = (server: ServerPlan): pulumi.Output<NatsServerConfig> =>
@@ -222,7 +239,7 @@ export class SuperCluster extends pulumi.ComponentResource {
         ),
       );
     if (operator !== undefined) {
-      this.account = new OperatorAccount(operator, {
+      const host = {
         reach: pulumi.all([this.clusters, this.tlsCa]).apply(([clusters, ca]) => ({
           servers: Object.values(clusters).flatMap((info) => info.clientUrls),
           ...(ca !== undefined ? { tls: { ca } } : {}),
@@ -230,13 +247,28 @@ export class SuperCluster extends pulumi.ComponentResource {
         serverCount: allServers(this.plan).length,
         dependsOn: this.provisioned,
         resident: this.residentOptions(),
-      });
-      this.account.limits(`${name}-app-limits`, args.security?.accountLimits ?? {}, this);
+      };
+      this.accounts = new Map(
+        Object.values(operator.accounts).map((account) => [
+          account.name,
+          new OperatorAccount(operator, account, host),
+        ]),
+      );
+      for (const [account, changed] of this.accounts) {
+        changed.limits(`${name}-${account.toLowerCase()}-limits`, args.security?.accountLimits ?? {}, this);
+      }
+      this.accountKeys = pulumi
+        .all(Object.values(operator.accounts).map((a) => pulumi.all([a.name, a.publicKey])))
+        .apply((pairs) => Object.fromEntries(pairs));
     }
     this.incarnations = pulumi
       .all(this.provisioned.map((c) => c.incarnations))
       .apply((lists) => lists.flat());
-    this.registerOutputs({ clusters: this.clusters, appCredentials: this.appCredentials });
+    this.registerOutputs({
+      clusters: this.clusters,
+      appCredentials: this.appCredentials,
+      regionCredentials: this.regionCredentials,
+    });
   }
 
   /**
@@ -287,50 +319,78 @@ export class SuperCluster extends pulumi.ComponentResource {
     return { deletedWith: this.drivers.find((d) => d.residentsGoWith !== undefined)?.residentsGoWith };
   }
 
-  /** How a client reaches JetStream through `cluster`, as the application account's user. */
-  connection(cluster: string): pulumi.Output<ConnectionSpec> {
-    return pulumi.all([this.clusters, this.appCredentials]).apply(([clusters, app]) => ({
+  /**
+   * How a client reaches JetStream through `cluster`, as the stack's own user of `account` (the
+   * application account, or a region's).
+   */
+  connection(cluster: string, account: string = APP_ACCOUNT): pulumi.Output<ConnectionSpec> {
+    const region = this.plan.clusters.find((c) => regionAccount(c.name) === account)?.name;
+    const who =
+      region === undefined ? this.appCredentials : this.regionCredentials.apply((all) => all[region]);
+    return pulumi.all([this.clusters, who]).apply(([clusters, credentials]) => ({
       servers: clusters[cluster].clientUrls,
-      ...connectionCredentials(app),
+      ...connectionCredentials(credentials),
     }));
   }
 
   /**
-   * Puts one owner's account subject mappings on every server: in operator mode by pushing the
-   * account JWT over NATS, in static mode by config reload (no restart either way). Deleting the
-   * returned resource takes them away again; other owners' mappings stay.
+   * Puts one owner's account links on every server: the application account's exports first, then
+   * each region account's imports; in operator mode by pushing account JWTs over NATS, in static
+   * mode by config reload (no restart either way). Deleting the returned resources takes them away
+   * again, imports first; other owners' links stay.
    */
-  applyMappings(
+  applyLinks(
     name: string,
     owner: string,
-    mappings: pulumi.Input<MappingTable>,
+    links: AccountLinks,
     opts: { parent?: pulumi.Resource; dependsOn?: pulumi.Resource[] } = {},
-  ): pulumi.CustomResource {
-    if (this.account !== undefined) return this.account.mappings(name, owner, mappings, opts);
+  ): pulumi.CustomResource[] {
+    if (this.accounts !== undefined && this.accountKeys !== undefined) {
+      const accountKeys = this.accountKeys;
+      const accountOf = (account: string) => this.accounts?.get(account) as OperatorAccount;
+      const exported = accountOf(APP_ACCOUNT).part(
+        `${name}-exports`,
+        owner,
+        { exports: jwtExports(links.exports) },
+        opts,
+      );
+      const imported = Object.entries(links.imports).map(([account, imports]) =>
+        accountOf(account).part(
+          `${name}-imports-${account.toLowerCase()}`,
+          owner,
+          accountKeys.apply((keys) => ({ imports: jwtImports(imports, (a) => keys[a]) })),
+          { parent: opts.parent, dependsOn: [...(opts.dependsOn ?? []), exported] },
+        ),
+      );
+      return [exported, ...imported];
+    }
     // Static mode runs only where servers take accounts from their config (checkPlatforms).
-    const byConfig = this.drivers.find((d) => d.mappings !== undefined) as Required<PlatformDriver>;
-    return byConfig.mappings(name, owner, mappings, {
-      parent: opts.parent,
-      dependsOn: [...this.provisioned, ...(opts.dependsOn ?? [])],
-      ...this.residentOptions(),
-    });
+    const byConfig = this.drivers.find((d) => d.links !== undefined) as Required<PlatformDriver>;
+    return [
+      byConfig.links(name, owner, links, {
+        parent: opts.parent,
+        dependsOn: [...this.provisioned, ...(opts.dependsOn ?? [])],
+        ...this.residentOptions(),
+      }),
+    ];
   }
 
   /**
-   * Operator mode: a user of the application account with `permissions`, as a `.creds` secret;
-   * removing it, or raising `generation`, revokes its key on every server.
+   * Operator mode: a user of `region`'s account with `permissions`, as a `.creds` secret; removing
+   * it, or raising `generation`, revokes its key on every server.
    */
   appUser(
     name: string,
+    region: string,
     permissions: pulumi.Input<UserPermissions>,
     opts: { parent: pulumi.Resource; generation?: number },
   ): { creds: pulumi.Output<string>; publicKey: pulumi.Output<string> } {
-    if (this.account === undefined) {
+    if (this.accounts === undefined) {
       throw new pulumi.RunError(
         `user "${name}": users with their own permissions need security.mode "operator" on the super-cluster`,
       );
     }
-    return this.account.user(name, permissions, opts);
+    return (this.accounts.get(regionAccount(region)) as OperatorAccount).user(name, permissions, opts);
   }
 
   /** Certificates for every server, when TLS is on: by default in operator mode. */

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SourceResume } from "./jetstream/sourceResume";
 import { Stream } from "./jetstream/stream";
+import { APP_ACCOUNT } from "./model/accounts";
 import { planVirtualStream, VirtualStreamPlan, VirtualStreamSpec } from "./model/virtualStream";
 import { planned } from "./specErrors";
 import { SuperCluster } from "./superCluster";
@@ -14,17 +15,21 @@ export interface VirtualStreamArgs extends Omit<VirtualStreamSpec, "name"> {
 /** Per region, what an application there is configured with. */
 export interface RegionAppConfig {
   clientUrls: string[];
+  /** The region's account: where the application's user lives. */
+  account: string;
   publishSubject: string;
   publishSubjects: string[];
+  /** The stream to consume and inspect: the virtual name. */
   consumeStream: string;
+  /** The application account's stream that stores the region's writes. */
   writeStream: string;
-  readStream: string;
 }
 
 /**
  * `nats-global:index:VirtualStream`: one global stream that applications in every region publish
  * to and consume from locally, as `name` and its subjects, in the chosen consistency mode. Its
- * children are the underlying Streams and the cluster-scoped account mappings that lead to them.
+ * children are the underlying Streams (the write side in the application account, one stream of
+ * the virtual name in each region's account) and the account links between them.
  */
 export class VirtualStream extends pulumi.ComponentResource {
   readonly plan: VirtualStreamPlan;
@@ -38,49 +43,68 @@ export class VirtualStream extends pulumi.ComponentResource {
     this.plan = planned(() => planVirtualStream({ ...spec, name: streamName }, superCluster.plan));
     planned(() => superCluster.claimSubjects(`virtual stream "${streamName}"`, this.plan.subjects));
 
-    const byName = new Map<string, Stream>();
-    for (const streamSpec of this.plan.streams) {
-      // Sourcing and mirroring streams come after their origins, so that they start without a wait.
-      const origins = [streamSpec.mirror?.name, ...(streamSpec.sources ?? []).map((s) => s.name)]
-        .map((origin) => (origin ? byName.get(origin) : undefined))
-        .filter((s): s is Stream => s !== undefined);
-      const cluster = streamSpec.placement?.cluster as string;
-      const stream = new Stream(
-        `${name}${streamSpec.name.slice(streamName.length)}`,
-        { ...streamSpec, connection: superCluster.connection(cluster) },
-        { parent: this, dependsOn: [superCluster, ...origins], ...superCluster.residentOptions() },
+    const resident = superCluster.residentOptions();
+    const create = (planned: VirtualStreamPlan["streams"][number], after: pulumi.Resource[]) => {
+      const cluster = planned.spec.placement?.cluster as string;
+      // Region streams keep the resource names of the read streams they replace.
+      const suffix =
+        planned.account === APP_ACCOUNT ? planned.spec.name.slice(streamName.length) : `-read-${cluster}`;
+      return new Stream(
+        `${name}${suffix}`,
+        { ...planned.spec, connection: superCluster.connection(cluster, planned.account) },
+        { parent: this, dependsOn: [superCluster, ...after], ...resident },
       );
-      byName.set(streamSpec.name, stream);
+    };
+    // The write side first, each sourcing stream after its origins, so that it starts without a wait.
+    const written = new Map<string, Stream>();
+    for (const planned of this.plan.streams.filter((s) => s.account === APP_ACCOUNT)) {
+      const origins = (planned.spec.sources ?? []).map((s) => written.get(s.name));
+      written.set(
+        planned.spec.name,
+        create(
+          planned,
+          origins.filter((s): s is Stream => s !== undefined),
+        ),
+      );
     }
-    this.streams = [...byName.values()];
-    const sourcing = this.plan.streams.filter((s) => s.mirror !== undefined || s.sources !== undefined);
+    const links = superCluster.applyLinks(`${name}-links`, streamName, this.plan.links, { parent: this });
+    const regional = this.plan.streams
+      .filter((s) => s.account !== APP_ACCOUNT)
+      .map((planned) => ({ planned, stream: create(planned, [...written.values(), ...links]) }));
+    this.streams = [...written.values(), ...regional.map((r) => r.stream)];
+
+    const sourcing = this.plan.streams.filter(
+      (s) => s.spec.mirror !== undefined || s.spec.sources !== undefined,
+    );
     new SourceResume(
       `${name}-sources`,
       {
-        streams: sourcing.map((s) => ({
-          name: s.name,
-          connection: superCluster.connection(s.placement?.cluster as string),
-        })),
+        streams: sourcing.map((s) => {
+          const cluster = s.spec.placement?.cluster as string;
+          return {
+            name: s.spec.name,
+            account: s.account,
+            connection: superCluster.connection(cluster, s.account),
+            originConnection: superCluster.connection(cluster),
+          };
+        }),
         incarnations: superCluster.incarnations,
       },
-      { parent: this, dependsOn: this.streams, ...superCluster.residentOptions() },
+      { parent: this, dependsOn: this.streams, ...resident },
     );
-    const mappings = superCluster.applyMappings(`${name}-mappings`, streamName, this.plan.mappings, {
-      parent: this,
-      dependsOn: this.streams,
-    });
 
-    this.appConfig = pulumi.all([superCluster.clusters, mappings.id]).apply(([clusters]) =>
+    const ready = pulumi.all(regional.map((r) => r.stream.id));
+    this.appConfig = pulumi.all([superCluster.clusters, ready]).apply(([clusters]) =>
       Object.fromEntries(
         this.plan.access.map((a) => [
           a.region,
           {
             clientUrls: clusters[a.region].clientUrls,
+            account: a.account,
             publishSubject: a.publishSubjects[0],
             publishSubjects: a.publishSubjects,
             consumeStream: a.consumeStream,
             writeStream: a.writeStream,
-            readStream: a.readStream,
           },
         ]),
       ),

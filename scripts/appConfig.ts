@@ -58,9 +58,13 @@ function whoAndWhat(
           "(operator mode gives each application a user of its own; the stack's user is for operators)",
       );
     }
-    // Static mode has no application users: applications connect as the stack's user.
+    // Static mode has no application users: applications connect as the stack's user of the region.
     const streams = Object.keys((outputs.streams?.value ?? {}) as object);
-    return { name: `${options.stackName}-${options.region}`, who: outputs.credentials.value, streams };
+    const regional = (outputs.regionCredentials?.value ?? {}) as Record<string, AppCredentials>;
+    const who = regional[options.region];
+    if (who === undefined)
+      throw new Error(`region: "${options.region}" is not one of ${Object.keys(regional).join(", ")}`);
+    return { name: `${options.stackName}-${options.region}`, who, streams };
   }
   const app = options.app ?? (apps.length === 1 ? apps[0] : undefined);
   if (app === undefined || users[app] === undefined) {

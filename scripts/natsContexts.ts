@@ -37,6 +37,7 @@ const describedAs = (stackName: string, what: string) => `nats-global stack ${st
 export function writeContexts(stackName: string, outputs: OutputMap): string[] {
   const clusters = outputs.clusters?.value as Record<string, ClusterOutput> | undefined;
   const credentials = outputs.credentials?.value as AppCredentials | undefined;
+  const regional = (outputs.regionCredentials?.value ?? {}) as Record<string, AppCredentials>;
   const system = outputs.systemCredentials?.value as AppCredentials | undefined;
   const users = (outputs.users?.value ?? {}) as Record<string, Record<string, AppCredentials>>;
   if (clusters === undefined || credentials === undefined) {
@@ -63,19 +64,17 @@ export function writeContexts(stackName: string, outputs: OutputMap): string[] {
     fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(context, null, 2), { mode: 0o600 });
     written.set(name, what);
   };
+  // A region's context is its account's (the streams of the virtual names); the stretch cluster
+  // holds the application account's streams only.
   for (const [cluster, info] of Object.entries(clusters)) {
-    write(`${stackName}-${cluster}`, `cluster ${cluster}`, info.clientUrls, credentials);
+    write(`${stackName}-${cluster}`, `cluster ${cluster}`, info.clientUrls, regional[cluster] ?? credentials);
   }
-  if (system !== undefined) {
-    // The system account spans the super-cluster: any regional server answers its requests.
-    const regional = Object.values(clusters).filter((c) => !c.stretch);
-    write(
-      `${stackName}-sys`,
-      "system account",
-      regional.flatMap((c) => c.clientUrls),
-      system,
-    );
-  }
+  // Accounts span the super-cluster: any regional server answers for them.
+  const regionalUrls = Object.values(clusters)
+    .filter((c) => !c.stretch)
+    .flatMap((c) => c.clientUrls);
+  write(`${stackName}-write`, "the application account (write side)", regionalUrls, credentials);
+  if (system !== undefined) write(`${stackName}-sys`, "system account", regionalUrls, system);
   for (const [app, byRegion] of Object.entries(users)) {
     for (const [region, user] of Object.entries(byRegion)) {
       write(

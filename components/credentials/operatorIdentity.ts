@@ -1,20 +1,29 @@
 import * as pulumi from "@pulumi/pulumi";
+import { APP_ACCOUNT, regionAccount, SYSTEM_ACCOUNT } from "../model/accounts";
 import { accountClaims, NatsClaims, operatorClaims, TierLimits, userClaims } from "../model/security/claims";
-import { APP_ACCOUNT, OperatorAuth, SYSTEM_ACCOUNT } from "../model/serverConfig";
+import { OperatorAuth } from "../model/serverConfig";
 import { formatCreds } from "./jwt";
 import { NKeyPair } from "./nkeyPair";
 import { SignedJwt } from "./signedJwt";
 
-/** The operator, its two accounts and the users the stack itself connects as. */
+/** An account of the operator that the program changes: its key, and a user of its own. */
+export interface AccountIdentity {
+  name: string;
+  publicKey: pulumi.Output<string>;
+  seed: pulumi.Output<string>;
+  /** A user without restrictions: the stack's own streams, consumers and resumes in the account. */
+  adminCreds: pulumi.Output<string>;
+}
+
+/** The operator, its accounts and the users the stack itself connects as. */
 export interface OperatorIdentity {
   /** What servers trust: the operator JWT and the accounts they preload. */
   auth: pulumi.Output<OperatorAuth>;
   operatorSeed: pulumi.Output<string>;
-  appAccount: { name: string; publicKey: pulumi.Output<string>; seed: pulumi.Output<string> };
+  /** The application account, then each region's, by name. */
+  accounts: Record<string, AccountIdentity>;
   /** A system-account user's `.creds`: account JWT pushes and lookups. */
   systemCreds: pulumi.Output<string>;
-  /** An application-account user without restrictions: the stack's streams and consumers. */
-  adminCreds: pulumi.Output<string>;
 }
 
 /** A user's `.creds` file content, from its JWT and key: a secret. */
@@ -22,24 +31,21 @@ export const credsOf = (userJwt: pulumi.Output<string>, user: NKeyPair): pulumi.
   pulumi.secret(pulumi.all([userJwt, user.seed]).apply(([j, seed]) => formatCreds(j, seed)));
 
 /**
- * The keys and JWTs of operator mode, made once and kept in state (seeds as secrets). The preloaded
- * application account JWT is the first one issued, kept as it is: servers hold a newer one once
- * its limits or mappings are pushed, and a new preload would rewrite every server's config.
+ * The keys and JWTs of operator mode, made once and kept in state (seeds as secrets): the system
+ * account, the application account and one account per region, each JetStream-enabled account
+ * with `tiers`. A preloaded account JWT is the first one issued, kept as it is: servers hold a newer
+ * one once its limits, links or revocations are pushed, and a new preload would rewrite every
+ * server's config.
  */
 export function createOperatorIdentity(
   name: string,
   tiers: Record<string, TierLimits>,
+  regions: string[],
   parent: pulumi.Resource,
 ): OperatorIdentity {
   const opts = { parent };
   const key = (part: string, kind: "operator" | "account" | "user") =>
     new NKeyPair(`${name}-${part}-key`, kind, opts);
-  const operator = key("operator", "operator");
-  const system = key("system-account", "account");
-  const app = key("app-account", "account");
-  const systemUser = key("system-user", "user");
-  const adminUser = key("admin-user", "user");
-
   const jwt = (
     part: string,
     jwtName: string,
@@ -53,6 +59,10 @@ export function createOperatorIdentity(
       { name: jwtName, subject: subject.publicKey, claims, issuerSeed: issuer.seed },
       { ...opts, ...extra },
     ).jwt;
+
+  const operator = key("operator", "operator");
+  const system = key("system-account", "account");
+  const systemUser = key("system-user", "user");
   const operatorJwt = jwt(
     "operator",
     name,
@@ -61,21 +71,49 @@ export function createOperatorIdentity(
     operator,
   );
   const systemJwt = jwt("system-account", SYSTEM_ACCOUNT, system, accountClaims(false), operator);
-  const appJwt = jwt("app-account", APP_ACCOUNT, app, accountClaims(tiers), operator, {
-    ignoreChanges: ["claims"],
-  });
   const systemUserJwt = jwt("system-user", "system", systemUser, userClaims(), system);
-  const adminUserJwt = jwt("admin-user", "admin", adminUser, userClaims(), app);
+
+  // The application account keeps the resource names it had before region accounts existed.
+  const parts = [
+    { account: APP_ACCOUNT, part: "app" },
+    ...regions.map((region) => ({ account: regionAccount(region), part: `app-${region}` })),
+  ];
+  const accounts = parts.map(({ account, part }) => {
+    const accountKey = key(`${part}-account`, "account");
+    const accountJwt = jwt(`${part}-account`, account, accountKey, accountClaims(tiers), operator, {
+      ignoreChanges: ["claims"],
+    });
+    const admin = key(part === "app" ? "admin-user" : `${part}-admin-user`, "user");
+    const adminJwt = jwt(
+      part === "app" ? "admin-user" : `${part}-admin-user`,
+      "admin",
+      admin,
+      userClaims(),
+      accountKey,
+    );
+    return {
+      identity: {
+        name: account,
+        publicKey: accountKey.publicKey,
+        seed: accountKey.seed,
+        adminCreds: credsOf(adminJwt, admin),
+      },
+      preload: pulumi.all([accountKey.publicKey, accountJwt]),
+    };
+  });
 
   return {
     auth: pulumi
-      .all([operatorJwt, system.publicKey, systemJwt, app.publicKey, appJwt])
-      .apply(([op, sysPub, sysJwt, appPub, appAccountJwt]) => ({
-        operator: { jwt: op, systemAccount: sysPub, preload: { [sysPub]: sysJwt, [appPub]: appAccountJwt } },
+      .all([operatorJwt, system.publicKey, systemJwt, pulumi.all(accounts.map((a) => a.preload))])
+      .apply(([op, sysPub, sysJwt, preloads]) => ({
+        operator: {
+          jwt: op,
+          systemAccount: sysPub,
+          preload: { [sysPub]: sysJwt, ...Object.fromEntries(preloads) },
+        },
       })),
     operatorSeed: operator.seed,
-    appAccount: { name: APP_ACCOUNT, publicKey: app.publicKey, seed: app.seed },
+    accounts: Object.fromEntries(accounts.map(({ identity }) => [identity.name, identity])),
     systemCreds: credsOf(systemUserJwt, systemUser),
-    adminCreds: credsOf(adminUserJwt, adminUser),
   };
 }

@@ -13,7 +13,11 @@ import { Inputs } from "./inputs";
 
 export interface SourcingStream {
   name: string;
+  /** Its account: streams of one name live in several (each region's stream of a virtual name). */
+  account: string;
   connection: ConnectionSpec;
+  /** How to reach its origins, which may live in another account. */
+  originConnection: ConnectionSpec;
 }
 
 export interface SourceResumeInputs {
@@ -34,22 +38,24 @@ const GRACE_MS = 3_000;
 const TIMEOUT_MS = 60_000;
 
 interface Stall {
-  stream: string;
+  stream: SourcingStream;
   origin: string;
 }
+
+const streamText = (stream: SourcingStream) => `${stream.account}/${stream.name}`;
 
 async function stallsOf(stream: SourcingStream): Promise<Stall[]> {
   const { jsm } = await session(stream.connection);
   const info = await withRetries(() => jsm.streams.info(stream.name), READ_RETRY);
   return [info.mirror, ...(info.sources ?? [])]
     .filter((source) => source !== undefined && (source.active < 0 || source.active > STALE_NS))
-    .map((source) => ({ stream: stream.name, origin: source?.name as string }));
+    .map((source) => ({ stream, origin: source?.name as string }));
 }
 
-const stallText = (stall: Stall) => `${stall.stream} from ${stall.origin}`;
+const stallText = (stall: Stall) => `${streamText(stall.stream)} from ${stall.origin}`;
 
 async function hasLeader(stream: SourcingStream, origin: string): Promise<boolean> {
-  const { jsm } = await session(stream.connection);
+  const { jsm } = await session(stream.originConnection);
   const info = await jsm.streams.info(origin).catch(() => undefined);
   return info?.cluster?.leader !== undefined;
 }
@@ -70,7 +76,7 @@ async function stepDown(stream: SourcingStream): Promise<void> {
  */
 export async function resumeSources(streams: SourcingStream[]): Promise<void> {
   const started = Date.now();
-  const moved = new Set<string>();
+  const moved = new Set<SourcingStream>();
   for (;;) {
     const stalls = (await Promise.all(streams.map(stallsOf))).flat();
     if (stalls.length === 0) return;
@@ -82,15 +88,14 @@ export async function resumeSources(streams: SourcingStream[]): Promise<void> {
       );
     }
     if (Date.now() - started > GRACE_MS) {
-      for (const stall of stalls) {
-        const stream = streams.find((s) => s.name === stall.stream) as SourcingStream;
-        if (moved.has(stall.stream) || !(await hasLeader(stream, stall.origin))) continue;
+      for (const { stream, origin } of stalls) {
+        if (moved.has(stream) || !(await hasLeader(stream, origin))) continue;
         try {
           await stepDown(stream);
         } catch (error) {
-          throw describe(`stream "${stall.stream}"`, error);
+          throw describe(`stream "${streamText(stream)}"`, error);
         }
-        moved.add(stall.stream);
+        moved.add(stream);
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -101,7 +106,7 @@ export async function resumeSources(streams: SourcingStream[]): Promise<void> {
 export const sourceResumeProvider: pulumi.dynamic.ResourceProvider<SourceResumeInputs, SourceResumeInputs> = {
   async create(inputs) {
     await resumeSources(inputs.streams);
-    return { id: inputs.streams.map((s) => s.name).join(","), outs: inputs };
+    return { id: inputs.streams.map(streamText).join(","), outs: inputs };
   },
 
   async read(id, props) {

@@ -3,24 +3,19 @@ import { createHash } from "crypto";
 import { Addressing, gatewayUrl, hostPort, monitorOverHttps, routeUrl } from "./endpoints";
 import { ServerPlan, SuperClusterPlan } from "./plan";
 import { TlsBlock, tlsBlock, TlsFiles } from "./security/tls";
-
-export const APP_ACCOUNT = "APP";
-export const SYSTEM_ACCOUNT = "SYS";
+import { APP_ACCOUNT, regionAccount, SYSTEM_ACCOUNT } from "./accounts";
+import { ServiceExport, ServiceImport, StreamExport, StreamImport } from "./regionAccounts";
 
 export interface UserCredentials {
   user: string;
   password: string;
 }
 
-/** A destination of a (possibly cluster-scoped) account subject mapping. */
-export interface MappingDestination {
-  destination: string;
-  weight: number;
-  cluster?: string;
-}
-
 export interface AuthPlan {
-  /** The application account's user (JetStream enabled). */
+  /**
+   * The application account's user (JetStream enabled). Each region's account has a user of the
+   * same password, named `<user>-<region>` (`regionUser`).
+   */
   app: UserCredentials;
   /** The system account's user, for monitoring and reload requests over `$SYS`. */
   system: UserCredentials;
@@ -39,6 +34,12 @@ export interface OperatorAuth {
     preload: Record<string, string>;
   };
 }
+
+/** Static mode: the stack's own user of a region's account. */
+export const regionUser = (app: UserCredentials, region: string): UserCredentials => ({
+  user: `${app.user}-${region}`,
+  password: app.password,
+});
 
 export const isOperatorAuth = (auth: AuthPlan | OperatorAuth): auth is OperatorAuth => "operator" in auth;
 
@@ -161,7 +162,8 @@ export interface NatsServerConfig {
 export interface AccountConfig {
   jetstream?: "enabled";
   users: { user: string; password: string }[];
-  mappings?: Record<string, MappingDestination[]>;
+  exports?: (ServiceExport | StreamExport)[];
+  imports?: (ServiceImport | StreamImport)[];
 }
 
 export interface RenderInputs {
@@ -211,7 +213,7 @@ export function renderServerConfig(server: ServerPlan, inputs: RenderInputs): Na
         urls: c.servers.map((s) => gatewayUrl(addressing(s))),
       })),
     },
-    ...(isOperatorAuth(auth) ? renderOperator(auth, files) : renderStatic(auth)),
+    ...(isOperatorAuth(auth) ? renderOperator(auth, files) : renderStatic(auth, plan)),
   };
   if (self.advertise?.client !== undefined) config.client_advertise = hostPort(self.advertise.client);
   if (self.advertise?.cluster !== undefined) config.cluster.advertise = hostPort(self.advertise.cluster);
@@ -227,11 +229,21 @@ export function renderServerConfig(server: ServerPlan, inputs: RenderInputs): Na
   return config;
 }
 
-/** The accounts, without mappings: those come from the virtual streams (see mappings.ts). */
-function renderStatic(auth: AuthPlan): Pick<NatsServerConfig, "accounts" | "system_account"> {
+/** The accounts, without links: those come from the virtual streams (see linksConfig.ts). */
+function renderStatic(
+  auth: AuthPlan,
+  plan: SuperClusterPlan,
+): Pick<NatsServerConfig, "accounts" | "system_account"> {
+  const regions = plan.clusters.filter((c) => !c.stretch).map((c) => c.name);
   return {
     accounts: {
       [APP_ACCOUNT]: { jetstream: "enabled", users: [{ ...auth.app }] },
+      ...Object.fromEntries(
+        regions.map((region) => [
+          regionAccount(region),
+          { jetstream: "enabled", users: [regionUser(auth.app, region)] },
+        ]),
+      ),
       [SYSTEM_ACCOUNT]: { users: [{ ...auth.system }] },
     },
     system_account: SYSTEM_ACCOUNT,

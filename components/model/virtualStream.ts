@@ -1,9 +1,10 @@
 import { Duration, parseDuration } from "./durations";
-import { MappingTable } from "./mappings";
 import { nameProblem } from "./names";
 import { SuperClusterPlan } from "./plan";
-import { StreamSpec } from "./streamSpec";
+import { StreamSourceSpec, StreamSpec } from "./streamSpec";
 import { subjectProblem } from "./streamValidation";
+import { APP_ACCOUNT, regionAccount } from "./accounts";
+import { AccountLinks, accountLinks, fromApplicationAccount } from "./regionAccounts";
 import { destinationOf, withRegionToken } from "./subjects";
 import { integerProblem, ProblemList, problemList } from "./validation";
 
@@ -42,26 +43,25 @@ export interface VirtualStreamSpec {
   duplicateWindow?: Duration;
   /** `home` only: the region whose stream takes every write. */
   homeRegion?: string;
-  /** `immediate` only: regional read mirrors of the stretched stream (default true). */
-  mirrors?: boolean;
 }
 
-/** What an application in one region needs: where to publish, which stream to consume. */
+/** What an application in one region needs: its account, where to publish, which stream to consume. */
 export interface RegionAccess {
   region: string;
-  /** Subjects to publish on: the virtual ones, mapped to the right stream by the cluster. */
+  /** The region's account: its applications' users and the stream named as the virtual stream. */
+  account: string;
+  /** Subjects to publish on: the virtual ones, led to the right stream by the account's imports. */
   publishSubjects: string[];
-  /** The stream name to consume or inspect: the virtual name, mapped to `readStream`. */
+  /** The stream to consume or inspect, in the region's account: the virtual name itself. */
   consumeStream: string;
-  /** The stream that stores this region's writes. */
+  /** The stream of the application account that stores this region's writes. */
   writeStream: string;
-  /** The stream that serves this region's reads. */
-  readStream: string;
-  /**
-   * The subjects its publishes arrive on once the cluster's mappings applied: what the server
-   * checks a user's publish permissions against.
-   */
-  mappedPublishSubjects: string[];
+}
+
+/** A stream of a virtual stream, and the account that holds it. */
+export interface PlannedStream {
+  account: string;
+  spec: StreamSpec;
 }
 
 export interface VirtualStreamPlan {
@@ -69,8 +69,9 @@ export interface VirtualStreamPlan {
   consistency: Consistency;
   subjects: string[];
   regions: string[];
-  streams: StreamSpec[];
-  mappings: MappingTable;
+  streams: PlannedStream[];
+  /** The exports and imports that join the application account's streams to the regions' accounts. */
+  links: AccountLinks;
   access: RegionAccess[];
 }
 
@@ -78,7 +79,6 @@ const DEFAULT_OUTAGE_WINDOW = "1h";
 const DEFAULT_DUPLICATE_WINDOW = "2m";
 
 export const writeStreamName = (name: string, region: string) => `${name}-write-${region}`;
-export const readStreamName = (name: string, region: string) => `${name}-read-${region}`;
 export const orderStreamName = (name: string) => `${name}-order`;
 export const stretchedStreamName = (name: string) => `${name}-global`;
 export const homeStreamName = (name: string) => `${name}-home`;
@@ -109,25 +109,6 @@ const STREAM_API = [
  */
 export function streamApiSubjects(stream: string): string[] {
   return [...STREAM_API.map(([api, rest]) => `$JS.API.${api}.${stream}${rest}`), `$JS.ACK.${stream}.>`];
-}
-
-function streamApiMappings(virtual: string, targets: Record<string, string>): MappingTable {
-  const table: MappingTable = {};
-  const add = (source: string, destination: (target: string) => string) => {
-    table[source] = Object.entries(targets).map(([cluster, target]) => ({
-      destination: destination(target),
-      weight: 100,
-      cluster,
-    }));
-  };
-  for (const [api, rest] of STREAM_API) {
-    add(
-      `$JS.API.${api}.${virtual}${rest}`,
-      (t) => `$JS.API.${api}.${t}${destinationOf(rest.slice(1)) ? `.${destinationOf(rest.slice(1))}` : ""}`,
-    );
-  }
-  add(`$JS.ACK.${virtual}.>`, (t) => `$JS.ACK.${t}.>`);
-  return table;
 }
 
 function checkSpec(spec: VirtualStreamSpec, plan: SuperClusterPlan): void {
@@ -179,8 +160,13 @@ function checkSpec(spec: VirtualStreamSpec, plan: SuperClusterPlan): void {
   } else if (spec.homeRegion !== undefined) {
     problems.add("homeRegion", 'only applies to consistency "home"');
   }
-  if (spec.mirrors !== undefined && consistency !== "immediate")
-    problems.add("mirrors", 'only applies to consistency "immediate"');
+  if ("mirrors" in spec) {
+    problems.add(
+      "mirrors",
+      "is gone: every region reads a stream named as the virtual stream in its own account, a " +
+        "mirror of the stretched stream in immediate mode (README, One name in every region): remove it",
+    );
+  }
   const window = parseDuration(spec.outageWindow ?? DEFAULT_OUTAGE_WINDOW);
   if (typeof window === "string") problems.add("outageWindow", window);
   else if (window === 0) {
@@ -222,11 +208,12 @@ function checkDuplicateWindow(spec: VirtualStreamSpec, problems: ProblemList): v
 }
 
 /**
- * The streams and cluster-scoped mappings of one virtual stream. Every stream is placed by cluster
- * and tags; the mappings make the virtual name and subjects lead to the local streams in every
- * regional cluster. The stretch cluster gets no entries: nats-server refuses two destinations that
- * are the same within one mapping, so it cannot share a region's, and a mapping without an entry for
- * the client's cluster leaves subjects as they are. Clients there use the real names (README).
+ * The streams of one virtual stream and the account links between them. The application account
+ * holds what takes writes (write, ordering, stretched or home streams); each region's account
+ * holds one stream named as the virtual stream, placed in the region, that sources or mirrors them
+ * across accounts, so that every client there uses the virtual name as it is (README, One name in
+ * every region). Publishes on the virtual subjects in a region account reach the write side through
+ * service imports, the region token added where each region has its own write stream.
  */
 export function planVirtualStream(spec: VirtualStreamSpec, plan: SuperClusterPlan): VirtualStreamPlan {
   checkSpec(spec, plan);
@@ -246,74 +233,81 @@ export function planVirtualStream(spec: VirtualStreamSpec, plan: SuperClusterPla
   const dedupe = { duplicateWindow: spec.duplicateWindow ?? DEFAULT_DUPLICATE_WINDOW };
   const inRegion = (region: string) => ({ placement: { cluster: region, tags: [`region:${region}`] } });
   const inStretch = { placement: { cluster: stretch as string, tags: ["stretch"] } };
-  // A region's writes, as the read side stores them: the region token dropped again.
-  const fromWrites = (from: string[]) =>
-    from.map((r) => ({
-      name: writeStreamName(name, r),
-      subjectTransforms: subjects.map((s) => ({ src: withRegionToken(s, r), dest: destinationOf(s) })),
-    }));
-  const writes = regions.map((r) => ({
-    name: writeStreamName(name, r),
-    subjects: subjects.map((s) => withRegionToken(s, r)),
-    maxAge: spec.outageWindow ?? DEFAULT_OUTAGE_WINDOW,
-    ...dedupe,
-    ...common,
-    ...inRegion(r),
-  }));
-  const mirrorOf = (origin: string, r: string) => ({
-    name: readStreamName(name, r),
-    mirror: { name: origin },
-    allowDirect: true,
-    ...limits,
-    ...common,
-    ...inRegion(r),
+  const written = (spec: StreamSpec): PlannedStream => ({ account: APP_ACCOUNT, spec });
+  // The stream a region's clients read, in the region's account.
+  const regional = (region: string, origin: Pick<StreamSpec, "sources" | "mirror">): PlannedStream => ({
+    account: regionAccount(region),
+    spec: {
+      name,
+      ...origin,
+      allowDirect: true,
+      ...(origin.sources !== undefined ? dedupe : {}),
+      ...limits,
+      ...common,
+      ...inRegion(region),
+    },
   });
+  const external = (region: string) => fromApplicationAccount(name, region);
+  const mirrorOf = (origin: string) => (region: string) =>
+    regional(region, { mirror: { name: origin, external: external(region) } });
 
-  let streams: StreamSpec[];
-  let readOf: (region: string) => string;
+  let streams: PlannedStream[];
+  let originsOf: (region: string) => string[];
   let writeOf: (region: string) => string;
   switch (consistency) {
     case "eventual":
-      streams = [
-        ...writes,
-        ...regions.map((r) => ({
-          name: readStreamName(name, r),
-          sources: fromWrites([r, ...regions.filter((o) => o !== r)]),
-          allowDirect: true,
+    case "ordered": {
+      const writes = regions.map((r) =>
+        written({
+          name: writeStreamName(name, r),
+          subjects: subjects.map((s) => withRegionToken(s, r)),
+          maxAge: spec.outageWindow ?? DEFAULT_OUTAGE_WINDOW,
           ...dedupe,
-          ...limits,
           ...common,
           ...inRegion(r),
-        })),
-      ];
-      readOf = (r) => readStreamName(name, r);
+        }),
+      );
+      // A region's writes, as the read side stores them: the region token dropped again.
+      const fromWrites = (from: string[], ext?: StreamSourceSpec["external"]) =>
+        from.map((r) => ({
+          name: writeStreamName(name, r),
+          ...(ext !== undefined ? { external: ext } : {}),
+          subjectTransforms: subjects.map((s) => ({ src: withRegionToken(s, r), dest: destinationOf(s) })),
+        }));
       writeOf = (r) => writeStreamName(name, r);
+      if (consistency === "eventual") {
+        const ownFirst = (r: string) => [r, ...regions.filter((o) => o !== r)];
+        streams = [
+          ...writes,
+          ...regions.map((r) => regional(r, { sources: fromWrites(ownFirst(r), external(r)) })),
+        ];
+        originsOf = (r) => ownFirst(r).map(writeOf);
+      } else {
+        const order = orderStreamName(name);
+        streams = [
+          ...writes,
+          written({
+            name: order,
+            sources: fromWrites(regions),
+            allowDirect: true,
+            ...dedupe,
+            ...limits,
+            ...common,
+            ...inStretch,
+          }),
+          ...regions.map(mirrorOf(order)),
+        ];
+        originsOf = () => [order];
+      }
       break;
-    case "ordered":
-      streams = [
-        ...writes,
-        {
-          name: orderStreamName(name),
-          sources: fromWrites(regions),
-          allowDirect: true,
-          ...dedupe,
-          ...limits,
-          ...common,
-          ...inStretch,
-        },
-        ...regions.map((r) => mirrorOf(orderStreamName(name), r)),
-      ];
-      readOf = (r) => readStreamName(name, r);
-      writeOf = (r) => writeStreamName(name, r);
-      break;
+    }
     case "immediate": {
       const global = stretchedStreamName(name);
-      const mirrors = spec.mirrors ?? true;
       streams = [
-        { name: global, subjects, allowDirect: true, ...dedupe, ...limits, ...common, ...inStretch },
-        ...(mirrors ? regions.map((r) => mirrorOf(global, r)) : []),
+        written({ name: global, subjects, allowDirect: true, ...dedupe, ...limits, ...common, ...inStretch }),
+        ...regions.map(mirrorOf(global)),
       ];
-      readOf = (r) => (mirrors ? readStreamName(name, r) : global);
+      originsOf = () => [global];
       writeOf = () => global;
       break;
     }
@@ -321,7 +315,7 @@ export function planVirtualStream(spec: VirtualStreamSpec, plan: SuperClusterPla
       const home = homeStreamName(name);
       const homeRegion = spec.homeRegion as string;
       streams = [
-        {
+        written({
           name: home,
           subjects,
           allowDirect: true,
@@ -329,34 +323,35 @@ export function planVirtualStream(spec: VirtualStreamSpec, plan: SuperClusterPla
           ...limits,
           ...common,
           ...inRegion(homeRegion),
-        },
-        ...regions.filter((r) => r !== homeRegion).map((r) => mirrorOf(home, r)),
+        }),
+        ...regions.map(mirrorOf(home)),
       ];
-      readOf = (r) => (r === homeRegion ? home : readStreamName(name, r));
+      originsOf = () => [home];
       writeOf = () => home;
       break;
     }
   }
 
-  const mappings = streamApiMappings(name, Object.fromEntries(regions.map((r) => [r, readOf(r)])));
   // Writes to a region's own write stream: only where there is one per region.
   const regionWrites = consistency === "eventual" || consistency === "ordered";
-  if (regionWrites) {
-    for (const subject of subjects) {
-      mappings[subject] = regions.map((r) => ({
-        destination: destinationOf(withRegionToken(subject, r)),
-        weight: 100,
-        cluster: r,
-      }));
-    }
-  }
+  const links = accountLinks(
+    name,
+    Object.fromEntries(
+      regions.map((r) => [
+        r,
+        {
+          origins: originsOf(r),
+          publishes: subjects.map((s) => ({ local: s, remote: regionWrites ? withRegionToken(s, r) : s })),
+        },
+      ]),
+    ),
+  );
   const access = regions.map((r) => ({
     region: r,
+    account: regionAccount(r),
     publishSubjects: subjects,
     consumeStream: name,
     writeStream: writeOf(r),
-    readStream: readOf(r),
-    mappedPublishSubjects: regionWrites ? subjects.map((s) => withRegionToken(s, r)) : subjects,
   }));
-  return { name, consistency, subjects, regions, streams, mappings, access };
+  return { name, consistency, subjects, regions, streams, links, access };
 }

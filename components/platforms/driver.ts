@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Endpoint } from "../model/endpoints";
-import { MappingTable } from "../model/mappings";
+import { AccountLinks } from "../model/regionAccounts";
 import { ClusterPlan, ServerPlan } from "../model/plan";
 import { NatsServerConfig, ServerFiles } from "../model/serverConfig";
 import { ServerTlsPems } from "../model/security/tls";
@@ -52,18 +52,18 @@ export interface PlatformDriver {
   provision(group: ServerGroup, inputs: GroupInputs): pulumi.ComponentResource & ProvisionedServers;
   /**
    * Where deleting one resource deletes every server with its store (the local data directory):
-   * what lives on the servers (streams, mappings) is deleted with it, without calls to servers that
+   * what lives on the servers (streams, account links) is deleted with it, without calls to servers that
    * may be down.
    */
   readonly residentsGoWith?: pulumi.Resource;
   /**
    * Static mode, where servers take accounts from their config (local only): puts one owner's
-   * account mappings on every server, once `provisioned` run them.
+   * account links on every server, once `provisioned` run them.
    */
-  mappings?(
+  links?(
     name: string,
     owner: string,
-    mappings: pulumi.Input<MappingTable>,
+    links: pulumi.Input<AccountLinks>,
     opts: { parent?: pulumi.Resource; dependsOn: pulumi.Resource[]; deletedWith?: pulumi.Resource },
   ): pulumi.CustomResource;
   /** What the platform adds to the stack's outputs (the local region namespaces). */

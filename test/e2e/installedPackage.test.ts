@@ -104,7 +104,7 @@ describe("the package installed from its npm tarball", () => {
       expect.arrayContaining([
         "pulumi-nodejs:dynamic/local:Server",
         "pulumi-nodejs:dynamic/jetstream:Stream",
-        "pulumi-nodejs:dynamic/local:AccountMappings",
+        "pulumi-nodejs:dynamic/local:AccountLinks",
       ]),
     );
     for (const { type, code } of providers) {

@@ -56,7 +56,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
   let stack = new TestStack("e2e-virtual", CONFIG);
   let clients: RegionClients;
   let apps: AppConfigs;
-  let credentials: AppCredentials;
+  let regionCredentials: Record<string, AppCredentials>;
   let users: Record<string, Record<string, AppCredentials>>;
   const connections: Awaited<ReturnType<typeof connect>>[] = [];
 
@@ -76,9 +76,9 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
   beforeAll(async () => {
     await up();
     apps = stack.outputs().streams as typeof apps;
-    credentials = stack.outputs(true).credentials as typeof credentials;
+    regionCredentials = stack.outputs(true).regionCredentials as typeof regionCredentials;
     users = stack.outputs(true).users as typeof users;
-    clients = new RegionClients(apps, credentials);
+    clients = new RegionClients(apps, regionCredentials);
   });
 
   afterAll(async () => {
@@ -91,13 +91,17 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
   it("reports, per virtual stream and region, what an application needs", () => {
     expect(apps.foo.west).toEqual({
       clientUrls: ["nats://127.0.0.1:20222", "nats://127.0.0.1:20223", "nats://127.0.0.1:20224"],
+      account: "APP-west",
       publishSubject: "foo.>",
       publishSubjects: ["foo.>"],
       consumeStream: "foo",
       writeStream: "foo-write-west",
-      readStream: "foo-read-west",
     });
-    expect(apps.hom.east).toMatchObject({ writeStream: "hom-home", readStream: "hom-read-east" });
+    expect(apps.hom.east).toMatchObject({
+      account: "APP-east",
+      consumeStream: "hom",
+      writeStream: "hom-home",
+    });
   });
 
   it("previews no change right after up, in every consistency mode", async () => {
@@ -118,17 +122,12 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
         const i = await jsm.streams.info("foo");
         return i.state.messages === 3 ? i : undefined;
       });
-      expect(info.config.name).toBe(`foo-read-${region}`);
-      // nats.js puts the stream name in the body of a consumer create, and the server checks it
-      // against the (mapped) subject: consumers are created on the region's readStream...
-      await expect(
-        jsm.consumers.add("foo", { durable_name: "js-reader", ack_policy: AckPolicy.Explicit }),
-      ).rejects.toThrow(/stream name in subject does not match request/);
-      await jsm.consumers.add(apps.foo[region].readStream, {
-        durable_name: "js-reader",
-        ack_policy: AckPolicy.Explicit,
+      // The region's own stream, in its account: the name in a consumer create's body is its name.
+      expect({ name: info.config.name, cluster: info.cluster?.name }).toEqual({
+        name: "foo",
+        cluster: region,
       });
-      // ...and consumed through the virtual name: consumer info, next and acks are all mapped.
+      await jsm.consumers.add("foo", { durable_name: "js-reader", ack_policy: AckPolicy.Explicit });
       const consumer = await js.consumers.get("foo", "js-reader");
       const subjects: string[] = [];
       for await (const m of await consumer.fetch({ max_messages: 3, expires: 2000 })) {
@@ -164,21 +163,28 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
       const result = spawnSync(
         tool("nats"),
         [`--server=${apps.foo[region].clientUrls.join(",")}`, ...auth, ...args],
-        { encoding: "utf8" },
+        { encoding: "utf8", timeout: 60_000 },
       );
       return `${result.stdout}${result.stderr}`;
     };
     expect(nats("east", "req", "-H", "Nats-Msg-Id:east-cli", "foo.test", "hello from the CLI")).toMatch(
       /"stream":"foo-write-east"/,
     );
-    expect(JSON.parse(nats("central", "stream", "info", "foo", "--json")).config.name).toBe(
-      "foo-read-central",
-    );
+    const info = JSON.parse(nats("central", "stream", "info", "foo", "--json"));
+    expect({ name: info.config.name, cluster: info.cluster.name }).toEqual({
+      name: "foo",
+      cluster: "central",
+    });
     expect(nats("central", "consumer", "add", "foo", "cli-reader", "--pull", "--defaults")).toMatch(
-      /Information for Consumer foo-read-central > cli-reader/,
+      /Information for Consumer foo > cli-reader/,
     );
     expect(nats("central", "consumer", "next", "foo", "cli-reader", "--count", "1")).toMatch(
       /subj: foo\.test/,
+    );
+    // nats.go's ordered consumer, which put "foo" in the body of a create the server refused when
+    // the name was only mapped (err_code=10056).
+    expect(nats("east", "sub", "foo.>", "--stream", "foo", "--all", "--count", "3")).toMatch(
+      /\[#1\] Received JetStream message: stream: foo seq: 1 [\s\S]*\[#3\] Received JetStream message: stream: foo seq: 3 /,
     );
   });
 
@@ -216,9 +222,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     expect(nats("req", "-H", "Nats-Msg-Id:west-app", "foo.test", "from the app config")).toMatch(
       /"stream":"foo-write-west"/,
     );
-    expect(JSON.parse(nats("stream", "info", env.NATS_STREAM_FOO, "--json")).config.name).toBe(
-      "foo-read-west",
-    );
+    expect(JSON.parse(nats("stream", "info", env.NATS_STREAM_FOO, "--json")).cluster.name).toBe("west");
 
     const json = JSON.parse(await appConfig("east", "--format", "json", "--creds", "inline"));
     expect(json).toEqual({
@@ -263,7 +267,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     expect(delivered.headers?.get("Nats-Msg-Id")).toBe("central-isolated");
     delivered.ack();
     const refused = await central.jsm.consumers
-      .add(apps.foo.central.readStream, { durable_name: "new-reader", ack_policy: AckPolicy.Explicit })
+      .add("foo", { durable_name: "new-reader", ack_policy: AckPolicy.Explicit })
       .then(
         () => "created",
         (e: Error) => e.message,
@@ -287,7 +291,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     console.log(
       `a publish in central right after its restart reached every region in ${Date.now() - probed} ms`,
     );
-    await central.jsm.consumers.add(apps.foo.central.readStream, {
+    await central.jsm.consumers.add("foo", {
       durable_name: "isolated-reader",
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.New,
@@ -362,24 +366,17 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     }
   });
 
-  it("gives stretch-cluster clients no mappings: virtual subjects go nowhere, real names work", async () => {
+  it("serves a region's user by the virtual names through the stretch cluster's servers too", async () => {
     const clusters = stack.outputs().clusters as Record<string, { clientUrls: string[] }>;
     const nc = await connect({
       servers: clusters.stretch.clientUrls,
-      ...connectionAuth(credentials),
+      ...connectionAuth(regionCredentials.west),
     });
     connections.push(nc);
-    const js = jetstream(nc);
-    await expect(js.publish("foo.test", "from the stretch cluster")).rejects.toThrow(
-      /no responders|not enabled/i,
-    );
-    const ack = await js.publish("foo.west.test", "from the stretch cluster, to west", {
-      msgID: "stretch-1",
-    });
+    const ack = await jetstream(nc).publish("foo.test", "from the stretch cluster", { msgID: "stretch-1" });
     expect(ack.stream).toBe("foo-write-west");
     const jsm = await jetstreamManager(nc, { checkAPI: false });
-    await expect(jsm.streams.info("foo")).rejects.toThrow(/stream not found/);
-    expect((await jsm.streams.info("foo-read-east")).config.name).toBe("foo-read-east");
+    expect((await jsm.streams.info("foo")).cluster?.name).toBe("west");
   });
 
   it("ordered: every region's read stream holds the same messages in the same order, retries once", async () => {
@@ -430,7 +427,7 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
       },
       AFTER_UP_MS,
     );
-    expect(info.config.name).toBe("hom-read-west");
+    expect(info.cluster?.name).toBe("west");
   });
 
   it("adds a region to a live eventual stream: its streams, a source on the others, no message lost", async () => {
@@ -452,7 +449,10 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
       [
         "+ grow-read-east",
         "+ grow-write-east",
-        "~ grow-mappings",
+        "~ grow-links-exports",
+        "~ grow-links-imports-app-west",
+        "~ grow-links-imports-app-central",
+        "+ grow-links-imports-app-east",
         "~ grow-sources",
         "~ grow-read-central",
         "~ grow-read-west",
@@ -478,20 +478,21 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     }
   });
 
-  it("removes one virtual stream without touching the others' mappings or restarting servers", async () => {
-    // The application account's JWT as west-1 stores it (operator mode: mappings live there).
-    const heldMappings = () => {
+  it("removes one virtual stream without touching the others' links or restarting servers", async () => {
+    // The application account's JWT as west-1 stores it (operator mode: exports live there).
+    const heldExports = () => {
       const dir = path.join(stack.dataDir, "west-1", "jwt");
       const claims = fs
         .readdirSync(dir)
         .map((file) => decodeJwt<AccountClaims>(fs.readFileSync(path.join(dir, file), "utf8")))
         .find((c) => c.name === "APP");
-      return claims?.nats.mappings ?? {};
+      return claims?.nats.exports ?? [];
     };
-    const before = heldMappings();
-    const owned = (virtual: string, mappings: typeof before) =>
-      Object.fromEntries(Object.entries(mappings).filter(([source]) => source.split(".").includes(virtual)));
-    expect(Object.keys(owned("imm", before)).length).toBeGreaterThan(0);
+    const before = heldExports();
+    // Exports of a virtual stream name it, or its streams, in a token.
+    const owned = (virtual: string, exports: typeof before) =>
+      exports.filter((e) => e.subject.split(".").some((t) => t === virtual || t.startsWith(`${virtual}-`)));
+    expect(owned("imm", before).length).toBeGreaterThan(0);
     const pidsBefore = natsServerPids(stack.dataDir).sort();
 
     const remaining = VIRTUAL_STREAMS.filter((v) => v.name !== "imm").map((v) =>
@@ -501,12 +502,12 @@ describe("virtual streams through the real Pulumi CLI: the seed's walkthrough", 
     await up();
 
     expect(natsServerPids(stack.dataDir).sort()).toEqual(pidsBefore);
-    const after = await eventually("west-1 to store the account without imm's mappings", async () => {
-      const held = heldMappings();
-      return Object.keys(owned("imm", held)).length === 0 ? held : undefined;
+    const after = await eventually("west-1 to store the account without imm's exports", async () => {
+      const held = heldExports();
+      return owned("imm", held).length === 0 ? held : undefined;
     });
     expect(owned("foo", after)).toEqual(owned("foo", before));
-    expect(fs.existsSync(path.join(stack.dataDir, "west-1", "mappings"))).toBe(false);
+    expect(fs.existsSync(path.join(stack.dataDir, "west-1", "links"))).toBe(false);
     const { js, jsm } = await client("west");
     await expect(jsm.streams.info("imm")).rejects.toThrow(/stream not found/);
     expect((await js.publish("foo.test", "still here", { msgID: "west-after-removal" })).stream).toBe(

@@ -17,12 +17,12 @@ import { planSuperCluster } from "../../components/model/plan";
 import {
   AccountClaims,
   accountClaims,
-  jwtMappings,
+  jwtExports,
+  jwtImports,
   operatorClaims,
   userClaims,
 } from "../../components/model/security/claims";
 import { planVirtualStream } from "../../components/model/virtualStream";
-import { MappingTable } from "../../components/model/mappings";
 import { seedTopology } from "../support/topologies";
 import { renderServerConfig } from "../../components/model/serverConfig";
 import { serverFiles, startServer, stopServer } from "../../components/platforms/local/processes";
@@ -38,13 +38,17 @@ describe("account JWT parts, pushed to a server in operator mode", () => {
   const operator = createNKey("operator");
   const system = createNKey("account");
   const app = createNKey("account");
+  // A region's account, whose imports reach the application account's exports.
+  const west = createNKey("account");
   const systemUser = createNKey("user");
   let dir: string;
   let target: AccountTarget;
+  let westTarget: AccountTarget;
+  const keys: Record<string, string> = { APP: app.publicKey, "APP-west": west.publicKey };
 
-  const userCreds = (permissions = userClaims()) => {
+  const userCreds = (permissions = userClaims(), account = app) => {
     const user = createNKey("user");
-    return { user, creds: formatCreds(signJwt("u", user.publicKey, permissions, app.seed), user.seed) };
+    return { user, creds: formatCreds(signJwt("u", user.publicKey, permissions, account.seed), user.seed) };
   };
   const heldClaims = async () => decodeJwt<AccountClaims>(await lookupAccountJwt(target)).nats;
 
@@ -65,6 +69,7 @@ describe("account JWT parts, pushed to a server in operator mode", () => {
           preload: {
             [system.publicKey]: signJwt("SYS", system.publicKey, accountClaims(false), operator.seed),
             [app.publicKey]: signJwt("APP", app.publicKey, accountClaims({}), operator.seed),
+            [west.publicKey]: signJwt("APP-west", west.publicKey, accountClaims({}), operator.seed),
           },
         },
       },
@@ -84,6 +89,7 @@ describe("account JWT parts, pushed to a server in operator mode", () => {
       connection: { servers: [CLIENT_URL], credentials: formatCreds(systemJwt, systemUser.seed) },
       servers: 1,
     };
+    westTarget = { ...target, name: "APP-west", publicKey: west.publicKey };
   });
 
   afterAll(async () => {
@@ -92,49 +98,52 @@ describe("account JWT parts, pushed to a server in operator mode", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const foo = { "foo.>": [{ subject: "foo.solo.>", weight: 100 }] };
-  const bar = { "bar.>": [{ subject: "bar.solo.>", weight: 100 }] };
+  const exported = (subject: string) => ({ subject, type: "service" as const });
+  const foo = [exported("foo.solo.>")];
+  const bar = [exported("bar.solo.>")];
 
-  it("adds each owner's mappings to the account, and changes or removes only its own", async () => {
-    await accountPartProvider.create!({ owner: "foo", target, part: { mappings: foo } });
-    await accountPartProvider.create!({ owner: "bar", target, part: { mappings: bar } });
-    expect((await heldClaims()).mappings).toEqual({ ...foo, ...bar });
-    const moved = { "foo.>": [{ subject: "foo.elsewhere.>", weight: 100 }] };
+  it("adds each owner's exports to the account, and changes or removes only its own", async () => {
+    await accountPartProvider.create!({ owner: "foo", target, part: { exports: foo } });
+    await accountPartProvider.create!({ owner: "bar", target, part: { exports: bar } });
+    expect((await heldClaims()).exports).toEqual([...foo, ...bar]);
+    const moved = [exported("foo.elsewhere.>")];
     await accountPartProvider.update!(
       "foo",
-      { owner: "foo", target, part: { mappings: foo } },
-      {
-        owner: "foo",
-        target,
-        part: { mappings: moved },
-      },
+      { owner: "foo", target, part: { exports: foo } },
+      { owner: "foo", target, part: { exports: moved } },
     );
-    expect((await heldClaims()).mappings).toEqual({ ...moved, ...bar });
-    await accountPartProvider.delete!("foo", { owner: "foo", target, part: { mappings: moved } });
-    expect((await heldClaims()).mappings).toEqual(bar);
+    expect((await heldClaims()).exports).toEqual([...bar, ...moved]);
+    await accountPartProvider.delete!("foo", { owner: "foo", target, part: { exports: moved } });
+    expect((await heldClaims()).exports).toEqual(bar);
   });
 
-  it("serves a pushed mapping to clients at once, without a restart", async () => {
-    const { creds } = userCreds();
-    const nc = await connect({ servers: CLIENT_URL, ...connectionAuth({ creds }) });
+  it("serves a pushed import to the region account's clients at once, without a restart", async () => {
+    const imports = jwtImports(
+      [{ service: { account: "APP", subject: "bar.solo.>" }, to: "bar.>" }],
+      (a) => keys[a],
+    );
+    await accountPartProvider.create!({ owner: "bar", target: westTarget, part: { imports } });
+    const responder = await connect({ servers: CLIENT_URL, ...connectionAuth({ creds: userCreds().creds }) });
+    const client = await connect({
+      servers: CLIENT_URL,
+      ...connectionAuth({ creds: userCreds(userClaims(), west).creds }),
+    });
     try {
-      const seen: string[] = [];
-      nc.subscribe("bar.solo.>", { callback: (_e: Error | null, m: Msg) => seen.push(m.subject) });
-      await nc.flush();
-      nc.publish("bar.x");
-      await eventually("the mapped message", async () => (seen.length > 0 ? seen : undefined));
-      expect(seen).toEqual(["bar.solo.x"]);
+      responder.subscribe("bar.solo.>", { callback: (_e: Error | null, m: Msg) => m.respond(m.subject) });
+      await responder.flush();
+      const reply = await eventually("the import to answer", async () =>
+        client.request("bar.x", "", { timeout: 1000 }).catch(() => undefined),
+      );
+      expect(reply.string()).toBe("bar.solo.x");
     } finally {
-      await nc.close();
+      await Promise.all([responder.close(), client.close()]);
+      await accountPartProvider.delete!("bar", { owner: "bar", target: westTarget, part: { imports } });
     }
   });
 
   it("reads back what the servers hold of a part, so that a change by hand shows as drift", async () => {
-    const inputs = { owner: "bar", target, part: { mappings: bar } };
-    const byHand = {
-      ...(await heldClaims()),
-      mappings: { "bar.>": [{ subject: "bar.hand.>", weight: 100 }] },
-    };
+    const inputs = { owner: "bar", target, part: { exports: bar } };
+    const byHand = { ...(await heldClaims()), exports: [exported("bar.hand.>")] };
     const held = decodeJwt(await lookupAccountJwt(target));
     const jwt = signJwt("APP", app.publicKey, byHand, operator.seed, held.iat + 1);
     const nc = await connect({
@@ -144,9 +153,10 @@ describe("account JWT parts, pushed to a server in operator mode", () => {
     await nc.request("$SYS.REQ.CLAIMS.UPDATE", jwt, { timeout: 2000 });
     await nc.close();
     const read = await accountPartProvider.read!("bar", inputs);
-    expect(read.props?.part).toEqual({ mappings: byHand.mappings });
+    expect(read.props?.part).toEqual({ exports: [] });
     const diff = await accountPartProvider.diff!("bar", read.props as typeof inputs, inputs);
     expect(diff.changes).toBe(true);
+    await accountPartProvider.update!("bar", read.props as typeof inputs, inputs);
   });
 
   it("revokes a user when its revocation resource goes: refused from then on, its connection closed", async () => {
@@ -167,45 +177,54 @@ describe("account JWT parts, pushed to a server in operator mode", () => {
     await other.close();
   });
 
-  // Every mapping of every consistency mode, from the account JWT with its cluster scope, as the
-  // server applies it: message tracing (Nats-Trace-Only) reports what a subject maps to, stores
-  // nothing and needs no responder.
+  // Every link of every consistency mode, from the accounts' JWTs, as the server applies them:
+  // message tracing (Nats-Trace-Only) reports the service import a subject of the region account
+  // goes through, stores nothing and needs no responder.
   it.each(["eventual", "ordered", "immediate", "home"] as const)(
-    "maps every subject of a %s virtual stream, JetStream API and acks included, from the JWT",
+    "leads every publish and consumer create of a %s virtual stream's region account to the application account",
     async (consistency) => {
-      // Planned on the seed's topology; west's destinations, scoped to this server's cluster.
+      // Planned on the seed's topology: west's account is the one this server holds.
       const plan = planVirtualStream(
         { name: `t${consistency}`, consistency, ...(consistency === "home" ? { homeRegion: "west" } : {}) },
         planSuperCluster(seedTopology()),
       );
-      const west: MappingTable = Object.fromEntries(
-        Object.entries(plan.mappings).map(([source, destinations]) => [
-          source,
-          destinations.filter((d) => d.cluster === "west").map((d) => ({ ...d, cluster: "solo" })),
-        ]),
-      );
-      await accountPartProvider.create!({ owner: plan.name, target, part: { mappings: jwtMappings(west) } });
-      const { creds } = userCreds();
-      const nc = await connect({ servers: CLIENT_URL, ...connectionAuth({ creds }) });
+      const exportPart = { exports: jwtExports(plan.links.exports) };
+      const importPart = { imports: jwtImports(plan.links.imports["APP-west"], (a) => keys[a]) };
+      await accountPartProvider.create!({ owner: plan.name, target, part: exportPart });
+      await accountPartProvider.create!({ owner: plan.name, target: westTarget, part: importPart });
+      const nc = await connect({
+        servers: CLIENT_URL,
+        ...connectionAuth({ creds: userCreds(userClaims(), west).creds }),
+      });
       try {
         const concrete = (pattern: string) => pattern.replace(/\*/g, "x").replace(/>$/, "x.y");
-        for (const [source, [destination]] of Object.entries(west)) {
+        const services = importPart.imports.filter((i) => i.type === "service");
+        expect(services.length).toBeGreaterThan(0);
+        for (const imported of services) {
           const inbox = createInbox();
           const sub = nc.subscribe(inbox, { max: 1, timeout: 5000 });
           const trace = headers();
           trace.set("Nats-Trace-Dest", inbox);
           trace.set("Nats-Trace-Only", "true");
-          nc.publish(concrete(source), "", { headers: trace });
-          let mapped: string | undefined;
+          nc.publish(concrete(imported.local_subject ?? imported.subject), "", { headers: trace });
+          let through: string | undefined;
           for await (const m of sub) {
             const events = (m.json() as { events: { type: string; to?: string }[] }).events;
-            mapped = events.find((e) => e.type === "sm")?.to;
+            through = events.find((e) => e.type === "si")?.to;
           }
-          const expected = concrete(destination.destination.replace(/\{\{wildcard\(\d+\)\}\}/g, "*"));
-          expect({ source, mapped }).toEqual({ source, mapped: expected });
+          expect({ imported: imported.subject, through }).toEqual({
+            imported: imported.subject,
+            through: concrete(imported.subject),
+          });
         }
       } finally {
         await nc.close();
+        await accountPartProvider.delete!(plan.name, {
+          owner: plan.name,
+          target: westTarget,
+          part: importPart,
+        });
+        await accountPartProvider.delete!(plan.name, { owner: plan.name, target, part: exportPart });
       }
     },
   );

@@ -6,7 +6,7 @@ import * as path from "path";
 import { closeAllSessions, ConnectionSpec, session } from "../../components/jetstream/connection";
 import { StreamInputs, streamProvider } from "../../components/jetstream/streamProvider";
 import { healthProblem } from "../../components/platforms/local/health";
-import { accountMappingsProvider } from "../../components/platforms/local/mappingsProvider";
+import { accountLinksProvider } from "../../components/platforms/local/accountLinksProvider";
 import { eventually } from "../support/monitor";
 import { SuperClusterHarness } from "../support/superClusterHarness";
 import { tool } from "../support/tools";
@@ -103,20 +103,20 @@ describe("JetStream on a super-cluster in trouble", () => {
   beforeAll(() => harness.start());
   afterAll(() => harness.stop());
 
-  // A reload that changes the account's mappings leaves the JetStream API without responders for a
-  // moment; another virtual stream's mappings being applied must not fail this stream's create.
-  it("creates streams while account mappings reload on every server", async () => {
+  // A reload that changes the accounts' links leaves the JetStream API without responders for a
+  // moment; another virtual stream's links being applied must not fail this stream's create.
+  it("creates streams while account links reload on every server", async () => {
     const servers = harness.runningServers();
     let churning = true;
     let reloads = 0;
     const churn = (async () => {
       for (let round = 0; churning; round++) {
-        const mappings = { [`churn.${round % 2}.>`]: [{ destination: "churned.>", weight: 100 }] };
-        await accountMappingsProvider.create({
+        const links = { exports: [{ service: `churn.${round % 2}.>`, accounts: ["APP-west"] }], imports: {} };
+        await accountLinksProvider.create({
           owner: "churn",
           binary: tool("nats-server"),
           servers,
-          mappings,
+          links,
         });
         reloads++;
       }

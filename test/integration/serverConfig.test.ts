@@ -6,7 +6,8 @@ import { Addressing } from "../../components/model/endpoints";
 import { proxiedAddressing } from "../../components/platforms/local/latencyProxyPlan";
 import { allServers, planSuperCluster, SuperClusterPlan } from "../../components/model/plan";
 import { planRegionNetwork } from "../../components/platforms/local/regionNetworkPlan";
-import { MappingTable, mergeMappingTables, withMappings } from "../../components/model/mappings";
+import { mergeAccountLinks, withAccountLinks } from "../../components/model/linksConfig";
+import { AccountLinks } from "../../components/model/regionAccounts";
 import { planVirtualStream } from "../../components/model/virtualStream";
 import { AuthPlan, NatsServerConfig, renderServerConfig } from "../../components/model/serverConfig";
 import { createNKey, signJwt } from "../../components/credentials/jwt";
@@ -25,11 +26,9 @@ const auth: AuthPlan = {
   system: { user: "system", password: "system-password" },
 };
 
-const mappings: MappingTable = {
-  "foo.>": [
-    { destination: "foo.west.>", weight: 100, cluster: "west" },
-    { destination: "foo.east.>", weight: 100, cluster: "east" },
-  ],
+const links: AccountLinks = {
+  exports: [{ service: "foo.west.>", accounts: ["APP-west"] }],
+  imports: { "APP-west": [{ service: { account: "APP", subject: "foo.west.>" }, to: "foo.>" }] },
 };
 
 type AddressingOf = (plan: SuperClusterPlan) => Addressing;
@@ -38,18 +37,19 @@ function renderAll(
   spec: TopologySpec,
   dir: string,
   addressingOf: AddressingOf = (plan) => loopbackAddressing(plan, DEFAULT_LOCAL_PORTS),
+  withLinks: AccountLinks = { exports: [], imports: {} },
 ): NatsServerConfig[] {
   const plan = planSuperCluster(spec);
   const addressing = addressingOf(plan);
   return allServers(plan).map((server) =>
-    withMappings(
+    withAccountLinks(
       renderServerConfig(server, {
         plan,
         addressing,
         auth,
         files: { storeDir: path.join(dir, server.name), logFile: path.join(dir, server.name, "log") },
       }),
-      mappings,
+      withLinks,
     ),
   );
 }
@@ -189,7 +189,7 @@ describe("rendered server configs", () => {
     }
   });
 
-  it("pass nats-server -t with the mappings of several virtual streams in every consistency mode", () => {
+  it("pass nats-server -t with the account links of several virtual streams in every consistency mode", () => {
     const plan = planSuperCluster(seedTopology());
     const tables = Object.fromEntries(
       (["eventual", "ordered", "immediate", "home"] as const).map((consistency) => [
@@ -197,12 +197,12 @@ describe("rendered server configs", () => {
         planVirtualStream(
           { name: `vs-${consistency}`, consistency, homeRegion: consistency === "home" ? "east" : undefined },
           plan,
-        ).mappings,
+        ).links,
       ]),
     );
-    const merged = mergeMappingTables(tables);
+    const merged = mergeAccountLinks(tables);
     for (const config of renderAll(seedTopology(), dir)) {
-      const check = serverCheck(withMappings(config, merged), dir);
+      const check = serverCheck(withAccountLinks(config, merged), dir);
       expect({
         server: config.server_name,
         status: check.status,
@@ -255,13 +255,20 @@ describe("rendered server configs", () => {
     expect(new Set(stretchZones).size).toBe(3);
   });
 
-  it("give the application account JetStream and the cluster-scoped mappings, and name the system account", () => {
-    const [config] = renderAll(seedTopology(), dir);
-    expect(config.accounts?.APP).toEqual({
+  it("give the application account and each region's JetStream and their links, and name the system account", () => {
+    const [config] = renderAll(seedTopology(), dir, undefined, links);
+    expectAccepted(config, dir);
+    expect(config.accounts?.APP).toEqual({ jetstream: "enabled", users: [auth.app], exports: links.exports });
+    expect(config.accounts?.["APP-west"]).toEqual({
       jetstream: "enabled",
-      users: [auth.app],
-      mappings,
+      users: [{ user: "app-west", password: "app-password" }],
+      imports: links.imports["APP-west"],
     });
+    expect(config.accounts?.["APP-east"]).toEqual({
+      jetstream: "enabled",
+      users: [{ user: "app-east", password: "app-password" }],
+    });
+    expect(config.accounts?.stretch).toBeUndefined();
     expect(config.accounts?.SYS).toEqual({ users: [auth.system] });
     expect(config.system_account).toBe("SYS");
   });

@@ -18,7 +18,8 @@ export class RegionClients {
 
   constructor(
     public apps: AppConfigs,
-    private readonly credentials: AppCredentials,
+    /** Per region, a user of the region's account. */
+    private readonly credentials: Record<string, AppCredentials>,
   ) {}
 
   /** One connection per region, opened on first use; it reconnects for as long as the test runs. */
@@ -28,7 +29,7 @@ export class RegionClients {
     const opening = (async () => {
       const nc = await connect({
         servers: Object.values(this.apps)[0][region].clientUrls,
-        ...connectionAuth(this.credentials),
+        ...connectionAuth(this.credentials[region]),
         maxReconnectAttempts: -1,
       });
       // No API check on connect: while a region restarts, the meta leader may be moving.
@@ -39,20 +40,20 @@ export class RegionClients {
     return opening;
   }
 
-  /** The message ids in a virtual stream's local read stream in `region`, in stream order. */
+  /** The message ids in a virtual stream's stream in `region`'s account, in stream order. */
   async idsIn(region: string, virtual: string, expected: number): Promise<string[]> {
     const { js } = await this.client(region);
-    const consumer = await js.consumers.get(this.apps[virtual][region].readStream);
+    const consumer = await js.consumers.get(this.apps[virtual][region].consumeStream);
     const ids: string[] = [];
     const batch = await consumer.fetch({ max_messages: expected + 10, expires: 1500 });
     for await (const m of batch) ids.push(m.headers?.get("Nats-Msg-Id") || `<no id: ${m.subject}>`);
     return ids;
   }
 
-  /** Every message id in a virtual stream's local read stream in `region`, in stream order, in batches. */
+  /** Every message id in a virtual stream's stream in `region`'s account, in stream order, in batches. */
   async allIds(region: string, virtual: string): Promise<string[]> {
     const { js, jsm } = await this.client(region);
-    const stream = this.apps[virtual][region].readStream;
+    const stream = this.apps[virtual][region].consumeStream;
     const total = (await jsm.streams.info(stream)).state.messages;
     const consumer = await js.consumers.get(stream);
     const ids: string[] = [];

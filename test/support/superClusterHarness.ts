@@ -60,7 +60,7 @@ export class SuperClusterHarness {
     return { servers: this.clientUrls(cluster), user: TEST_AUTH.app.user, password: TEST_AUTH.app.password };
   }
 
-  /** Every running server's folder and monitoring URL, as the AccountMappings resource takes them. */
+  /** Every running server's folder and monitoring URL, as the AccountLinks resource takes them. */
   runningServers(): { dir: string; monitorUrl: string }[] {
     return [...this.running.values()].map((r) => ({
       dir: r.dir,

@@ -3,11 +3,11 @@ import type { RegionAppConfig } from "../../components/virtualStream";
 
 const access = (region: string, name: string): RegionAppConfig => ({
   clientUrls: [`nats://${region}-1:4222`, `nats://${region}-2:4222`],
+  account: `APP-${region}`,
   publishSubject: `${name}.>`,
   publishSubjects: [`${name}.>`, `${name}-audit.>`],
   consumeStream: name,
   writeStream: `${name}-write-${region}`,
-  readStream: `${name}-read-${region}`,
 });
 const everywhere = (name: string) => ({ west: access("west", name), east: access("east", name) });
 const creds = { creds: "-----BEGIN NATS USER JWT-----\n...", ca: "-----BEGIN CERTIFICATE-----\n..." };

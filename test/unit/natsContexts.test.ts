@@ -12,6 +12,10 @@ const outputs = (extra: Record<string, unknown> = {}): OutputMap => {
       stretch: { clientUrls: ["nats://s:4222"], stretch: true },
     },
     credentials: { creds: "ADMIN CREDS", ca: "CA PEM" },
+    regionCredentials: {
+      west: { creds: "WEST ADMIN CREDS", ca: "CA PEM" },
+      east: { creds: "EAST ADMIN CREDS", ca: "CA PEM" },
+    },
     systemCredentials: { creds: "SYSTEM CREDS", ca: "CA PEM" },
     users: { app: { west: { creds: "APP WEST CREDS", ca: "CA PEM" } } },
     ...extra,
@@ -34,10 +38,15 @@ describe("the nats contexts of a stack", () => {
   });
   const read = (name: string) => JSON.parse(fs.readFileSync(path.join(contextDir(), `${name}.json`), "utf8"));
 
-  it("writes one per cluster, the system account's over the regional servers, and one per application and region", () => {
+  it("writes one per cluster, the write side's and the system account's over the regional servers, and one per application and region", () => {
     expect(writeContexts("prod", outputs()).sort()).toEqual(
-      ["prod-east", "prod-stretch", "prod-sys", "prod-west", "prod-app-west"].sort(),
+      ["prod-east", "prod-stretch", "prod-sys", "prod-west", "prod-write", "prod-app-west"].sort(),
     );
+    // A region's context is its account's, where the streams of the virtual names are.
+    expect(fs.readFileSync(read("prod-west").creds, "utf8")).toBe("WEST ADMIN CREDS");
+    expect(fs.readFileSync(read("prod-stretch").creds, "utf8")).toBe("ADMIN CREDS");
+    expect(read("prod-write")).toMatchObject({ url: "nats://w:4222,nats://e:4222" });
+    expect(fs.readFileSync(read("prod-write").creds, "utf8")).toBe("ADMIN CREDS");
     expect(read("prod-sys")).toEqual({
       description: "nats-global stack prod, system account",
       url: "nats://w:4222,nats://e:4222",
@@ -71,7 +80,15 @@ describe("the nats contexts of a stack", () => {
     const copy = { ...read("prod-west"), ca: mine };
     fs.writeFileSync(path.join(contextDir(), "prod-west-copy.json"), JSON.stringify(copy));
     expect(removeContexts("prod").sort()).toEqual(
-      ["prod-east", "prod-stretch", "prod-sys", "prod-west", "prod-west-copy", "prod-app-west"].sort(),
+      [
+        "prod-east",
+        "prod-stretch",
+        "prod-sys",
+        "prod-west",
+        "prod-write",
+        "prod-west-copy",
+        "prod-app-west",
+      ].sort(),
     );
     expect(fs.readFileSync(mine, "utf8")).toBe("MY CA");
     expect(fs.readdirSync(contextDir())).toEqual([]);

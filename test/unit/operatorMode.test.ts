@@ -24,15 +24,19 @@ const operatorCluster = (extra: Partial<ConstructorParameters<typeof SuperCluste
   new SuperCluster("nats", { ...seedTopology(), local, security: { mode: "operator" }, ...extra });
 
 describe("SuperCluster in operator mode", () => {
-  it("makes the operator, two accounts and the stack's two users as NKeys and signed JWTs", async () => {
+  it("makes the operator, the application account, one account per region and the stack's users as NKeys and signed JWTs", async () => {
     await outputOf(operatorCluster().clusters);
     const names = (type: string) => mocks.registered.filter((r) => r.type.endsWith(type)).map((r) => r.name);
-    expect(names("NKeyPair").sort()).toEqual(
-      ["admin-user", "app-account", "operator", "system-account", "system-user"].map((k) => `nats-${k}-key`),
-    );
-    expect(names("SignedJwt").sort()).toEqual(
-      ["admin-user", "app-account", "operator", "system-account", "system-user"].map((k) => `nats-${k}-jwt`),
-    );
+    const parts = [
+      "admin-user",
+      "app-account",
+      ...["west", "central", "east"].flatMap((r) => [`app-${r}-account`, `app-${r}-admin-user`]),
+      "operator",
+      "system-account",
+      "system-user",
+    ];
+    expect(names("NKeyPair").sort()).toEqual(parts.map((k) => `nats-${k}-key`).sort());
+    expect(names("SignedJwt").sort()).toEqual(parts.map((k) => `nats-${k}-jwt`).sort());
     expect(names("GeneratedPassword")).toEqual([]);
   });
 
@@ -59,12 +63,13 @@ describe("SuperCluster in operator mode", () => {
     expect(connection).not.toHaveProperty("password");
   });
 
-  it("pushes the account's limits per replica tier, and each virtual stream's mappings, as account parts", async () => {
+  it("pushes every account's limits per replica tier, and each virtual stream's links, as account parts", async () => {
     const sc = operatorCluster({ security: { mode: "operator", accountLimits: { R3: { fileStore: 1e9 } } } });
-    const mappings = sc.applyMappings("foo-mappings", "foo", {
-      "foo.>": [{ destination: "foo.west.>", weight: 100, cluster: "west" }],
+    const links = sc.applyLinks("foo-links", "foo", {
+      exports: [{ service: "foo.west.>", accounts: ["APP-west"] }],
+      imports: { "APP-west": [{ service: { account: "APP", subject: "foo.west.>" }, to: "foo.>" }] },
     });
-    await outputOf(mappings.urn);
+    await Promise.all(links.map((l) => outputOf(l.urn)));
     // Resources register asynchronously: an earlier test's may still arrive; this test's come last.
     const part = (name: string) =>
       mocks.registered.filter((r) => r.type.endsWith("AccountPart") && r.name === name).pop()?.inputs;
@@ -73,11 +78,17 @@ describe("SuperCluster in operator mode", () => {
       limits: { tiered_limits: Record<string, { disk_storage: number }> };
     };
     expect(limits.limits.tiered_limits.R3.disk_storage).toBe(1e9);
-    expect(part("foo-mappings")?.owner).toBe("foo");
-    expect(part("foo-mappings")?.part).toEqual({
-      mappings: { "foo.>": [{ subject: "foo.west.>", weight: 100, cluster: "west" }] },
+    expect(part("nats-app-west-limits")?.owner).toBe("limits");
+    expect(part("foo-links-exports")?.owner).toBe("foo");
+    expect(part("foo-links-exports")?.part).toEqual({
+      exports: [{ subject: "foo.west.>", type: "service" }],
     });
-    expect(mocks.registered.filter((r) => r.type.endsWith("AccountMappings"))).toEqual([]);
+    expect(part("foo-links-imports-app-west")?.part).toEqual({
+      imports: [
+        { subject: "foo.west.>", account: expect.any(String), type: "service", local_subject: "foo.>" },
+      ],
+    });
+    expect(mocks.registered.filter((r) => r.type.endsWith(":AccountLinks"))).toEqual([]);
   });
 
   it("issues an application's user per region with only its virtual streams there, revoked when it goes", async () => {
@@ -97,8 +108,11 @@ describe("SuperCluster in operator mode", () => {
       pub: { allow: string[] };
       sub: { allow: string[] };
     };
-    expect(claims.pub.allow).toContain("foo.west.>");
-    expect(claims.pub.allow).toContain("$JS.API.CONSUMER.CREATE.foo-read-west.*");
+    expect(claims.pub.allow).toContain("foo.>");
+    expect(claims.pub.allow).toContain("$JS.API.CONSUMER.CREATE.foo.*");
+    // Signed by west's account, whose stream foo it reads.
+    const westAccount = mocks.registered.filter((r) => r.name === "nats-app-west-account-key").pop();
+    expect(westAccount?.type).toMatch(/NKeyPair$/);
     expect(claims.sub.allow).toEqual(["_INBOX.>"]);
   });
 

@@ -1,13 +1,20 @@
 import { createNKey, decodeJwt, formatCreds, keyPair, signJwt } from "../../components/credentials/jwt";
 import { applyAccountPart, partHeld } from "../../components/model/security/accountParts";
-import { accountClaims, jwtMappings, UNLIMITED, userClaims } from "../../components/model/security/claims";
+import {
+  accountClaims,
+  jwtExports,
+  jwtImports,
+  UNLIMITED,
+  userClaims,
+} from "../../components/model/security/claims";
 import { regionPermissions } from "../../components/model/security/permissions";
 import { planSuperCluster } from "../../components/model/plan";
 import { Consistency, planVirtualStream, RegionAccess } from "../../components/model/virtualStream";
 import { seedTopology } from "../support/topologies";
 
-const west = { subject: "foo.west.>", weight: 100, cluster: "west" };
-const east = { subject: "foo.east.>", weight: 100, cluster: "east" };
+const fooWest = { subject: "foo.west.>", type: "service" as const };
+const barWest = { subject: "bar.west.>", type: "service" as const };
+const fooDeliveries = { subject: "$SRC.foo.west.>", type: "stream" as const };
 
 describe("account claims", () => {
   it("leave nothing at zero that the server would read as a limit", () => {
@@ -33,54 +40,72 @@ describe("account claims", () => {
     expect(limits.tiered_limits?.R3).toMatchObject({ streams: 10, mem_storage: 2000, consumer: UNLIMITED });
   });
 
-  it("write mappings as the account JWT names them, keeping the cluster scope", () => {
-    expect(jwtMappings({ "foo.>": [{ destination: "foo.west.>", weight: 100, cluster: "west" }] })).toEqual({
-      "foo.>": [west],
-    });
-    expect(jwtMappings({ "a.>": [{ destination: "b.>", weight: 50 }] })).toEqual({
-      "a.>": [{ subject: "b.>", weight: 50 }],
-    });
+  it("write exports and imports as the account JWT names them, exporters by public key", () => {
+    expect(
+      jwtExports([
+        { service: "foo.west.>", accounts: ["APP-west"] },
+        { stream: "$SRC.foo.west.>", accounts: ["APP-west"] },
+      ]),
+    ).toEqual([fooWest, fooDeliveries]);
+    const keys: Record<string, string> = { APP: "AAPP" };
+    expect(
+      jwtImports(
+        [
+          { service: { account: "APP", subject: "foo.west.>" }, to: "foo.>" },
+          { service: { account: "APP", subject: "$JS.FC.x.>" } },
+          { stream: { account: "APP", subject: "$SRC.foo.west.>" } },
+        ],
+        (account) => keys[account],
+      ),
+    ).toEqual([
+      { subject: "foo.west.>", account: "AAPP", type: "service", local_subject: "foo.>" },
+      { subject: "$JS.FC.x.>", account: "AAPP", type: "service" },
+      { subject: "$SRC.foo.west.>", account: "AAPP", type: "stream" },
+    ]);
   });
 });
 
 describe("account parts", () => {
   const base = accountClaims({});
-  const withBoth = applyAccountPart(
-    applyAccountPart(base, undefined, { mappings: { "foo.>": [west] } }),
-    undefined,
-    { mappings: { "bar.>": [east] } },
-  );
+  const withBoth = applyAccountPart(applyAccountPart(base, undefined, { exports: [fooWest] }), undefined, {
+    exports: [barWest],
+  });
 
-  it("add each owner's mappings beside the others'", () => {
-    expect(withBoth.mappings).toEqual({ "foo.>": [west], "bar.>": [east] });
+  it("add each owner's exports beside the others'", () => {
+    expect(withBoth.exports).toEqual([fooWest, barWest]);
     expect(withBoth.limits).toEqual(base.limits);
   });
 
   it("replace only the owner's own entries on a change, and remove them on delete", () => {
-    const changed = applyAccountPart(
-      withBoth,
-      { mappings: { "foo.>": [west] } },
-      { mappings: { "foo.*": [east] } },
-    );
-    expect(changed.mappings).toEqual({ "foo.*": [east], "bar.>": [east] });
-    const removed = applyAccountPart(changed, { mappings: { "bar.>": [east] } }, undefined);
-    expect(removed.mappings).toEqual({ "foo.*": [east] });
-    const empty = applyAccountPart(removed, { mappings: { "foo.*": [east] } }, undefined);
-    expect(empty).not.toHaveProperty("mappings");
+    const changed = applyAccountPart(withBoth, { exports: [fooWest] }, { exports: [fooWest, fooDeliveries] });
+    expect(changed.exports).toEqual([barWest, fooWest, fooDeliveries]);
+    const removed = applyAccountPart(changed, { exports: [barWest] }, undefined);
+    expect(removed.exports).toEqual([fooWest, fooDeliveries]);
+    const empty = applyAccountPart(removed, { exports: [fooWest, fooDeliveries] }, undefined);
+    expect(empty).not.toHaveProperty("exports");
   });
 
-  it("set the limits without touching the mappings", () => {
+  it("keep imports apart from exports: the same subject may be both, in different accounts' parts", () => {
+    const imported = { subject: "foo.west.>", account: "AAPP", type: "service" as const };
+    const both = applyAccountPart(withBoth, undefined, { imports: [imported] });
+    expect(both.imports).toEqual([imported]);
+    expect(applyAccountPart(both, { imports: [imported] }, undefined)).not.toHaveProperty("imports");
+    expect(applyAccountPart(both, { imports: [imported] }, undefined).exports).toEqual(withBoth.exports);
+  });
+
+  it("set the limits without touching the exports", () => {
     const tiered = accountClaims({ R3: { streams: 5 } }).limits;
     const next = applyAccountPart(withBoth, { limits: base.limits }, { limits: tiered });
     expect(next.limits).toEqual(tiered);
-    expect(next.mappings).toEqual(withBoth.mappings);
+    expect(next.exports).toEqual(withBoth.exports);
   });
 
   it("read back what the servers hold of a part, so that a change by hand shows as drift", () => {
-    const byHand = { ...withBoth, mappings: { ...withBoth.mappings, "foo.>": [east] } };
-    expect(partHeld(byHand, { mappings: { "foo.>": [west] } })).toEqual({ mappings: { "foo.>": [east] } });
-    const { mappings: _gone, ...none } = withBoth;
-    expect(partHeld(none, { mappings: { "foo.>": [west] } })).toEqual({ mappings: {} });
+    expect(partHeld(withBoth, { exports: [fooWest] })).toEqual({ exports: [fooWest] });
+    const byHand = { ...withBoth, exports: [barWest] };
+    expect(partHeld(byHand, { exports: [fooWest] })).toEqual({ exports: [] });
+    const { exports: _gone, ...none } = withBoth;
+    expect(partHeld(none, { imports: [] })).toEqual({ imports: [] });
   });
 });
 
@@ -128,36 +153,33 @@ describe("region permissions", () => {
       superCluster,
     ).access.find((a) => a.region === region) as RegionAccess;
 
-  it("allow publishing where the region's writes land once mapped, and nowhere else", () => {
+  it("allow publishing on the virtual subjects, which the region account's imports lead to its writes", () => {
     const { pub } = regionPermissions([access("eventual", "west")]);
-    expect(pub.allow).toContain("foo.west.>");
-    expect(pub.allow).not.toContain("foo.>");
-    expect(pub.allow?.some((s) => s.includes("east") || s.includes("central"))).toBe(false);
+    expect(pub.allow).toContain("foo.>");
+    expect(pub.allow?.some((s) => s.includes("west") || s.includes("east"))).toBe(false);
   });
 
-  it("allow the region's read stream's consumer and inspection API and acks, never a change to a stream", () => {
+  it("allow the virtual name's consumer and inspection API and acks, never a change to a stream", () => {
     const { pub, sub } = regionPermissions([access("eventual", "west")]);
     expect(pub.allow).toEqual(
       expect.arrayContaining([
         "$JS.API.INFO",
-        "$JS.API.STREAM.INFO.foo-read-west",
-        "$JS.API.CONSUMER.CREATE.foo-read-west.*",
-        "$JS.API.CONSUMER.MSG.NEXT.foo-read-west.*",
-        "$JS.ACK.foo-read-west.>",
+        "$JS.API.STREAM.INFO.foo",
+        "$JS.API.CONSUMER.CREATE.foo.*",
+        "$JS.API.CONSUMER.MSG.NEXT.foo.*",
+        "$JS.ACK.foo.>",
       ]),
     );
     expect(pub.allow?.filter((s) => /STREAM\.(CREATE|UPDATE|DELETE|PURGE)|\$JS\.API\.>/.test(s))).toEqual([]);
     expect(sub.allow).toEqual(["_INBOX.>"]);
   });
 
-  it("follow each mode: the stretched and home streams take the virtual subjects themselves", () => {
-    expect(regionPermissions([access("immediate", "east")]).pub.allow).toContain("foo.>");
-    expect(regionPermissions([access("home", "west")]).pub.allow).toEqual(
-      expect.arrayContaining(["foo.>", "$JS.API.STREAM.INFO.foo-read-west"]),
-    );
-    expect(regionPermissions([access("home", "central")]).pub.allow).toContain(
-      "$JS.API.STREAM.INFO.foo-home",
-    );
+  it("are the same in every mode and region: the names a region's account holds", () => {
+    const allowed = (consistency: Consistency, region: string) =>
+      [...(regionPermissions([access(consistency, region)]).pub.allow ?? [])].sort();
+    for (const consistency of ["ordered", "immediate", "home"] as const) {
+      expect(allowed(consistency, "central")).toEqual(allowed("eventual", "west"));
+    }
   });
 
   it("join the virtual streams an application is given, without repeats", () => {

@@ -4,7 +4,7 @@ import { VirtualStream } from "../../components/virtualStream";
 import { recordingMocks, unwrapSecret } from "../support/mocks";
 import { seedTopology } from "../support/topologies";
 
-const mocks = recordingMocks({ result: "pw", mappedServers: [], pid: 4242 });
+const mocks = recordingMocks({ result: "pw", linkedServers: [], pid: 4242 });
 
 const superCluster = () =>
   new SuperCluster("nats", {
@@ -13,7 +13,7 @@ const superCluster = () =>
   });
 
 describe("VirtualStream", () => {
-  it("is a nats-global:index:VirtualStream whose Streams and mappings are named after it", async () => {
+  it("is a nats-global:index:VirtualStream whose Streams and account links are named after it", async () => {
     const vs = new VirtualStream("foo", { superCluster: superCluster() });
     await new Promise((resolve) => vs.appConfig.apply(resolve));
     expect(mocks.registered.find((r) => r.name === "foo")?.type).toBe("nats-global:index:VirtualStream");
@@ -24,30 +24,37 @@ describe("VirtualStream", () => {
       expect.arrayContaining([
         "pulumi-nodejs:dynamic/jetstream:Stream foo-write-west",
         "pulumi-nodejs:dynamic/jetstream:Stream foo-read-east",
-        "pulumi-nodejs:dynamic/local:AccountMappings foo-mappings",
+        "pulumi-nodejs:dynamic/local:AccountLinks foo-links",
         "pulumi-nodejs:dynamic/jetstream:SourceResume foo-sources",
       ]),
     );
     expect(children).toHaveLength(8);
   });
 
-  it("resumes the sources of the read streams whenever a server restarts", async () => {
+  it("resumes the sources of each region's stream foo whenever a server restarts", async () => {
     const vs = new VirtualStream("foo", { superCluster: superCluster() });
     await new Promise((resolve) => vs.appConfig.apply(resolve));
     const resume = mocks.registered.find((r) => r.name === "foo-sources");
-    const streams = unwrapSecret(resume?.inputs.streams) as { name: string }[];
-    expect(streams.map((s) => s.name)).toEqual(["foo-read-west", "foo-read-central", "foo-read-east"]);
+    const streams = unwrapSecret(resume?.inputs.streams) as { name: string; account: string }[];
+    expect(streams.map((s) => `${s.account}/${s.name}`)).toEqual([
+      "APP-west/foo",
+      "APP-central/foo",
+      "APP-east/foo",
+    ]);
     // One per server of the super-cluster: a restart of any of them changes it.
     expect(resume?.inputs.incarnations).toHaveLength(12);
     expect(resume?.inputs.incarnations).toContain("stretch-2:4242");
   });
 
-  it("gives the mappings to every local server as one owner's file", async () => {
+  it("gives the account links to every local server as one owner's file", async () => {
     const vs = new VirtualStream("orders", { name: "ord", superCluster: superCluster() });
     await new Promise((resolve) => vs.appConfig.apply(resolve));
-    const mappings = mocks.registered.find((r) => r.type.endsWith("AccountMappings"));
-    expect(mappings?.inputs.owner).toBe("ord");
-    expect(Object.keys(mappings?.inputs.mappings as object)).toContain("$JS.API.STREAM.INFO.ord");
+    const links = mocks.registered.find((r) => r.type.endsWith(":AccountLinks"));
+    expect(links?.inputs.owner).toBe("ord");
+    expect((links?.inputs.links as { exports: object[] }).exports).toContainEqual({
+      service: "$JS.API.CONSUMER.CREATE.ord-write-west.>",
+      accounts: ["APP-west", "APP-central", "APP-east"],
+    });
   });
 
   it("refuses, before creating anything, a virtual stream whose subjects overlap another's in the account", () => {

@@ -8,7 +8,11 @@ import { seedTopology } from "../support/topologies";
 const seed = planSuperCluster(seedTopology());
 const noStretch = planSuperCluster({ regions: [{ name: "a" }, { name: "b" }] });
 const plan = (spec: Partial<VirtualStreamSpec>) => planVirtualStream({ name: "foo", ...spec }, seed);
-const names = (spec: Partial<VirtualStreamSpec>) => plan(spec).streams.map((s) => s.name);
+/** Each stream as `<account>/<name>`. */
+const names = (spec: Partial<VirtualStreamSpec>) =>
+  plan(spec).streams.map((s) => `${s.account}/${s.spec.name}`);
+const specOf = (spec: Partial<VirtualStreamSpec>, account: string, name: string) =>
+  plan(spec).streams.find((s) => s.account === account && s.spec.name === name)?.spec;
 
 describe("subjects", () => {
   it.each([
@@ -30,172 +34,198 @@ describe("subjects", () => {
 });
 
 describe("planVirtualStream", () => {
-  it("plans the seed's write and read streams for eventual consistency", () => {
+  const fromApp = (region: string) => ({ api: "$JS.APP.API", deliver: `$SRC.foo.${region}` });
+
+  it("plans the seed's write streams, and in each region's account a stream named foo that sources them", () => {
     const p = plan({});
     expect(names({})).toEqual([
-      "foo-write-west",
-      "foo-write-central",
-      "foo-write-east",
-      "foo-read-west",
-      "foo-read-central",
-      "foo-read-east",
+      "APP/foo-write-west",
+      "APP/foo-write-central",
+      "APP/foo-write-east",
+      "APP-west/foo",
+      "APP-central/foo",
+      "APP-east/foo",
     ]);
-    expect(p.streams[0]).toMatchObject({
+    expect(p.streams[0].spec).toMatchObject({
       subjects: ["foo.west.>"],
       maxAge: "1h",
       numReplicas: 3,
       placement: { cluster: "west", tags: ["region:west"] },
     });
-    expect(p.streams[4]).toMatchObject({
+    expect(p.streams[4].spec).toMatchObject({
       placement: { cluster: "central", tags: ["region:central"] },
       sources: [
-        { name: "foo-write-central", subjectTransforms: [{ src: "foo.central.>", dest: "foo.>" }] },
-        { name: "foo-write-west", subjectTransforms: [{ src: "foo.west.>", dest: "foo.>" }] },
-        { name: "foo-write-east", subjectTransforms: [{ src: "foo.east.>", dest: "foo.>" }] },
+        {
+          name: "foo-write-central",
+          external: fromApp("central"),
+          subjectTransforms: [{ src: "foo.central.>", dest: "foo.>" }],
+        },
+        {
+          name: "foo-write-west",
+          external: fromApp("central"),
+          subjectTransforms: [{ src: "foo.west.>", dest: "foo.>" }],
+        },
+        {
+          name: "foo-write-east",
+          external: fromApp("central"),
+          subjectTransforms: [{ src: "foo.east.>", dest: "foo.>" }],
+        },
       ],
     });
-    for (const stream of p.streams) expect(streamProblems(stream)).toEqual([]);
+    expect(p.streams[4].spec.subjects).toBeUndefined();
+    for (const stream of p.streams) expect(streamProblems(stream.spec)).toEqual([]);
   });
 
   it("places every stream by cluster and tags in every mode", () => {
     for (const consistency of ["eventual", "ordered", "immediate", "home"] as const) {
-      for (const stream of plan({ consistency, homeRegion: consistency === "home" ? "east" : undefined })
+      for (const { spec } of plan({ consistency, homeRegion: consistency === "home" ? "east" : undefined })
         .streams) {
-        expect(stream.placement?.cluster).toBeDefined();
-        expect(stream.placement?.tags?.length).toBe(1);
+        expect(spec.placement?.cluster).toBeDefined();
+        expect(spec.placement?.tags?.length).toBe(1);
+        expect(streamProblems(spec)).toEqual([]);
       }
     }
   });
 
-  it("orders through a stream on the stretch cluster that the regions mirror", () => {
-    const p = plan({ consistency: "ordered" });
-    expect(names({ consistency: "ordered" })).toContain("foo-order");
-    const order = p.streams.find((s) => s.name === "foo-order");
+  it("orders through a stream on the stretch cluster that every region's foo mirrors across accounts", () => {
+    expect(names({ consistency: "ordered" })).toContain("APP/foo-order");
+    const order = specOf({ consistency: "ordered" }, "APP", "foo-order");
     expect(order?.placement).toEqual({ cluster: "stretch", tags: ["stretch"] });
-    expect(order?.sources?.map((s) => s.name)).toEqual([
-      "foo-write-west",
-      "foo-write-central",
-      "foo-write-east",
+    expect(order?.sources?.map((s) => [s.name, s.external])).toEqual([
+      ["foo-write-west", undefined],
+      ["foo-write-central", undefined],
+      ["foo-write-east", undefined],
     ]);
-    expect(p.streams.find((s) => s.name === "foo-read-east")?.mirror).toEqual({ name: "foo-order" });
+    expect(specOf({ consistency: "ordered" }, "APP-east", "foo")?.mirror).toEqual({
+      name: "foo-order",
+      external: fromApp("east"),
+    });
   });
 
-  it("writes immediate streams to one stretched stream, read through regional mirrors", () => {
+  it("writes immediate streams to one stretched stream, read through a mirror in each region's account", () => {
     const p = plan({ consistency: "immediate" });
     expect(names({ consistency: "immediate" })).toEqual([
-      "foo-global",
-      "foo-read-west",
-      "foo-read-central",
-      "foo-read-east",
+      "APP/foo-global",
+      "APP-west/foo",
+      "APP-central/foo",
+      "APP-east/foo",
     ]);
-    expect(p.streams[0]).toMatchObject({ subjects: ["foo.>"], placement: { cluster: "stretch" } });
-    expect(p.mappings["foo.>"]).toBeUndefined();
-    expect(p.access[0]).toMatchObject({ writeStream: "foo-global", readStream: "foo-read-west" });
-    expect(names({ consistency: "immediate", mirrors: false })).toEqual(["foo-global"]);
-  });
-
-  it("writes home streams to the home region, read locally there and through mirrors elsewhere", () => {
-    const p = plan({ consistency: "home", homeRegion: "central" });
-    expect(p.streams.map((s) => s.name)).toEqual(["foo-home", "foo-read-west", "foo-read-east"]);
-    expect(p.access.map((a) => [a.region, a.writeStream, a.readStream])).toEqual([
-      ["west", "foo-home", "foo-read-west"],
-      ["central", "foo-home", "foo-home"],
-      ["east", "foo-home", "foo-read-east"],
-    ]);
-  });
-
-  it("maps publishes and every stream-naming JetStream API subject, per regional cluster", () => {
-    const { mappings } = plan({});
-    const expected = [
-      "foo.>",
-      "$JS.API.STREAM.INFO.foo",
-      "$JS.API.STREAM.MSG.GET.foo",
-      "$JS.API.STREAM.MSG.DELETE.foo",
-      "$JS.API.DIRECT.GET.foo",
-      "$JS.API.DIRECT.GET.foo.>",
-      "$JS.API.CONSUMER.CREATE.foo",
-      "$JS.API.CONSUMER.CREATE.foo.*",
-      "$JS.API.CONSUMER.CREATE.foo.*.>",
-      "$JS.API.CONSUMER.DURABLE.CREATE.foo.*",
-      "$JS.API.CONSUMER.INFO.foo.*",
-      "$JS.API.CONSUMER.DELETE.foo.*",
-      "$JS.API.CONSUMER.MSG.NEXT.foo.*",
-      "$JS.API.CONSUMER.NAMES.foo",
-      "$JS.API.CONSUMER.LIST.foo",
-      "$JS.ACK.foo.>",
-    ];
-    expect(Object.keys(mappings)).toEqual(expect.arrayContaining(expected));
-    expect(mappings["$JS.API.CONSUMER.CREATE.foo.*.>"]).toContainEqual({
-      destination: "$JS.API.CONSUMER.CREATE.foo-read-east.{{wildcard(1)}}.>",
-      weight: 100,
-      cluster: "east",
+    expect(p.streams[0].spec).toMatchObject({ subjects: ["foo.>"], placement: { cluster: "stretch" } });
+    expect(p.access[0]).toMatchObject({
+      account: "APP-west",
+      writeStream: "foo-global",
+      consumeStream: "foo",
     });
-    expect(mappings["foo.>"]).toEqual([
-      { destination: "foo.west.>", weight: 100, cluster: "west" },
-      { destination: "foo.central.>", weight: 100, cluster: "central" },
-      { destination: "foo.east.>", weight: 100, cluster: "east" },
+  });
+
+  it("writes home streams to the home region, read through a mirror in every region's account, home too", () => {
+    const p = plan({ consistency: "home", homeRegion: "central" });
+    expect(names({ consistency: "home", homeRegion: "central" })).toEqual([
+      "APP/foo-home",
+      "APP-west/foo",
+      "APP-central/foo",
+      "APP-east/foo",
     ]);
-    for (const destinations of Object.values(mappings)) {
-      // nats-server refuses a mapping whose destinations repeat, even for different clusters.
-      expect(new Set(destinations.map((d) => d.destination)).size).toBe(destinations.length);
-      expect(destinations.map((d) => d.cluster)).toEqual(["west", "central", "east"]);
+    expect(p.access.map((a) => [a.account, a.writeStream, a.consumeStream])).toEqual([
+      ["APP-west", "foo-home", "foo"],
+      ["APP-central", "foo-home", "foo"],
+      ["APP-east", "foo-home", "foo"],
+    ]);
+  });
+
+  it("links each region's account to the write side: its origins' consumer create and flow control, its deliveries, its publishes", () => {
+    const { links } = plan({ subjects: ["foo.>", "bar.*.x"] });
+    expect(links.imports["APP-east"]).toEqual(
+      expect.arrayContaining([
+        {
+          service: { account: "APP", subject: "$JS.API.CONSUMER.CREATE.foo-write-west" },
+          to: "$JS.APP.API.CONSUMER.CREATE.foo-write-west",
+        },
+        {
+          service: { account: "APP", subject: "$JS.API.CONSUMER.CREATE.foo-write-west.>" },
+          to: "$JS.APP.API.CONSUMER.CREATE.foo-write-west.>",
+        },
+        { service: { account: "APP", subject: "$JS.FC.foo-write-west.>" } },
+        { service: { account: "APP", subject: "$JS.FC.*.*.foo-write-west.>" } },
+        { stream: { account: "APP", subject: "$SRC.foo.east.>" } },
+        { service: { account: "APP", subject: "foo.east.>" }, to: "foo.>" },
+        { service: { account: "APP", subject: "bar.east.*.x" }, to: "bar.*.x" },
+      ]),
+    );
+    // Each region publishes to its own write stream only, and takes its own deliveries only.
+    expect(links.exports).toContainEqual({ service: "foo.east.>", accounts: ["APP-east"] });
+    expect(links.exports).toContainEqual({ stream: "$SRC.foo.east.>", accounts: ["APP-east"] });
+    expect(links.exports).toContainEqual({
+      service: "$JS.API.CONSUMER.CREATE.foo-write-west.>",
+      accounts: ["APP-west", "APP-central", "APP-east"],
+    });
+  });
+
+  it("leads publishes to the stream that takes them: the region's write stream, or the stream's own", () => {
+    const imported = (consistency: Consistency) =>
+      plan({ consistency, ...(consistency === "home" ? { homeRegion: "east" } : {}) }).links.imports[
+        "APP-west"
+      ].filter((i) => "service" in i && i.to === "foo.>");
+    expect(imported("eventual")).toEqual([
+      { service: { account: "APP", subject: "foo.west.>" }, to: "foo.>" },
+    ]);
+    expect(imported("ordered")).toEqual([
+      { service: { account: "APP", subject: "foo.west.>" }, to: "foo.>" },
+    ]);
+    for (const consistency of ["immediate", "home"] as const) {
+      expect(
+        plan({ consistency, ...(consistency === "home" ? { homeRegion: "east" } : {}) }).links.imports[
+          "APP-west"
+        ],
+      ).toContainEqual({ service: { account: "APP", subject: "foo.>" } });
     }
   });
 
   it("gives the app config of each region", () => {
     expect(plan({ subjects: ["foo.>", "bar.*"] }).access[1]).toEqual({
       region: "central",
+      account: "APP-central",
       publishSubjects: ["foo.>", "bar.*"],
       consumeStream: "foo",
       writeStream: "foo-write-central",
-      readStream: "foo-read-central",
-      mappedPublishSubjects: ["foo.central.>", "bar.central.*"],
     });
-  });
-
-  it("says where a region's publishes arrive once mapped: its own write subjects, or the stream's own", () => {
-    const mapped = (consistency: Consistency) =>
-      plan({ consistency, ...(consistency === "home" ? { homeRegion: "east" } : {}) }).access[0]
-        .mappedPublishSubjects;
-    expect(mapped("eventual")).toEqual(["foo.west.>"]);
-    expect(mapped("ordered")).toEqual(["foo.west.>"]);
-    expect(mapped("immediate")).toEqual(["foo.>"]);
-    expect(mapped("home")).toEqual(["foo.>"]);
   });
 
   it("keeps the seed's 2-minute duplicate window on every stream that stores publishes or sources", () => {
     const windows = (spec: Partial<VirtualStreamSpec>) =>
-      Object.fromEntries(plan(spec).streams.map((s) => [s.name, s.duplicateWindow]));
+      Object.fromEntries(
+        plan(spec).streams.map((s) => [`${s.account}/${s.spec.name}`, s.spec.duplicateWindow]),
+      );
     expect(windows({})).toEqual({
-      "foo-write-west": "2m",
-      "foo-write-central": "2m",
-      "foo-write-east": "2m",
-      "foo-read-west": "2m",
-      "foo-read-central": "2m",
-      "foo-read-east": "2m",
+      "APP/foo-write-west": "2m",
+      "APP/foo-write-central": "2m",
+      "APP/foo-write-east": "2m",
+      "APP-west/foo": "2m",
+      "APP-central/foo": "2m",
+      "APP-east/foo": "2m",
     });
     // Mirrors copy their origin's messages: the origin has already dropped the duplicates.
     expect(windows({ consistency: "ordered", duplicateWindow: "5m" })).toMatchObject({
-      "foo-write-west": "5m",
-      "foo-order": "5m",
-      "foo-read-west": undefined,
+      "APP/foo-write-west": "5m",
+      "APP/foo-order": "5m",
+      "APP-west/foo": undefined,
     });
     expect(windows({ consistency: "immediate" })).toMatchObject({
-      "foo-global": "2m",
-      "foo-read-east": undefined,
+      "APP/foo-global": "2m",
+      "APP-east/foo": undefined,
     });
     expect(windows({ consistency: "home", homeRegion: "west" })).toMatchObject({
-      "foo-home": "2m",
-      "foo-read-east": undefined,
+      "APP/foo-home": "2m",
+      "APP-east/foo": undefined,
     });
   });
 
   it("spans only the regions it is given", () => {
     expect(names({ regions: ["west", "east"] })).toEqual([
-      "foo-write-west",
-      "foo-write-east",
-      "foo-read-west",
-      "foo-read-east",
+      "APP/foo-write-west",
+      "APP/foo-write-east",
+      "APP-west/foo",
+      "APP-east/foo",
     ]);
   });
 
@@ -208,7 +238,7 @@ describe("planVirtualStream", () => {
     ["a home region that does not exist", { consistency: "home", homeRegion: "mars" }, "homeRegion"],
     ["a region that does not exist", { regions: ["west", "mars"] }, "regions[1]"],
     ["a subject starting with a wildcard", { subjects: ["*.x"] }, "subjects[0]"],
-    ["mirrors outside immediate", { mirrors: false }, "mirrors"],
+    ["mirrors, which every region now has", { mirrors: false } as never, "mirrors"],
     ["an unknown consistency", { consistency: "strong" as never }, "consistency"],
     ["a duplicate window of zero", { duplicateWindow: 0 }, "duplicateWindow"],
     ["a duplicate window that is no duration", { duplicateWindow: "2 minutes" }, "duplicateWindow"],

@@ -3,18 +3,28 @@
  * built here with every limit explicit: a claim the server finds absent counts as zero, and an
  * account without `conn` refuses every connection. Pure data; signing is in credentials/jwt.ts.
  */
-import { MappingTable } from "../mappings";
+import { AccountLinks, ServiceImport, StreamImport } from "../regionAccounts";
 
 /** -1: no limit. */
 export const UNLIMITED = -1;
 
 export type JwtKind = "operator" | "account" | "user";
 
-/** One destination of a JWT mapping; `cluster` scopes it to the servers of one cluster. */
-export interface JwtMapping {
+/** An export of an account JWT (nats-io/jwt v2 exports.go): public, as only this operator's accounts exist. */
+export interface JwtExport {
   subject: string;
-  weight: number;
-  cluster?: string;
+  type: "service" | "stream";
+}
+
+/**
+ * An import of an account JWT (nats-io/jwt v2 imports.go): `subject` is the exporter's, and for a
+ * service `local_subject` is what the importer publishes on.
+ */
+export interface JwtImport {
+  subject: string;
+  account: string;
+  type: "service" | "stream";
+  local_subject?: string;
 }
 
 /** JetStream limits of one replica tier (or of the whole account, untiered), in the JWT's words. */
@@ -52,7 +62,8 @@ export interface AccountClaims {
   type: "account";
   version: 2;
   limits: AccountLimitsClaims;
-  mappings?: Record<string, JwtMapping[]>;
+  exports?: JwtExport[];
+  imports?: JwtImport[];
   /** User public key → revoked: users whose JWT was issued at or before this time (s) are refused. */
   revocations?: Record<string, number>;
 }
@@ -157,16 +168,26 @@ export const userClaims = (pub: SubjectPermission = {}, sub: SubjectPermission =
   payload: UNLIMITED,
 });
 
-/** A mapping table as the account JWT holds it (`subject` rather than the config's `destination`). */
-export function jwtMappings(table: MappingTable): Record<string, JwtMapping[]> {
-  return Object.fromEntries(
-    Object.entries(table).map(([source, destinations]) => [
-      source,
-      destinations.map((d) => ({
-        subject: d.destination,
-        weight: d.weight,
-        ...(d.cluster !== undefined ? { cluster: d.cluster } : {}),
-      })),
-    ]),
+/** The exports of `links` as the exporting account's JWT holds them. */
+export function jwtExports(exports: AccountLinks["exports"]): JwtExport[] {
+  return exports.map((e) =>
+    "service" in e ? { subject: e.service, type: "service" } : { subject: e.stream, type: "stream" },
+  );
+}
+
+/** An account's imports as its JWT holds them, the exporters named by their public keys. */
+export function jwtImports(
+  imports: (ServiceImport | StreamImport)[],
+  publicKeyOf: (account: string) => string,
+): JwtImport[] {
+  return imports.map((i) =>
+    "service" in i
+      ? {
+          subject: i.service.subject,
+          account: publicKeyOf(i.service.account),
+          type: "service",
+          ...(i.to !== undefined ? { local_subject: i.to } : {}),
+        }
+      : { subject: i.stream.subject, account: publicKeyOf(i.stream.account), type: "stream" },
   );
 }

@@ -1,18 +1,19 @@
 /*
- * A local server's configuration on disk: the base config rendered by the model, one mappings file
- * per virtual stream, and the final config the server runs (base + all mappings). Serialized into
+ * A local server's configuration on disk: the base config rendered by the model, one links file
+ * per virtual stream, and the final config the server runs (base + all links). Serialized into
  * dynamic providers: Node built-ins and pure model code only.
  */
 import * as childProcess from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { MappingTable, mergeMappingTables, withMappings } from "../../model/mappings";
+import { mergeAccountLinks, withAccountLinks } from "../../model/linksConfig";
+import { AccountLinks } from "../../model/regionAccounts";
 import { NatsServerConfig } from "../../model/serverConfig";
 
 export interface ConfigFiles {
   base: string;
   final: string;
-  mappingsDir: string;
+  linksDir: string;
   pid: string;
 }
 
@@ -20,36 +21,36 @@ export function configFiles(dir: string): ConfigFiles {
   return {
     base: path.join(dir, "nats-server.base.json"),
     final: path.join(dir, "nats-server.json"),
-    mappingsDir: path.join(dir, "mappings"),
+    linksDir: path.join(dir, "links"),
     pid: path.join(dir, "nats-server.pid"),
   };
 }
 
-export function readMappingFile(dir: string, owner: string): MappingTable | undefined {
-  const file = path.join(configFiles(dir).mappingsDir, `${owner}.json`);
-  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as MappingTable) : undefined;
+export function readLinksFile(dir: string, owner: string): AccountLinks | undefined {
+  const file = path.join(configFiles(dir).linksDir, `${owner}.json`);
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as AccountLinks) : undefined;
 }
 
-function readAllMappings(dir: string): Record<string, MappingTable> {
-  const { mappingsDir } = configFiles(dir);
-  if (!fs.existsSync(mappingsDir)) return {};
-  const owners = fs.readdirSync(mappingsDir).filter((f) => f.endsWith(".json"));
+function readAllLinks(dir: string): Record<string, AccountLinks> {
+  const { linksDir } = configFiles(dir);
+  if (!fs.existsSync(linksDir)) return {};
+  const owners = fs.readdirSync(linksDir).filter((f) => f.endsWith(".json"));
   return Object.fromEntries(
-    owners.map((f) => [f.slice(0, -5), readMappingFile(dir, f.slice(0, -5)) as MappingTable]),
+    owners.map((f) => [f.slice(0, -5), readLinksFile(dir, f.slice(0, -5)) as AccountLinks]),
   );
 }
 
 /**
- * Writes the final config from the base and every mappings file, after `nats-server -t` accepts it;
+ * Writes the final config from the base and every links file, after `nats-server -t` accepts it;
  * when it refuses, the final config on disk stays as it was and the error carries its words.
  */
 export function writeFinalConfig(binary: string, dir: string, base?: NatsServerConfig): void {
   const files = configFiles(dir);
   if (base !== undefined) fs.writeFileSync(files.base, JSON.stringify(base, null, 2), { mode: 0o600 });
   const baseConfig = JSON.parse(fs.readFileSync(files.base, "utf8")) as NatsServerConfig;
-  const final = withMappings(
+  const final = withAccountLinks(
     { ...baseConfig, pid_file: files.pid },
-    mergeMappingTables(readAllMappings(dir)),
+    mergeAccountLinks(readAllLinks(dir)),
   );
   const candidate = `${files.final}.next`;
   fs.writeFileSync(candidate, JSON.stringify(final, null, 2), { mode: 0o600 });
@@ -61,9 +62,9 @@ export function writeFinalConfig(binary: string, dir: string, base?: NatsServerC
   fs.renameSync(candidate, files.final);
 }
 
-/** Sets (or with undefined, removes) one owner's mappings file. */
-export function setMappingFile(dir: string, owner: string, table: MappingTable | undefined): void {
-  const file = path.join(configFiles(dir).mappingsDir, `${owner}.json`);
+/** Sets (or with undefined, removes) one owner's links file. */
+export function setLinksFile(dir: string, owner: string, table: AccountLinks | undefined): void {
+  const file = path.join(configFiles(dir).linksDir, `${owner}.json`);
   if (table === undefined) {
     fs.rmSync(file, { force: true });
     return;

@@ -7,7 +7,7 @@ import { NatsServerConfig } from "../../model/serverConfig";
 import { ServerTlsPems } from "../../model/security/tls";
 import { ProvisionedServers } from "../provisioned";
 import { waitHealthy } from "./health";
-import { MappedServer } from "./mappingsProvider";
+import { LinkedServer } from "./accountLinksProvider";
 import { LocalServer } from "./serverProvider";
 
 /** One server of the cluster: what it is, where it is, and what it runs. */
@@ -41,8 +41,8 @@ export class LocalCluster extends pulumi.ComponentResource implements Provisione
   readonly monitorUrls: pulumi.Output<string[]>;
   /** Per server, its process: a new value whenever the server (re)starts. */
   readonly incarnations: pulumi.Output<string[]>;
-  /** Where account mappings go, once the servers are up. */
-  readonly mappedServers: pulumi.Output<MappedServer[]>;
+  /** Where account links go, once the servers are up. */
+  readonly linkedServers: pulumi.Output<LinkedServer[]>;
 
   constructor(name: string, args: LocalClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nats-global:local:Cluster", name, {}, opts);
@@ -72,7 +72,7 @@ export class LocalCluster extends pulumi.ComponentResource implements Provisione
     this.clientUrls = healthy.apply(() => args.servers.map((s) => clientUrl(s.endpoint)));
     this.monitorUrls = healthy.apply(() => monitorUrls);
     this.incarnations = pulumi.all(servers.map((s) => pulumi.interpolate`${s.serverName}:${s.pid}`));
-    this.mappedServers = pulumi
+    this.linkedServers = pulumi
       .all(servers.map((s) => s.dir))
       .apply((dirs) => dirs.map((dir, i) => ({ dir, monitorUrl: monitorUrls[i] })));
     this.registerOutputs({ clientUrls: this.clientUrls, monitorUrls: this.monitorUrls });

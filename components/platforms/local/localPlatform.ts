@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { Addressing, Endpoint } from "../../model/endpoints";
-import { MappingTable } from "../../model/mappings";
+import { AccountLinks } from "../../model/regionAccounts";
 import { ServerPlan, SuperClusterPlan } from "../../model/plan";
 import { NatsServerConfig, ServerFiles } from "../../model/serverConfig";
 import { planned } from "../../specErrors";
@@ -16,7 +16,7 @@ import {
   resolveBinary,
   resolveNatsServerBinary,
 } from "./localCluster";
-import { AccountMappings } from "./mappingsProvider";
+import { AccountLinksResource } from "./accountLinksProvider";
 import { localPorts, loopbackAddressing } from "./ports";
 import { serverFiles } from "./processes";
 import { namespaceLauncher } from "./regionNetwork";
@@ -113,15 +113,15 @@ export class LocalPlatform implements PlatformDriver {
     return cluster;
   }
 
-  /** Static mode: the owner's mappings in every local server's config, applied by reload. */
-  mappings(
+  /** Static mode: the owner's account links in every local server's config, applied by reload. */
+  links(
     name: string,
     owner: string,
-    mappings: pulumi.Input<MappingTable>,
+    links: pulumi.Input<AccountLinks>,
     opts: { parent?: pulumi.Resource; dependsOn: pulumi.Resource[]; deletedWith?: pulumi.Resource },
-  ): AccountMappings {
-    const servers = pulumi.all(this.clusters.map((c) => c.mappedServers)).apply((lists) => lists.flat());
-    return new AccountMappings(name, { owner, binary: this.binary, servers, mappings }, opts);
+  ): AccountLinksResource {
+    const servers = pulumi.all(this.clusters.map((c) => c.linkedServers)).apply((lists) => lists.flat());
+    return new AccountLinksResource(name, { owner, binary: this.binary, servers, links }, opts);
   }
 
   private serverDir(server: ServerPlan): pulumi.Output<string> {

@@ -35,7 +35,7 @@ export function serverFiles(dir: string): ServerFilesLayout {
 export interface StartRequest {
   binary: string;
   dir: string;
-  /** The model's config; the virtual streams' mappings found in the folder are added to it. */
+  /** The model's config; the virtual streams' account links found in the folder are added to it. */
   config: NatsServerConfig;
   /** Monitoring endpoint, polled until the server is up. */
   monitorUrl: string;
