@@ -117,7 +117,7 @@ interface FaultLog {
 async function holdsAtLeast(clients: RegionClients, virtual: string, count: number): Promise<boolean> {
   for (const region of REGIONS) {
     const { jsm } = await clients.client(region);
-    const info = await jsm.streams.info(clients.apps[virtual][region].readStream);
+    const info = await jsm.streams.info(clients.apps[virtual][region].consumeStream);
     if (info.state.messages < count) return false;
   }
   return true;
@@ -223,7 +223,7 @@ async function verify(clients: RegionClients, tally: Tally) {
       const ids = await clients.allIds(region, virtual);
       const seen = new Set(ids);
       rows.push({
-        stream: clients.apps[virtual][region].readStream,
+        stream: clients.apps[virtual][region].consumeStream,
         held: ids.length,
         lost: acked.filter((id) => !seen.has(id)).length,
         duplicated: ids.length - seen.size,
@@ -243,9 +243,9 @@ async function main(): Promise<void> {
   if (faults.failedUps > 0) throw new Error(`the first up of ${STACK} failed: nothing to measure`);
   const outputs = stack.outputs(true) as {
     streams: AppConfigs;
-    credentials: AppCredentials;
+    regionCredentials: Record<string, AppCredentials>;
   };
-  const clients = new RegionClients(outputs.streams, outputs.credentials);
+  const clients = new RegionClients(outputs.streams, outputs.regionCredentials);
   const tally: Tally = { acked: new Map(VIRTUALS.map((v) => [v, []])), givenUp: 0, retried: 0 };
   try {
     const started = Date.now();

@@ -8,15 +8,15 @@
  *   BENCH_COUNT=1000 BENCH_CATCHUP=10000 npm run bench:virtual   # a quick try; the file is left alone
  *
  * 1. Cross-region propagation: a publisher connected to west publishes on foo.lat.<run> at a steady
- *    rate (timer-paced), each message carrying its send time; an ordered consumer on foo-read-east,
+ *    rate (timer-paced), each message carrying its send time; an ordered consumer on east's foo,
  *    connected to east, computes each message's delivery latency (publish -> foo-write-west -> sourced
- *    over the gateway into foo-read-east -> delivered in east).
+ *    over the gateway into east's foo -> delivered in east).
  * 2. The floor, in the same run, alternating with 1.: the same publisher, rate and count, consumed by
  *    an ordered consumer on foo-write-west connected to west (publish -> store -> deliver in one cluster).
  *    A third run per round feeds both consumers at once, for a per-message difference.
  *    A fourth sends core NATS messages from west to a subscriber in east: the network floor.
  * 3. Catch-up: kill the 3 east servers, publish BENCH_CATCHUP small messages in west, run `up` (which
- *    restarts east), and poll foo-read-east's message count every 250 ms through a connection to east
+ *    restarts east), and poll east's foo's message count every 250 ms through a connection to east
  *    until it holds them all.
  */
 import {
@@ -450,17 +450,17 @@ async function catchUp(
   eastMonitors: string[],
 ): Promise<CatchUpResult> {
   const loadBefore = load();
-  // Everything written so far (only west has taken writes) is in foo-read-east first.
+  // Everything written so far (only west has taken writes) is in east's foo first.
   const writes = await messagesIn(westJsm, "foo-write-west");
   await waitFor(
-    "foo-read-east to hold every earlier message",
-    async () => (await messagesIn(eastJsm, "foo-read-east")) === writes,
+    "east's foo to hold every earlier message",
+    async () => (await messagesIn(eastJsm, "foo")) === writes,
     60_000,
   );
   const n0 = writes;
   const target = n0 + CATCHUP;
   const eastPids = () => natsServerPids(path.join(stack.dataDir, "east-"));
-  log(`killing east (${eastPids().join(", ")}); foo-read-east holds ${n0}`);
+  log(`killing east (${eastPids().join(", ")}); east's foo holds ${n0}`);
   killAll(eastPids());
   await waitFor("east to be down", () => eastPids().length === 0, 30_000);
 
@@ -523,7 +523,7 @@ async function catchUp(
     let messages: number | undefined;
     let error: string | undefined;
     try {
-      messages = await messagesIn(eastJsm, "foo-read-east");
+      messages = await messagesIn(eastJsm, "foo");
     } catch (e) {
       // East is down or its JetStream is not answering yet.
       error = (e instanceof Error ? e.message : String(e)).slice(0, 80);
@@ -562,7 +562,7 @@ async function catchUp(
     while (busy || serversBusy) await sleep(20);
   }
   if (result.completeAt === undefined)
-    log(`foo-read-east never held ${target} (last seen ${result.finalMessages})`);
+    log(`east's foo never held ${target} (last seen ${result.finalMessages})`);
   return result;
 }
 
@@ -693,7 +693,7 @@ function catchUpTable(c: CatchUpResult): string {
   const rows: [string, string][] = [
     ["messages published in west while east was down", `${CATCHUP} × ${MSG_BYTES} B`],
     ["their publish time (batches of 1000 async publishes)", `${c.publishSeconds.toFixed(1)} s`],
-    ["foo-read-east before / target", `${c.n0} / ${c.target}`],
+    ["east's foo before / target", `${c.n0} / ${c.target}`],
     [
       "`up` (refresh + restart of east) took",
       `${c.upSeconds.toFixed(1)} s (exit ${c.upCode}; ${c.upChanges})`,
@@ -702,16 +702,16 @@ function catchUpTable(c: CatchUpResult): string {
     ["3 east servers answering /healthz with 200, after `up` began", `${sec(c.eastHealthyAt)} s`],
     ["connection to east reconnected, after `up` began", `${sec(c.reconnectedAt)} s`],
     [
-      "first answered stream info of foo-read-east, after `up` began",
+      "first answered stream info of east's foo, after `up` began",
       `${sec(c.firstInfoAt)} s (${c.firstInfoMessages ?? "n/a"} messages)`,
     ],
     [
       "first count above the earlier messages, after `up` began",
       `${sec(c.firstProgressAt)} s (${c.firstProgressMessages ?? "n/a"} messages)`,
     ],
-    ["**foo-read-east complete, after `up` began**", `**${sec(complete)} s**`],
+    ["**east's foo complete, after `up` began**", `**${sec(complete)} s**`],
     [
-      "**foo-read-east complete, after `up` returned**",
+      "**east's foo complete, after `up` returned**",
       `**${sec(sinceUpReturned)} s**${sinceUpReturned !== undefined && sinceUpReturned <= 0 ? " (already complete when `up` returned)" : ""}`,
     ],
     [
@@ -736,7 +736,7 @@ function catchUpTable(c: CatchUpResult): string {
 }
 
 /**
- * foo-read-east's message count over time from when the first east server is back: a row a second,
+ * east's foo's message count over time from when the first east server is back: a row a second,
  * and a row for every poll whose count differs from the row before.
  */
 function progressTable(c: CatchUpResult): string {
@@ -749,7 +749,7 @@ function progressTable(c: CatchUpResult): string {
     if ((s.messages ?? 0) >= c.target) break;
   }
   const lines = [
-    "| s after `up` began | east servers running | healthy | foo-read-east messages | of the catch-up |",
+    "| s after `up` began | east servers running | healthy | east's foo messages | of the catch-up |",
     "|--:|--:|--:|--:|--:|",
   ];
   for (const s of picked) {
@@ -777,13 +777,14 @@ the virtual stream \`foo\` in consistency \`eventual\`. Each region runs in a ne
 own (\`local.network: namespaces\`, run as root), and every link between regions (gateways, stretch
 routes) passes a latency proxy (toxiproxy) that delays each direction by **${LATENCY_MS} ms**
 (\`local.latency\`); a region's own routes are direct. Per region, a write stream
-\`foo-write-<region>\` (subjects \`foo.<region>.>\`, R3, kept 1 h) and a read stream \`foo-read-<region>\`
-(R3) that sources every write stream and drops the region token (\`foo.west.x\` → \`foo.x\`). A publish
-on \`foo.x\` by a client of west is mapped by west's cluster-scoped mapping to \`foo.west.x\` and stored in
+\`foo-write-<region>\` (subjects \`foo.<region>.>\`, R3, kept 1 h) and in the region's account
+(\`APP-<region>\`) a stream \`foo\` (R3) that sources every write stream and drops the region token (\`foo.west.x\` → \`foo.x\`). A publish
+on \`foo.x\` by a client of west's account is led by the account's service import to \`foo.west.x\` and stored in
 \`foo-write-west\` (every PubAck is checked for it).
 The stack runs in operator mode with TLS on every link (this repository's default): client, route
 and gateway connections all speak TLS, routes and gateways mutual TLS, and the clients below connect
-as the stack's admin user, with its creds and CA.
+as the stack's own users of their region's account (the floor's consumer as the application
+account's), with their creds and CA.
 
 One process (nats.js 3.4, \`@nats-io/transport-node\`) does all the client work, with one connection
 to west for publishing, one to west for the floor's consumer and one to east:
@@ -791,9 +792,9 @@ to west for publishing, one to west for the floor's consumer and one to east:
 1. **Cross-region propagation latency**: ${COUNT} messages of ${MSG_BYTES} B published in west on
    \`foo.lat.<run>\` with \`js.publish\` (acks awaited off the send path), paced by a timer at
    ${RATE} msg/s, each carrying its send time (\`performance.timeOrigin + performance.now()\`, float64
-   in the payload). An ordered consumer (\`js.consumers.get("foo-read-east", { filter_subjects })\` and
+   in the payload). An ordered consumer (\`js.consumers.get("east's foo", { filter_subjects })\` and
    \`consume()\`) on the connection to east takes the receive time of each. Path: publish → R3 store in
-   \`foo-write-west\` → sourced over the west–east gateway → R3 store in \`foo-read-east\` → delivered in
+   \`foo-write-west\` → sourced over the west–east gateway → R3 store in \`east's foo\` → delivered in
    east. Each run first sends ${WARMUP} warm-up messages at the same rate (not counted) and waits for
    them, so that the consumer exists and the path is warm.
 2. **The network floor**: the same rate and count as core NATS messages (no stream) published in west
@@ -806,12 +807,12 @@ to west for publishing, one to west for the floor's consumer and one to east:
    load; the machine is shared with other work, the load average before each run is in the table.
    Each round also has a **paired** run: one publisher run read by both consumers at once, so that
    every message has a cross-region and a floor latency measured under the same instant's load; their
-   difference is the time \`foo-read-east\` delivers a message after \`foo-write-west\` did.
-4. **Catch-up after an outage**: once \`foo-read-east\` holds everything written so far, the 3 east
+   difference is the time \`east's foo\` delivers a message after \`foo-write-west\` did.
+4. **Catch-up after an outage**: once \`east's foo\` holds everything written so far, the 3 east
    servers are killed (SIGKILL), ${CATCHUP} messages of ${MSG_BYTES} B are published in west on
    \`foo.catchup\` (async publishes in batches of ${CATCHUP_BATCH}, every ack awaited), then
    \`stack.run("up")\` restarts east (refresh notices the dead servers, \`up\` starts them with their
-   data). From the moment \`up\` begins, \`foo-read-east\`'s \`state.messages\` is polled every ${POLL_MS} ms
+   data). From the moment \`up\` begins, \`east's foo\`'s \`state.messages\` is polled every ${POLL_MS} ms
    through the connection to east (1 s request timeout; the client retries the east servers every
    250 ms), and, on their own every ${POLL_MS} ms, the east servers' processes are counted and their
    \`/healthz\` asked.
@@ -841,7 +842,7 @@ ${pairedTable(latency)}
 
 ${catchUpTable(c)}
 
-Progress of \`foo-read-east\` once the first east server is back (a row a second, and one per change):
+Progress of \`east's foo\` once the first east server is back (a row a second, and one per change):
 
 ${progressTable(c)}
 
@@ -874,8 +875,10 @@ async function main(): Promise<void> {
     const outputs = stack.outputs();
     const apps = (outputs.streams as Record<string, Record<string, RegionAppConfig>>).foo;
     const eastMonitors = (outputs.clusters as Record<string, { monitorUrls: string[] }>).east.monitorUrls;
-    const credentials = stack.outputs(true).credentials as AppCredentials;
-    const client = async (region: string, name: string) => {
+    // An application's region is its account; the write streams are the application account's.
+    const regional = stack.outputs(true).regionCredentials as Record<string, AppCredentials>;
+    const writeSide = stack.outputs(true).credentials as AppCredentials;
+    const client = async (region: string, name: string, credentials = regional[region]) => {
       const nc = await connect({
         servers: apps[region].clientUrls,
         ...connectionAuth(credentials),
@@ -887,10 +890,10 @@ async function main(): Promise<void> {
       return nc;
     };
     const westPub = await client("west", "bench-publisher");
-    const westSub = await client("west", "bench-floor-consumer");
+    const westSub = await client("west", "bench-floor-consumer", writeSide);
     const east = await client("east", "bench-east");
     const westJs = jetstream(westPub);
-    const westJsm = await jetstreamManager(westPub, { checkAPI: false });
+    const westJsm = await jetstreamManager(westSub, { checkAPI: false });
     // No API check: while east restarts, its meta leader may be moving.
     const eastJsm = await jetstreamManager(east, { checkAPI: false, timeout: 1000 });
     log(`apps.foo.west = ${JSON.stringify(apps.west)}; apps.foo.east = ${JSON.stringify(apps.east)}`);
@@ -898,7 +901,7 @@ async function main(): Promise<void> {
     const crossTarget: Target = {
       kind: "cross",
       js: jetstream(east),
-      stream: apps.east.readStream,
+      stream: apps.east.consumeStream,
       filter: "foo.lat.<run>",
     };
     const floorTarget: Target = {

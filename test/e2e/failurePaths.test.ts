@@ -57,9 +57,9 @@ describe("every failure path converges, through the real Pulumi CLI", () => {
     await up();
     const outputs = stack.outputs(true) as {
       streams: AppConfigs;
-      credentials: AppCredentials;
+      regionCredentials: Record<string, AppCredentials>;
     };
-    const clients = new RegionClients(outputs.streams, outputs.credentials);
+    const clients = new RegionClients(outputs.streams, outputs.regionCredentials);
     const survivors = ["west", "east"];
     // What an application does: publish with an id, and publish again on an error, for a bounded time.
     const firstTries: string[] = [];

@@ -80,7 +80,10 @@ describe("a true network partition, through the real Pulumi CLI and npm run part
   beforeAll(async () => {
     expectSuccess(await stack.run("up", 300_000));
     const apps = stack.outputs().streams as AppConfigs;
-    clients = new RegionClients(apps, stack.outputs(true).credentials as AppCredentials);
+    clients = new RegionClients(
+      apps,
+      stack.outputs(true).regionCredentials as Record<string, AppCredentials>,
+    );
     for (const virtual of VIRTUAL_STREAMS) {
       for (const region of REGIONS)
         expect(await publish(region, virtual.name, `${virtual.name}-${region}-before`)).toBe(true);
@@ -168,7 +171,7 @@ describe("a true network partition, through the real Pulumi CLI and npm run part
 
   it("keeps both sides writing while central is cut off, and converges after the heal: none lost, none twice", async () => {
     const central = await clients.client("central");
-    await central.jsm.consumers.add(clients.apps.foo.central.readStream, {
+    await central.jsm.consumers.add("foo", {
       durable_name: "isolated-reader",
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.New,
@@ -215,13 +218,12 @@ describe("a true network partition, through the real Pulumi CLI and npm run part
         async () => {
           const name = `probe-${attempt++}`;
           const outcome = await central.jsm.consumers
-            .add(clients.apps.foo.central.readStream, { durable_name: name, ack_policy: AckPolicy.Explicit })
+            .add("foo", { durable_name: name, ack_policy: AckPolicy.Explicit })
             .then(
               () => undefined,
               (e: Error) => e.message,
             );
-          if (outcome === undefined)
-            await central.jsm.consumers.delete(clients.apps.foo.central.readStream, name);
+          if (outcome === undefined) await central.jsm.consumers.delete("foo", name);
           return outcome;
         },
         60_000,
@@ -269,7 +271,7 @@ describe("a true network partition, through the real Pulumi CLI and npm run part
       const west = await clients.client("west");
       await eventually(
         "west to create a consumer",
-        () => west.jsm.consumers.add(clients.apps.foo.west.readStream, { durable_name: "majority-reader" }),
+        () => west.jsm.consumers.add("foo", { durable_name: "majority-reader" }),
         90_000,
       );
 

@@ -34,7 +34,7 @@ const BASE = {
   ],
 };
 
-/** After the revocation and mapping tests: audit removed, baz added. */
+/** After the revocation and link tests: audit removed, baz added. */
 const GROWN = {
   ...BASE,
   applications: [BASE.applications[0]],
@@ -85,10 +85,10 @@ interface Cluster {
 
 /**
  * Operator mode through the real Pulumi CLI: users per application and region, with the server's
- * own refusals for everything outside their permissions; revocation; mapping changes pushed as
+ * own refusals for everything outside their permissions; revocation; account links pushed as
  * account JWTs, with no server restarted and no file written.
  */
-describe("operator mode: per-region users, revocation and mappings as account JWTs", () => {
+describe("operator mode: per-region users, revocation and account links as account JWTs", () => {
   const stack = new TestStack("e2e-security", BASE);
   const connections: NatsConnection[] = [];
   let users: Users;
@@ -140,9 +140,8 @@ describe("operator mode: per-region users, revocation and mappings as account JW
       const nc = await userConnection("orders", region);
       const ack = await jetstream(nc).publish("foo.order", `from ${region}`, { msgID: `order-${region}` });
       expect(ack.stream).toBe(`foo-write-${region}`);
-      // By the read stream's real name: nats.js puts the stream name in the request body too, which
-      // the server compares with the mapped subject's (err 10056); the nats CLI may use "foo".
-      const consumer = await jetstream(nc).consumers.get(`foo-read-${region}`);
+      // By the virtual name, which is the name of the region account's own stream.
+      const consumer = await jetstream(nc).consumers.get("foo");
       const message = await eventually(`a message in ${region}'s read stream`, () =>
         consumer.next({ expires: 2000 }).then((m) => m ?? undefined),
       );
@@ -152,22 +151,24 @@ describe("operator mode: per-region users, revocation and mappings as account JW
 
   it("refuses, in the server's own words, what a region's user was not given", async () => {
     const west = await userConnection("orders", "west");
-    // Another application's virtual stream: refused as the subject it maps to in west.
-    expect(await refusal(west, "bar.x")).toMatch(/Permissions Violation for Publish to "bar\.west\.x"/);
+    // Another application's virtual stream.
+    expect(await refusal(west, "bar.x")).toMatch(/Permissions Violation for Publish to "bar\.x"/);
     // Deleting or purging a stream: the API subjects are not the user's.
     const westJsm = await jetstreamManager(await userConnection("orders", "west"), { checkAPI: false });
-    await expect(westJsm.streams.delete("foo-read-west")).rejects.toThrow(/permissions violation/i);
-    await expect(westJsm.streams.purge("foo-read-west")).rejects.toThrow(/permissions violation/i);
-    // West's user in east's cluster: east maps the publish to east's write stream, which is not west's.
-    const inEast = await userConnection("orders", "west", "east");
-    expect(await refusal(inEast, "foo.x")).toMatch(/Permissions Violation for Publish to "foo\.east\.x"/);
+    await expect(westJsm.streams.delete("foo")).rejects.toThrow(/permissions violation/i);
+    await expect(westJsm.streams.purge("foo")).rejects.toThrow(/permissions violation/i);
   });
 
-  it("keeps a region's writes in its own write stream, even on another region's raw subject", async () => {
+  it("keeps a region's writes in its own write stream, on another region's raw subject or servers", async () => {
     const west = await userConnection("orders", "west");
     const ack = await jetstream(west).publish("foo.east.x", "raw?", { msgID: "raw-east" });
-    // West's cluster maps all of foo.> into west's write stream: east's is out of reach.
+    // West's account leads all of foo.> into west's write stream: east's is out of reach.
     expect(ack.stream).toBe("foo-write-west");
+    // The user's region is its account, not the servers it reaches.
+    const inEast = await userConnection("orders", "west", "east");
+    expect(
+      (await jetstream(inEast).publish("foo.x", "through east", { msgID: "west-via-east" })).stream,
+    ).toBe("foo-write-west");
   });
 
   it("refuses a removed application's user on every server within seconds, live connections too", async () => {
@@ -207,29 +208,29 @@ describe("operator mode: per-region users, revocation and mappings as account JW
     );
   });
 
-  it("changes mappings on every server by a pushed account JWT: no restart, no file", async () => {
+  it("changes account links on every server by pushed account JWTs: no restart, no file", async () => {
     const pidsBefore = natsServerPids(stack.dataDir).sort();
     const grown = new TestStack("e2e-security", GROWN);
     const started = Date.now();
     const up = await grown.run("up", 300_000);
     const upMs = Date.now() - started;
     expect({ code: up.code, output: up.code === 0 ? "" : up.output }).toEqual({ code: 0, output: "" });
-    const admin = stack.outputs(true).credentials as AppCredentials;
+    const admins = stack.outputs(true).regionCredentials as Record<string, AppCredentials>;
     for (const region of REGIONS) {
-      const nc = await connect({ servers: clusters[region].clientUrls, ...connectionAuth(admin) });
+      const nc = await connect({ servers: clusters[region].clientUrls, ...connectionAuth(admins[region]) });
       connections.push(nc);
       const ack = await jetstream(nc).publish("baz.x", region, { msgID: `baz-${region}` });
       expect(ack.stream).toBe(`baz-write-${region}`);
     }
     console.log(
-      `baz's mappings served in every region ${Date.now() - started} ms after up began ` +
+      `baz's links served in every region ${Date.now() - started} ms after up began ` +
         `(up itself, with baz's six streams, took ${upMs} ms)`,
     );
     expect(natsServerPids(stack.dataDir).sort()).toEqual(pidsBefore);
-    const mappingFiles = fs
+    const linkFiles = fs
       .readdirSync(stack.dataDir, { recursive: true, encoding: "utf8" })
-      .filter((f) => f.split(path.sep).includes("mappings"));
-    expect(mappingFiles).toEqual([]);
+      .filter((f) => f.split(path.sep).includes("links"));
+    expect(linkFiles).toEqual([]);
   });
 
   it("refuses, in the server's own words, a client that does not speak TLS", async () => {
@@ -383,14 +384,14 @@ describe("operator mode: per-region users, revocation and mappings as account JW
     }
   });
 
-  it("shows a mapping changed by hand as drift on refresh, and puts it back on the next up", async () => {
+  it("shows an import changed by hand as drift on refresh, and puts it back on the next up", async () => {
     const state = JSON.parse(
       stack.pulumi(["stack", "export", "--show-secrets", "-s", stack.name]).output,
     ) as {
       deployment: { resources: { urn: string; outputs?: Record<string, unknown> }[] };
     };
     const outputs = state.deployment.resources.find((r) =>
-      r.urn.endsWith("AccountPart::foo-mappings"),
+      r.urn.endsWith("AccountPart::foo-links-imports-app-west"),
     )?.outputs;
     // An exported secret is `{ <signature>, plaintext: <its JSON> }`.
     const revealed = (value: unknown) => {
@@ -398,17 +399,19 @@ describe("operator mode: per-region users, revocation and mappings as account JW
       return plaintext === undefined ? value : JSON.parse(plaintext);
     };
     const foo = { target: revealed(outputs?.target), part: revealed(outputs?.part) } as AccountPartInputs;
-    // What an operator with the operator key might push by hand: foo's publishes led elsewhere.
+    // What an operator with the operator key might push by hand: west's publishes led to east's
+    // write stream.
+    const [westWrites] = (foo.part.imports ?? []).filter((i) => i.local_subject === "foo.>");
     await changeAccountPart(foo.target, foo.part, {
-      mappings: { "foo.>": [{ subject: "foo.hand.>", weight: 100 }] },
+      imports: [{ ...westWrites, subject: "foo.east.>" }],
     });
     const latest = new TestStack("e2e-security", RENEWED);
     const refresh = await latest.run("refresh");
     expect(refresh.code).toBe(0);
-    expect(refresh.output).toMatch(/AccountPart foo-mappings updated .*\[diff: ~part\]/);
+    expect(refresh.output).toMatch(/AccountPart foo-links-imports-app-west updated .*\[diff: ~part\]/);
     const up = await latest.run("up");
     expect({ code: up.code, output: up.code === 0 ? "" : up.output }).toEqual({ code: 0, output: "" });
-    expect(up.output).toMatch(/AccountPart foo-mappings updated/);
+    expect(up.output).toMatch(/AccountPart foo-links-imports-app-west updated/);
     const nc = await userConnection("orders", "west");
     expect((await jetstream(nc).publish("foo.mended", "after up")).stream).toBe("foo-write-west");
   });

@@ -17,8 +17,10 @@ export interface AccountPart {
   revocations?: Record<string, number>;
 }
 
-const sameEntry = (a: JwtExport | JwtImport, b: JwtExport | JwtImport) =>
-  a.subject === b.subject && a.type === b.type;
+/** What an entry is known by: an export by its subject, an import by the subject it takes locally. */
+const keyOf = (entry: JwtExport | JwtImport) =>
+  `${entry.type}:${"account" in entry ? (entry.local_subject ?? entry.subject) : entry.subject}`;
+const sameEntry = (a: JwtExport | JwtImport, b: JwtExport | JwtImport) => keyOf(a) === keyOf(b);
 
 /** `current` without the entries of `previous`, with those of `next`. */
 function replaced<T extends JwtExport | JwtImport>(
