@@ -79,7 +79,7 @@ export function previewSummary(stackName: string, steps: PreviewStep[]): string 
     const { title, virtualStream } = groupOf(step, byUrn);
     const label =
       step.type === STREAM_TYPE
-        ? `stream \`${inputsOf(step).name}\``
+        ? streamLabel(step, virtualStream)
         : `${shortType(step.type)} \`${nameOf(step.urn)}\``;
     const details = kind === "update" || kind === "replace" ? fieldChanges(step) : [];
     if (kind === "replace" && keys.length > 0) details.unshift(`replaced for ${keys.join(", ")}`);
@@ -88,7 +88,7 @@ export function previewSummary(stackName: string, steps: PreviewStep[]): string 
     changes.set(title, [...(changes.get(title) ?? []), { kind, what: label, details }]);
     warnings.push(
       ...lossWarnings(step, kind, label, virtualStream),
-      ...crossingWarnings(step, kind, streams, platformOfCluster),
+      ...crossingWarnings(step, kind, label, streams, platformOfCluster),
     );
   }
   const count = (kind: Kind) => [...changes.values()].flat().filter((c) => c.kind === kind).length;
@@ -237,10 +237,21 @@ function clusterPlatforms(steps: PreviewStep[]): Map<string, string> {
   return platforms;
 }
 
+/**
+ * A stream by its name; the region's stream of a virtual name (one per region's account, all of
+ * that name) by its region too.
+ */
+function streamLabel(step: PreviewStep, virtualStream: string | undefined): string {
+  const { name, placement } = inputsOf(step) as { name?: string; placement?: { cluster?: string } };
+  const where = name === virtualStream && placement?.cluster !== undefined ? ` in ${placement.cluster}` : "";
+  return `stream \`${name}\`${where}`;
+}
+
 /** New sources and mirrors whose origin is placed in another cluster: data that starts to travel. */
 function crossingWarnings(
   step: PreviewStep,
   kind: Kind,
+  label: string,
   streams: Map<string, PreviewStep>,
   platformOfCluster: Map<string, string>,
 ): string[] {
@@ -265,7 +276,5 @@ function crossingWarnings(
     [...platformOfCluster.entries()].find(([name]) => name.endsWith(`-${cluster}`))?.[1];
   const clouds = crossings.some(({ there }) => platformOf(there as string) !== platformOf(here as string));
   const list = crossings.map(({ origin, there }) => `\`${origin}\` (${there} → ${here})`).join(", ");
-  return [
-    `**Data ${clouds ? "across clouds" : "across regions"}**: stream \`${step.new?.inputs?.name}\` starts copying ${list}`,
-  ];
+  return [`**Data ${clouds ? "across clouds" : "across regions"}**: ${label} starts copying ${list}`];
 }

@@ -144,18 +144,24 @@ describe("every failure path converges, through the real Pulumi CLI", () => {
     const outputs = stack.outputs(true) as {
       clusters: Record<string, { clientUrls: string[] }>;
       credentials: AppCredentials;
+      regionCredentials: Record<string, AppCredentials>;
     };
-    const nc = await connect({
-      servers: outputs.clusters.east.clientUrls,
-      ...connectionAuth(outputs.credentials),
-    });
-    try {
-      const jsm = await jetstreamManager(nc);
-      const names: string[] = [];
-      for await (const name of jsm.streams.names()) names.push(name);
-      expect(names.sort()).toEqual(REGIONS.flatMap((r) => [`foo-read-${r}`, `foo-write-${r}`]).sort());
-    } finally {
-      await nc.close();
+    const streamsOf = async (credentials: AppCredentials) => {
+      const nc = await connect({ servers: outputs.clusters.east.clientUrls, ...connectionAuth(credentials) });
+      try {
+        const names: string[] = [];
+        for await (const name of (await jetstreamManager(nc)).streams.names()) names.push(name);
+        return names.sort();
+      } finally {
+        await nc.close();
+      }
+    };
+    expect(await streamsOf(outputs.credentials)).toEqual(REGIONS.map((r) => `foo-write-${r}`).sort());
+    for (const region of REGIONS) {
+      expect({ region, streams: await streamsOf(outputs.regionCredentials[region]) }).toEqual({
+        region,
+        streams: ["foo"],
+      });
     }
     const preview = await stack.run("preview");
     expectSuccess(preview);

@@ -4,7 +4,7 @@
  * The dynamic providers then load the package by name in the provider process instead of carrying
  * its code in every resource's state.
  */
-import { jetstream } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -84,12 +84,13 @@ describe("the package installed from its npm tarball", () => {
     const outputs = JSON.parse(pulumi("stack", "output", "--json", "--show-secrets"));
     const nc = await connect({
       servers: outputs.orders.west.clientUrls,
-      user: outputs.credentials.user,
-      pass: outputs.credentials.password,
+      user: outputs.regionCredentials.west.user,
+      pass: outputs.regionCredentials.west.password,
     });
     try {
       const ack = await jetstream(nc).publish("orders.created", "an order", { msgID: "installed-1" });
       expect(ack.stream).toBe("orders-write-west");
+      expect((await (await jetstreamManager(nc)).streams.info("orders")).cluster?.name).toBe("west");
     } finally {
       await nc.close();
     }

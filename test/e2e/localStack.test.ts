@@ -102,7 +102,7 @@ describe("the local stack through the real Pulumi CLI", () => {
     const dir = path.join(stack.configHome, "nats", "context");
     const contexts = fs.readdirSync(dir).filter((f) => f.endsWith(".json"));
     expect(contexts.sort()).toEqual(
-      ["central", "east", "stretch", "sys", "west"].map((c) => `e2e-foundation-${c}.json`),
+      ["central", "east", "stretch", "sys", "west", "write"].map((c) => `e2e-foundation-${c}.json`),
     );
     for (const file of fs.readdirSync(dir)) {
       expect({ file, mode: fs.statSync(path.join(dir, file)).mode & 0o777 }).toEqual({ file, mode: 0o600 });

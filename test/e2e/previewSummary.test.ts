@@ -68,9 +68,9 @@ describe("the preview summary (scripts/previewSummary.ts) of real previews of th
     const summary = await summaryWith("virtualStreams", [FOO, { ...FOO, name: "bar" }]);
     expect(summary).toContain("### Virtual stream `bar`");
     expect(summary).toMatch(/\| create \| stream `bar-write-west` \|/);
-    expect(summary).toMatch(/\| create \| stream `bar-read-east` \|/);
+    expect(summary).toMatch(/\| create \| stream `bar` in east \|/);
     expect(summary).toContain(
-      "**Data across regions**: stream `bar-read-east` starts copying `bar-write-west` (west → east), `bar-write-central` (central → east)",
+      "**Data across regions**: stream `bar` in east starts copying `bar-write-west` (west → east), `bar-write-central` (central → east)",
     );
     expect(summary).not.toContain("Virtual stream `foo`");
     expect(summary).not.toContain("Messages lost");
@@ -88,12 +88,12 @@ describe("the preview summary (scripts/previewSummary.ts) of real previews of th
 
   it("changes the storage: every stream replaced, each flagged as losing its messages", async () => {
     const summary = await summaryWith("virtualStreams", [{ ...FOO, storage: "memory" }]);
-    for (const stream of ["foo-write-west", "foo-read-west", "foo-write-east", "foo-read-east"]) {
+    for (const stream of ["`foo-write-west`", "`foo` in west", "`foo-write-east`", "`foo` in east"]) {
       expect(summary).toMatch(
-        new RegExp(`\\| replace \\| stream \`${stream}\` \\|[^\\n]*storage: \\(default\\) → "memory"`),
+        new RegExp(`\\| replace \\| stream ${stream} \\|[^\\n]*storage: \\(default\\) → "memory"`),
       );
       expect(summary).toContain(
-        `**Messages lost**: stream \`${stream}\` is replaced (deleted, then created empty) with every message it holds`,
+        `**Messages lost**: stream ${stream} is replaced (deleted, then created empty) with every message it holds`,
       );
     }
   });
@@ -104,9 +104,9 @@ describe("the preview summary (scripts/previewSummary.ts) of real previews of th
       "**Region or cluster removed**: `nats-east`, its servers and the data they hold",
     );
     expect(summary).toContain(
-      "**Messages lost**: stream `foo-read-east` is deleted with every message it holds",
+      "**Messages lost**: stream `foo` in east is deleted with every message it holds",
     );
-    expect(summary).toMatch(/\| update \| stream `foo-read-west` \| sources: /);
+    expect(summary).toMatch(/\| update \| stream `foo` in west \| sources: /);
     expect(summary).toMatch(/\| delete \| Cluster `nats-east` \|/);
   });
 });

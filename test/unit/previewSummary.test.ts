@@ -48,6 +48,24 @@ describe("a preview summary", () => {
     expect(summary).not.toContain("orders-write-east` (");
   });
 
+  it("names each region's stream of a virtual name by its region, as every region's has that name", () => {
+    const VIRTUAL = "nats-global:index:VirtualStream";
+    const parent = urn(VIRTUAL, "orders");
+    const regional = (region: string): PreviewStep => ({
+      op: "create",
+      urn: urn(STREAM, `orders-read-${region}`),
+      type: STREAM,
+      new: { type: STREAM, parent, inputs: { name: "orders", placement: { cluster: region } } },
+    });
+    const summary = previewSummary("prod", [
+      { op: "same", urn: parent, type: VIRTUAL },
+      regional("west"),
+      regional("east"),
+    ]);
+    expect(summary).toContain("| create | stream `orders` in west |");
+    expect(summary).toContain("| create | stream `orders` in east |");
+  });
+
   it("never shows a secret, says an update changed one where nothing else shows, and names computed values", () => {
     // The engine blinds every secret alike: a changed one looks unchanged.
     const blinded = (inputs: Record<string, unknown>, old: Record<string, unknown>) =>
