@@ -41,7 +41,16 @@ export class VirtualStream extends pulumi.ComponentResource {
     const { superCluster, ...spec } = args;
     const streamName = spec.name ?? name;
     this.plan = planned(() => planVirtualStream({ ...spec, name: streamName }, superCluster.plan));
-    planned(() => superCluster.claimSubjects(`virtual stream "${streamName}"`, this.plan.subjects));
+    // The virtual subjects and what the write side stores them as (`foo.west.>`): another virtual
+    // stream's immediate `foo.west.x` would clash with the latter in the application account.
+    const stored = this.plan.streams
+      .filter((s) => s.account === APP_ACCOUNT)
+      .flatMap((s) => s.spec.subjects ?? []);
+    planned(() =>
+      superCluster.claimSubjects(`virtual stream "${streamName}"`, [
+        ...new Set([...this.plan.subjects, ...stored]),
+      ]),
+    );
 
     const resident = superCluster.residentOptions();
     const create = (planned: VirtualStreamPlan["streams"][number], after: pulumi.Resource[]) => {

@@ -5,7 +5,7 @@ import { StreamSourceSpec, StreamSpec } from "./streamSpec";
 import { subjectProblem } from "./streamValidation";
 import { APP_ACCOUNT, regionAccount } from "./accounts";
 import { AccountLinks, accountLinks, fromApplicationAccount } from "./regionAccounts";
-import { destinationOf, withRegionToken } from "./subjects";
+import { destinationOf, subjectsOverlap, withRegionToken } from "./subjects";
 import { integerProblem, ProblemList, problemList } from "./validation";
 
 /** Where writes go and what order readers see; see the table in the README. */
@@ -129,6 +129,16 @@ function checkSpec(spec: VirtualStreamSpec, plan: SuperClusterPlan): void {
       problems.add(
         `subjects[${i}]`,
         `"${subject}" must start with a literal token: the region token goes after it`,
+      );
+    }
+  });
+  (spec.subjects ?? []).forEach((subject, i) => {
+    const earlier = (spec.subjects ?? []).slice(0, i).findIndex((other) => subjectsOverlap(subject, other));
+    if (earlier >= 0) {
+      problems.add(
+        `subjects[${i}]`,
+        `"${subject}" overlaps subjects[${earlier}] "${(spec.subjects ?? [])[earlier]}": a message would ` +
+          "match both; give subjects that never match the same message",
       );
     }
   });

@@ -69,6 +69,15 @@ describe("VirtualStream", () => {
     ).toEqual([]);
   });
 
+  it("refuses a virtual stream whose subjects clash with what another's write streams store", () => {
+    const sc = superCluster();
+    // eventual x.a is stored as x.west.a in west's write stream.
+    new VirtualStream("x", { superCluster: sc, subjects: ["x.a"] });
+    expect(
+      () => new VirtualStream("y", { superCluster: sc, subjects: ["x.west.a"], consistency: "immediate" }),
+    ).toThrow(/virtual stream "y"'s "x.west.a" overlaps virtual stream "x"'s "x.west.a"/);
+  });
+
   it("refuses a plain stream of the same program that overlaps a virtual stream", () => {
     const sc = superCluster();
     new VirtualStream("foo", { superCluster: sc });

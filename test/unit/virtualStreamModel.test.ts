@@ -238,6 +238,7 @@ describe("planVirtualStream", () => {
     ["a home region that does not exist", { consistency: "home", homeRegion: "mars" }, "homeRegion"],
     ["a region that does not exist", { regions: ["west", "mars"] }, "regions[1]"],
     ["a subject starting with a wildcard", { subjects: ["*.x"] }, "subjects[0]"],
+    ["subjects that overlap each other", { subjects: ["foo.a", "foo.*"] }, "subjects[1]"],
     ["mirrors, which every region now has", { mirrors: false } as never, "mirrors"],
     ["an unknown consistency", { consistency: "strong" as never }, "consistency"],
     ["a duplicate window of zero", { duplicateWindow: 0 }, "duplicateWindow"],
