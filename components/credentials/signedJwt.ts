@@ -27,7 +27,16 @@ export const signedJwtProvider: pulumi.dynamic.ResourceProvider<SignedJwtInputs,
     return { id: inputs.subject, outs: { ...inputs, jwt } };
   },
   async diff(_id, olds, news) {
-    const issuerChanged = publicKeyOf(olds.issuerSeed) !== publicKeyOf(news.issuerSeed);
+    // At preview a new issuer's seed is not known yet (a key created in the same update): a change.
+    const issuerOf = (seed: string) => {
+      try {
+        return publicKeyOf(seed);
+      } catch {
+        return undefined;
+      }
+    };
+    const issuerChanged =
+      issuerOf(news.issuerSeed) === undefined || issuerOf(olds.issuerSeed) !== issuerOf(news.issuerSeed);
     const changed =
       issuerChanged ||
       olds.name !== news.name ||

@@ -1,4 +1,5 @@
 import { createNKey, decodeJwt, formatCreds, keyPair, signJwt } from "../../components/credentials/jwt";
+import { signedJwtProvider } from "../../components/credentials/signedJwt";
 import { applyAccountPart, partHeld } from "../../components/model/security/accountParts";
 import {
   accountClaims,
@@ -112,6 +113,17 @@ describe("account parts", () => {
 describe("signed JWTs", () => {
   const operator = createNKey("operator");
   const account = createNKey("account");
+
+  it("are signed again when their issuer changes, also to one whose seed a preview does not know yet", async () => {
+    const user = createNKey("user");
+    const inputs = { name: "u", subject: user.publicKey, claims: userClaims(), issuerSeed: account.seed };
+    const olds = { ...inputs, jwt: signJwt("u", user.publicKey, userClaims(), account.seed) };
+    const diff = (issuerSeed: string) => signedJwtProvider.diff?.("u", olds, { ...inputs, issuerSeed });
+    expect((await diff(account.seed))?.changes).toBe(false);
+    expect((await diff(createNKey("account").seed))?.changes).toBe(true);
+    // What the engine passes for a value computed during the update (an account key made with it).
+    expect((await diff("04da6b54-80e4-46f7-96ec-b56ff0331ba9"))?.changes).toBe(true);
+  });
 
   it("are signed by the issuer over header and claims, about the subject", () => {
     const jwt = signJwt("APP", account.publicKey, accountClaims({}), operator.seed);
