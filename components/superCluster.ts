@@ -314,7 +314,7 @@ export class SuperCluster extends pulumi.ComponentResource {
   /** Options for a resource that lives on these servers: it goes when they go. */
   residentOptions(): Pick<pulumi.CustomResourceOptions, "deletedWith"> {
     // Where one resource goes exactly when every server and its store go (the local data
-    // directory), the streams and mappings on them are deleted with it, without a call to servers
+    // directory), the streams and account links on them are deleted with it, without a call to servers
     // that may be down. Local servers mix with no other platform: there is one such resource.
     return { deletedWith: this.drivers.find((d) => d.residentsGoWith !== undefined)?.residentsGoWith };
   }

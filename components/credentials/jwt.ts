@@ -1,7 +1,6 @@
 /*
  * NKeys and signed NATS JWTs. Our own few lines over @nats-io/nkeys rather than @nats-io/jwt: that
- * library (0.0.x) leaves account limits absent, which the server reads as zero, lacks the mapping
- * claims, and always stamps the current second as `iat`, where a pushed account JWT must be newer
+ * library (0.0.x) leaves account limits absent, which the server reads as zero, and always stamps the current second as `iat`, where a pushed account JWT must be newer
  * than the one preloaded in the servers' config. nkeys is required inside the functions: they run
  * in dynamic providers after Pulumi's closure serializer, which must not capture modules by value.
  */

@@ -26,7 +26,7 @@ export const accountPartProvider: pulumi.dynamic.ResourceProvider<AccountPartInp
   async read(id, props) {
     if (props === undefined) throw new Error(`account part ${id} cannot be imported`);
     try {
-      // What the servers hold of this part: a mapping changed by hand shows as drift.
+      // What the servers hold of this part: an import or export changed by hand shows as drift.
       const held = decodeJwt<AccountClaims>(await lookupAccountJwt(props.target)).nats;
       const actual = { ...props, part: partHeld(held, props.part) };
       return { id, props: actual, inputs: actual };

@@ -33,8 +33,8 @@ export function errCode(error: unknown): number | undefined {
 
 /**
  * A JetStream API request that found no responder. Servers leave the API without responders for a
- * moment while they start, or reload a config that changes the account (as applying another virtual
- * stream's mappings does).
+ * moment while they start, or reload a config that changes an account (as applying another virtual
+ * stream's account links does).
  */
 function isWithoutResponder(error: unknown): boolean {
   return (error as ApiErrorShape)?.name === NOT_ENABLED && errCode(error) === undefined;

@@ -61,7 +61,7 @@ export function checkPlatforms(
     if (spec.security?.mode !== "operator") {
       problems.add(
         "security.mode",
-        `servers on ${remote[0].platform} take accounts and mappings as signed JWTs pushed over NATS: set security.mode to "operator"`,
+        `servers on ${remote[0].platform} take accounts and their links as signed JWTs pushed over NATS: set security.mode to "operator"`,
       );
     }
     if (spec.security?.tls === false) {
