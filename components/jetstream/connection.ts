@@ -5,7 +5,7 @@
  * connection per server set and identity.
  */
 import type { JetStreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/nats-core";
+import type { Authenticator, NatsConnection } from "@nats-io/nats-core";
 import { UNREACHABLE } from "./errors";
 
 /** How to reach JetStream. The credential fields are secrets: pass them as `pulumi.secret(...)`. */
@@ -33,6 +33,9 @@ export interface ConnectionSpec {
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** Connects refused as unauthorized, and the pause between them: see `open`. */
+const AUTH_ATTEMPTS = 3;
+const AUTH_RETRY_DELAY_MS = 300;
 
 export interface JetStreamSession {
   nc: NatsConnection;
@@ -52,14 +55,13 @@ async function open(spec: ConnectionSpec): Promise<JetStreamSession> {
   const core = require("@nats-io/nats-core") as typeof import("@nats-io/nats-core");
   const js = require("@nats-io/jetstream") as typeof import("@nats-io/jetstream");
   const fs = require("fs") as typeof import("fs");
-  const authenticators = [];
+  const authenticators: Authenticator[] = [];
   if (spec.nkeySeed) authenticators.push(core.nkeyAuthenticator(new TextEncoder().encode(spec.nkeySeed)));
   const creds =
     spec.credentials ?? (spec.credentialsFile ? fs.readFileSync(spec.credentialsFile, "utf8") : undefined);
   if (creds) authenticators.push(core.credsAuthenticator(new TextEncoder().encode(creds)));
-  let nc: NatsConnection;
-  try {
-    nc = await nats.connect({
+  const connect = () =>
+    nats.connect({
       servers: spec.servers,
       name: "pulumi-nats-global",
       user: spec.user,
@@ -72,6 +74,20 @@ async function open(spec: ConnectionSpec): Promise<JetStreamSession> {
       reconnect: true,
       maxReconnectAttempts: 10,
     });
+  let nc: NatsConnection;
+  try {
+    // A server that reloads a config changing accounts' imports or exports refuses a right password
+    // now and then, for an instant (measured: 2 connects in 500 during back-to-back reloads): ask
+    // again a few times, so that a wrong one is still refused within about a second.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        nc = await connect();
+        break;
+      } catch (e) {
+        if (attempt >= AUTH_ATTEMPTS || !/authorization violation/i.test((e as Error).message)) throw e;
+        await new Promise((resolve) => setTimeout(resolve, AUTH_RETRY_DELAY_MS));
+      }
+    }
   } catch (e) {
     const error = new Error(
       `cannot connect to NATS at ${spec.servers.join(", ")} within ` +
