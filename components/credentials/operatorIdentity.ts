@@ -75,22 +75,20 @@ export function createOperatorIdentity(
 
   // The application account keeps the resource names it had before region accounts existed.
   const parts = [
-    { account: APP_ACCOUNT, part: "app" },
-    ...regions.map((region) => ({ account: regionAccount(region), part: `app-${region}` })),
+    { account: APP_ACCOUNT, part: "app", adminPart: "admin-user" },
+    ...regions.map((region) => ({
+      account: regionAccount(region),
+      part: `app-${region}`,
+      adminPart: `app-${region}-admin-user`,
+    })),
   ];
-  const accounts = parts.map(({ account, part }) => {
+  const accounts = parts.map(({ account, part, adminPart }) => {
     const accountKey = key(`${part}-account`, "account");
     const accountJwt = jwt(`${part}-account`, account, accountKey, accountClaims(tiers), operator, {
       ignoreChanges: ["claims"],
     });
-    const admin = key(part === "app" ? "admin-user" : `${part}-admin-user`, "user");
-    const adminJwt = jwt(
-      part === "app" ? "admin-user" : `${part}-admin-user`,
-      "admin",
-      admin,
-      userClaims(),
-      accountKey,
-    );
+    const admin = key(adminPart, "user");
+    const adminJwt = jwt(adminPart, "admin", admin, userClaims(), accountKey);
     return {
       identity: {
         name: account,
