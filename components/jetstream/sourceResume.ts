@@ -8,6 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, session } from "./connection";
+import { stepDown } from "./leaderStepDown";
 import { describe, isUnreachable, READ_RETRY, withRetries } from "./errors";
 import { Inputs } from "./inputs";
 
@@ -58,15 +59,6 @@ async function hasLeader(stream: SourcingStream, origin: string): Promise<boolea
   const { jsm } = await session(stream.originConnection);
   const info = await jsm.streams.info(origin).catch(() => undefined);
   return info?.cluster?.leader !== undefined;
-}
-
-async function stepDown(stream: SourcingStream): Promise<void> {
-  const { nc, jsm } = await session(stream.connection);
-  // The API prefix nats.js resolved from the connection's domain or apiPrefix.
-  const prefix = jsm.getOptions().apiPrefix;
-  const reply = await withRetries(() => nc.request(`${prefix}.STREAM.LEADER.STEPDOWN.${stream.name}`));
-  const error = (reply.json() as { error?: { description?: string } }).error;
-  if (error !== undefined) throw new Error(`leader step-down refused: ${error.description}`);
 }
 
 /**

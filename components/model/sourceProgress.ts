@@ -1,0 +1,48 @@
+/*
+ * Whether a source or mirror makes no progress while its origin could serve it: the case nats-server
+ * does not mend by itself for minutes (it waits 30 s for an unanswered consumer create, then backs
+ * off up to 2 minutes, stream.go trySetupSourceConsumer) and sometimes not at all. `active` cannot
+ * tell it: idle heartbeats keep it near 1 s while nothing is delivered, and `lag` only changes with
+ * a delivered message. What tells it is how far the stream has stored the origin: a source's `seq`
+ * (nats-server 2.15, the origin sequence of the last message stored from it), a mirror's own last
+ * sequence, against the origin's last sequence.
+ */
+
+/** One look at a source (or mirror) and its origin. */
+export interface SourceSample {
+  /** When it was taken (ms). */
+  at: number;
+  /** The origin sequence the stream has stored up to. */
+  stored: number;
+  /** Whether the origin has a leader: without one nothing can be delivered, and a remedy is useless. */
+  originLed: boolean;
+  originLastSeq: number;
+  /** When the origin stored its last message (ms). */
+  originLastAt: number;
+  /** nats-server's own verdict: the source stalled on flow control (err_code 10228). */
+  stalledOnFlowControl: boolean;
+}
+
+export interface ProgressRules {
+  /** How long a message may sit in the origin, not yet stored by a source that stands still (ms). */
+  graceMs: number;
+}
+
+export const DEFAULT_PROGRESS_RULES: ProgressRules = { graceMs: 3_000 };
+
+/**
+ * Whether the source is stuck at the last of `samples` (oldest first): its origin has a leader and
+ * holds messages it has not stored for longer than the grace, and it has not moved for as long.
+ * A source whose origin moves on is judged anew; one that stands still only because its stream
+ * dropped a duplicate is stuck once, at that origin position (`remedied`), not again.
+ */
+export function isStuck(samples: SourceSample[], rules: ProgressRules, remedied?: number): boolean {
+  const last = samples[samples.length - 1];
+  if (last === undefined || !last.originLed) return false;
+  if (last.stalledOnFlowControl) return true;
+  if (last.originLastSeq <= last.stored || remedied === last.originLastSeq) return false;
+  if (last.at - last.originLastAt < rules.graceMs) return false;
+  // Standing still for the whole grace: a sample at least that old with the same position.
+  const since = [...samples].reverse().find((s) => last.at - s.at >= rules.graceMs);
+  return since !== undefined && since.stored === last.stored;
+}
