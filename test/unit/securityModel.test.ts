@@ -8,7 +8,7 @@ import {
   UNLIMITED,
   userClaims,
 } from "../../components/model/security/claims";
-import { regionPermissions } from "../../components/model/security/permissions";
+import { regionPermissions, watcherPermissions } from "../../components/model/security/permissions";
 import { planSuperCluster } from "../../components/model/plan";
 import { Consistency, planVirtualStream, RegionAccess } from "../../components/model/virtualStream";
 import { seedTopology } from "../support/topologies";
@@ -197,5 +197,14 @@ describe("region permissions", () => {
   it("join the virtual streams an application is given, without repeats", () => {
     const both = regionPermissions([access("eventual", "west"), access("ordered", "west")]).pub.allow ?? [];
     expect(new Set(both).size).toBe(both.length);
+  });
+});
+
+describe("the source watcher's permissions", () => {
+  it("allow stream info and a leader step-down of any stream, and its inbox, nothing else", () => {
+    expect(watcherPermissions()).toEqual({
+      pub: { allow: ["$JS.API.STREAM.INFO.*", "$JS.API.STREAM.LEADER.STEPDOWN.*"] },
+      sub: { allow: ["_INBOX.>"] },
+    });
   });
 });
