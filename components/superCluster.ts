@@ -1,10 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { GeneratedPassword } from "./credentials/generatedPassword";
-import { allServers, planSuperCluster, ServerPlan, SuperClusterPlan } from "./model/plan";
+import { allServers, ClusterPlan, planSuperCluster, ServerPlan, SuperClusterPlan } from "./model/plan";
+import { planWatchers } from "./model/watchers";
+import { DEFAULT_PROGRESS_RULES } from "./model/sourceProgress";
+import { DEFAULT_WATCH_INTERVAL_MS, WatcherConfig } from "./jetstream/sourceWatch";
 import { Addressing, clientUrl } from "./model/endpoints";
 import {
   AuthPlan,
   regionUser,
+  watcherUser,
   serverJetStreamLimits,
   JetStreamLimits,
   NatsServerConfig,
@@ -91,6 +95,12 @@ export interface SuperClusterArgs extends TopologySpec {
    * within 4 s, where nats-server's defaults take 30 to 45 s.
    */
   liveness?: LivenessSpec;
+  /**
+   * A source watcher per region, beside its servers (default true): it steps down the leader of a
+   * stream whose source or mirror makes no progress while its origin has a leader, so that read
+   * streams converge after a partition or a restart without `pulumi up`. Local platform only, so far.
+   */
+  sourceWatchers?: boolean;
 }
 
 /** Per cluster, what an application or operator needs to reach it. */
@@ -261,6 +271,32 @@ export class SuperCluster extends pulumi.ComponentResource {
         .all(Object.values(operator.accounts).map((a) => pulumi.all([a.name, a.publicKey])))
         .apply((pairs) => Object.fromEntries(pairs));
     }
+    if (args.sourceWatchers !== false) {
+      const watcherOf = (account: string): pulumi.Output<AppCredentials> =>
+        operator?.accounts[account].watcherCreds.apply((creds) => ({ creds })) ??
+        (staticAuth as pulumi.Output<AuthPlan>).apply((a) => watcherUser(a.watcher, account));
+      for (const plan of planWatchers(this.plan)) {
+        const cluster = this.plan.clusters.find((c) => c.name === plan.region) as ClusterPlan;
+        const driver = driverOf(cluster.servers[0]);
+        if (driver.sourceWatcher === undefined) continue;
+        const accounts = plan.accounts.map(({ account, clusters }) =>
+          pulumi.all([this.clusters, withCa(watcherOf(account))]).apply(([all, who]) => ({
+            account,
+            connection: { servers: all[plan.region].clientUrls, ...connectionCredentials(who) },
+            ...(clusters !== undefined ? { clusters } : {}),
+          })),
+        );
+        const config: pulumi.Output<WatcherConfig> = pulumi.secret(
+          pulumi.all(accounts).apply((watched) => ({
+            region: plan.region,
+            accounts: watched,
+            intervalMs: DEFAULT_WATCH_INTERVAL_MS,
+            rules: DEFAULT_PROGRESS_RULES,
+          })),
+        );
+        driver.sourceWatcher(`${name}-watcher-${plan.region}`, plan.region, config, this.provisioned);
+      }
+    }
     this.incarnations = pulumi
       .all(this.provisioned.map((c) => c.incarnations))
       .apply((lists) => lists.flat());
@@ -401,8 +437,8 @@ export class SuperCluster extends pulumi.ComponentResource {
   }
 
   private authPlan(name: string, args: SuperClusterArgs): pulumi.Output<AuthPlan> {
-    const credentials = (role: "app" | "system", defaultUser: string) => {
-      const given = args.auth?.[role];
+    const credentials = (role: "app" | "system" | "watcher", defaultUser: string) => {
+      const given = role === "watcher" ? undefined : args.auth?.[role];
       const password =
         given?.password ?? new GeneratedPassword(`${name}-${role}-password`, { parent: this }).result;
       return pulumi
@@ -411,8 +447,8 @@ export class SuperCluster extends pulumi.ComponentResource {
     };
     return pulumi.secret(
       pulumi
-        .all([credentials("app", "app"), credentials("system", "system")])
-        .apply(([app, system]) => ({ app, system })),
+        .all([credentials("app", "app"), credentials("system", "system"), credentials("watcher", "watcher")])
+        .apply(([app, system, watcher]) => ({ app, system, watcher })),
     );
   }
 }

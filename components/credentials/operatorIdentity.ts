@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { APP_ACCOUNT, regionAccount, SYSTEM_ACCOUNT } from "../model/accounts";
 import { accountClaims, NatsClaims, operatorClaims, TierLimits, userClaims } from "../model/security/claims";
+import { watcherPermissions } from "../model/security/permissions";
 import { OperatorAuth } from "../model/serverConfig";
 import { formatCreds } from "./jwt";
 import { NKeyPair } from "./nkeyPair";
@@ -13,6 +14,8 @@ export interface AccountIdentity {
   seed: pulumi.Output<string>;
   /** A user without restrictions: the stack's own streams, consumers and resumes in the account. */
   adminCreds: pulumi.Output<string>;
+  /** The source watchers' user: stream list, info and leader step-down only. */
+  watcherCreds: pulumi.Output<string>;
 }
 
 /** The operator, its accounts and the users the stack itself connects as. */
@@ -89,12 +92,16 @@ export function createOperatorIdentity(
     });
     const admin = key(adminPart, "user");
     const adminJwt = jwt(adminPart, "admin", admin, userClaims(), accountKey);
+    const watcher = key(`${part}-watcher-user`, "user");
+    const { pub, sub } = watcherPermissions();
+    const watcherJwt = jwt(`${part}-watcher-user`, "watcher", watcher, userClaims(pub, sub), accountKey);
     return {
       identity: {
         name: account,
         publicKey: accountKey.publicKey,
         seed: accountKey.seed,
         adminCreds: credsOf(adminJwt, admin),
+        watcherCreds: credsOf(watcherJwt, watcher),
       },
       preload: pulumi.all([accountKey.publicKey, accountJwt]),
     };

@@ -1,24 +1,36 @@
 /*
  * What runs beside the servers and mends sources after a partition or a restart without anyone
- * running `pulumi up`: it samples every source and mirror of the watched streams against its
- * origin, and when one is stuck while its origin has a leader (model/sourceProgress.ts), asks the
- * sourcing stream's leader to step down, the remedy nats-server has (stream.go: a new leader sets
- * every source up again at once, from the position it stored).
+ * running `pulumi up`: it lists the sourcing streams of the accounts it watches, samples each source
+ * and mirror against its origin, and when one is stuck while its origin has a leader
+ * (model/sourceProgress.ts), asks the sourcing stream's leader to step down, the remedy nats-server
+ * has (stream.go: a new leader sets every source up again at once, from the position it stored).
  */
-import type { StreamInfo } from "@nats-io/jetstream";
-import { DEFAULT_PROGRESS_RULES, isStuck, ProgressRules, SourceSample } from "../model/sourceProgress";
+import type { StreamInfo, StreamSource } from "@nats-io/jetstream";
+import { isStuck, ProgressRules, Remedies, SourceSample } from "../model/sourceProgress";
 import { ConnectionSpec, session } from "./connection";
 import { stepDown } from "./leaderStepDown";
 
-export interface WatchedStream {
-  name: string;
-  /** Its account: streams of one name live in several. */
+/** An account a watcher reads, as its user of that account. */
+export interface WatchedAccount {
   account: string;
-  /** A user of its account that may read stream info and ask for a leader step-down. */
   connection: ConnectionSpec;
-  /** A user that may read its origins' stream info, in their account. */
-  originConnection: ConnectionSpec;
+  /**
+   * The clusters whose sourcing streams it mends (by placement): every one when left out. The
+   * account is read for origins either way.
+   */
+  clusters?: string[];
 }
+
+export interface WatcherConfig {
+  /** Where it runs, for its log. */
+  region: string;
+  accounts: WatchedAccount[];
+  /** How often every source is sampled (ms). */
+  intervalMs: number;
+  rules: ProgressRules;
+}
+
+export const DEFAULT_WATCH_INTERVAL_MS = 1_000;
 
 /** How an origin stands, as one look tells. */
 interface OriginState {
@@ -32,45 +44,89 @@ const STALLED_ON_FLOW_CONTROL = 10228;
 /** Samples kept per source: enough to look back over the grace. */
 const KEPT_SAMPLES = 30;
 
-const streamText = (stream: WatchedStream) => `${stream.account}/${stream.name}`;
+/**
+ * The account a source reads from: its own, or the one whose API it reaches through an import. The
+ * stack's links name an account's imported API after it (`$JS.<account>.API`, regionAccounts.ts).
+ */
+function originAccount(source: StreamSource, account: string): string {
+  const api = source.external?.api;
+  if (api === undefined) return account;
+  return /^\$JS\.(.+)\.API$/.exec(api)?.[1] ?? api;
+}
 
 /** One watcher's memory of the sources it samples, and the remedies it applied. */
 export class SourceWatch {
   private readonly samples = new Map<string, SourceSample[]>();
-  private readonly remedied = new Map<string, number>();
+  private readonly remedied = new Map<string, Remedies>();
+  private readonly connections: Map<string, ConnectionSpec>;
+  /** Per account, the sourcing streams it listed last. */
+  private readonly listed = new Map<string, string[]>();
 
   constructor(
-    private readonly streams: WatchedStream[],
-    private readonly rules: ProgressRules = DEFAULT_PROGRESS_RULES,
+    private readonly config: Pick<WatcherConfig, "accounts" | "rules">,
     private readonly log: (line: string) => void = () => undefined,
-  ) {}
+  ) {
+    this.connections = new Map(config.accounts.map((a) => [a.account, a.connection]));
+  }
 
-  /** Samples every watched stream once and mends the stuck ones; a stream out of reach is skipped. */
+  /** Samples every sourcing stream once and mends the stuck ones; what is out of reach is skipped. */
   async check(now = Date.now()): Promise<void> {
     const origins = new Map<string, Promise<OriginState | undefined>>();
     await Promise.all(
-      this.streams.map((stream) =>
-        this.checkStream(stream, now, origins).catch((error: unknown) =>
-          this.log(`${streamText(stream)}: not checked: ${(error as Error).message}`),
-        ),
-      ),
+      this.config.accounts.map(async (watched) => {
+        const streams = await this.sourcingStreams(watched).catch((error: unknown) => {
+          this.log(`${watched.account}: out of reach: ${(error as Error).message}`);
+          return [];
+        });
+        await Promise.all(
+          streams.map((info) =>
+            this.checkStream(watched, info, now, origins).catch((error: unknown) =>
+              this.log(`${watched.account}/${info.config.name}: not checked: ${(error as Error).message}`),
+            ),
+          ),
+        );
+      }),
     );
   }
 
+  /**
+   * The account's sourcing streams, listed anew; while that fails (listing needs the meta leader,
+   * which a region cut off has not), those listed last, each asked on its own (its leader answers).
+   */
+  private async sourcingStreams(watched: WatchedAccount): Promise<StreamInfo[]> {
+    try {
+      const found = await sourcingStreams(watched);
+      this.listed.set(
+        watched.account,
+        found.map((info) => info.config.name),
+      );
+      return found;
+    } catch (error) {
+      this.log(`${watched.account}: streams not listed: ${(error as Error).message}`);
+      const { jsm } = await session(watched.connection);
+      const known = await Promise.all(
+        (this.listed.get(watched.account) ?? []).map((name) => jsm.streams.info(name).catch(() => undefined)),
+      );
+      return known.filter((info) => info !== undefined);
+    }
+  }
+
   private async checkStream(
-    stream: WatchedStream,
+    watched: WatchedAccount,
+    info: StreamInfo,
     now: number,
     origins: Map<string, Promise<OriginState | undefined>>,
   ): Promise<void> {
-    const { jsm } = await session(stream.connection);
-    const info = await jsm.streams.info(stream.name);
+    const name = `${watched.account}/${info.config.name}`;
     const stuck: string[] = [];
-    for (const { origin, stored, stalled } of sourcesOf(info)) {
-      const key = `${streamText(stream)} from ${origin}`;
-      if (!origins.has(`${stream.account} ${origin}`)) {
-        origins.set(`${stream.account} ${origin}`, originState(stream.originConnection, origin));
-      }
-      const state = await origins.get(`${stream.account} ${origin}`);
+    for (const { source, stored, stalled } of sourcesOf(info)) {
+      const account = originAccount(source, watched.account);
+      const origin = `${account}/${source.name}`;
+      const connection = this.connections.get(account);
+      if (connection === undefined) continue;
+      if (!origins.has(origin)) origins.set(origin, originState(connection, source.name));
+      const state = await origins.get(origin);
+      const key = `${name} from ${origin}`;
       const sample: SourceSample = {
         at: now,
         stored,
@@ -81,34 +137,55 @@ export class SourceWatch {
       };
       const kept = [...(this.samples.get(key) ?? []), sample].slice(-KEPT_SAMPLES);
       this.samples.set(key, kept);
-      if (isStuck(kept, this.rules, this.remedied.get(key))) stuck.push(key);
+      if (isStuck(kept, this.config.rules, this.remedied.get(key))) stuck.push(key);
     }
     if (stuck.length === 0) return;
-    await stepDown(stream);
-    this.log(`${streamText(stream)}: leader asked to step down: no progress on ${stuck.join(", ")}`);
+    await stepDown({ name: info.config.name, connection: watched.connection });
+    this.log(`${name}: leader asked to step down: no progress on ${stuck.join(", ")}`);
     for (const key of stuck) {
-      this.remedied.set(key, this.samples.get(key)?.at(-1)?.originLastSeq ?? 0);
+      const originLastSeq = this.samples.get(key)?.at(-1)?.originLastSeq ?? 0;
+      const before = this.remedied.get(key);
+      const count = before?.originLastSeq === originLastSeq ? before.count + 1 : 1;
+      this.remedied.set(key, { originLastSeq, count });
       // The new leader starts the sources afresh: judge them from there.
       this.samples.delete(key);
     }
   }
 }
 
+/** The account's streams that source or mirror, placed in one of the watched clusters. */
+async function sourcingStreams(watched: WatchedAccount): Promise<StreamInfo[]> {
+  const { jsm } = await session(watched.connection);
+  const found: StreamInfo[] = [];
+  for await (const info of jsm.streams.list()) {
+    if (info.config.mirror === undefined && (info.config.sources ?? []).length === 0) continue;
+    const cluster = info.config.placement?.cluster ?? info.cluster?.name;
+    if (watched.clusters === undefined || (cluster !== undefined && watched.clusters.includes(cluster))) {
+      found.push(info);
+    }
+  }
+  return found;
+}
+
 /** Each source and the mirror of a stream: how far it stored its origin, and the server's verdict. */
-function sourcesOf(info: StreamInfo): { origin: string; stored: number; stalled: boolean }[] {
+function sourcesOf(info: StreamInfo): { source: StreamSource; stored: number; stalled: boolean }[] {
   const stalled = (source: { error?: { err_code?: number } }) =>
     source.error?.err_code === STALLED_ON_FLOW_CONTROL;
-  const mirror = info.mirror;
+  const mirror = info.config.mirror;
   if (mirror !== undefined) {
     // A mirror keeps its origin's sequences: its own last one is how far it got.
-    return [{ origin: mirror.name, stored: info.state.last_seq, stalled: stalled(mirror) }];
+    return [{ source: mirror, stored: info.state.last_seq, stalled: stalled(info.mirror ?? {}) }];
   }
   // `seq` (nats-server 2.15): the origin sequence of the last message stored from the source.
-  return (info.sources ?? []).map((source) => ({
-    origin: source.name,
-    stored: (source as { seq?: number }).seq ?? 0,
-    stalled: stalled(source),
-  }));
+  const reported = new Map((info.sources ?? []).map((s) => [s.name, s]));
+  return (info.config.sources ?? []).map((source) => {
+    const state = reported.get(source.name);
+    return {
+      source,
+      stored: (state as { seq?: number } | undefined)?.seq ?? 0,
+      stalled: stalled(state ?? {}),
+    };
+  });
 }
 
 async function originState(connection: ConnectionSpec, origin: string): Promise<OriginState | undefined> {

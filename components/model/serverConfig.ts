@@ -4,6 +4,7 @@ import { Addressing, gatewayUrl, hostPort, monitorOverHttps, routeUrl } from "./
 import { ServerPlan, SuperClusterPlan } from "./plan";
 import { TlsBlock, tlsBlock, TlsFiles } from "./security/tls";
 import { APP_ACCOUNT, regionAccount, SYSTEM_ACCOUNT } from "./accounts";
+import { watcherPermissions } from "./security/permissions";
 import { ServiceExport, ServiceImport, StreamExport, StreamImport } from "./regionAccounts";
 
 export interface UserCredentials {
@@ -19,6 +20,11 @@ export interface AuthPlan {
   app: UserCredentials;
   /** The system account's user, for monitoring and reload requests over `$SYS`. */
   system: UserCredentials;
+  /**
+   * The source watchers' user, in the application account and (as `<user>-<region>`) in each
+   * region's: it may read stream info and ask a stream's leader to step down, nothing else.
+   */
+  watcher: UserCredentials;
 }
 
 /**
@@ -40,6 +46,12 @@ export const regionUser = (app: UserCredentials, region: string): UserCredential
   user: `${app.user}-${region}`,
   password: app.password,
 });
+
+/** Static mode: the watchers' user of `account`. */
+export const watcherUser = (watcher: UserCredentials, account: string): UserCredentials =>
+  account === APP_ACCOUNT
+    ? watcher
+    : { user: `${watcher.user}-${account.slice(APP_ACCOUNT.length + 1)}`, password: watcher.password };
 
 export const isOperatorAuth = (auth: AuthPlan | OperatorAuth): auth is OperatorAuth => "operator" in auth;
 
@@ -161,9 +173,15 @@ export interface NatsServerConfig {
 
 export interface AccountConfig {
   jetstream?: "enabled";
-  users: { user: string; password: string }[];
+  users: { user: string; password: string; permissions?: ConfigPermissions }[];
   exports?: (ServiceExport | StreamExport)[];
   imports?: (ServiceImport | StreamImport)[];
+}
+
+/** A user's permissions as a server's config states them. */
+export interface ConfigPermissions {
+  publish: { allow: string[] };
+  subscribe: { allow: string[] };
 }
 
 export interface RenderInputs {
@@ -235,13 +253,19 @@ function renderStatic(
   plan: SuperClusterPlan,
 ): Pick<NatsServerConfig, "accounts" | "system_account"> {
   const regions = plan.clusters.filter((c) => !c.stretch).map((c) => c.name);
+  const { pub, sub } = watcherPermissions();
+  const permissions = { publish: { allow: pub.allow ?? [] }, subscribe: { allow: sub.allow ?? [] } };
+  const watcher = (account: string) => ({ ...watcherUser(auth.watcher, account), permissions });
   return {
     accounts: {
-      [APP_ACCOUNT]: { jetstream: "enabled", users: [{ ...auth.app }] },
+      [APP_ACCOUNT]: { jetstream: "enabled", users: [{ ...auth.app }, watcher(APP_ACCOUNT)] },
       ...Object.fromEntries(
         regions.map((region) => [
           regionAccount(region),
-          { jetstream: "enabled", users: [regionUser(auth.app, region)] },
+          {
+            jetstream: "enabled",
+            users: [regionUser(auth.app, region), watcher(regionAccount(region))],
+          },
         ]),
       ),
       [SYSTEM_ACCOUNT]: { users: [{ ...auth.system }] },

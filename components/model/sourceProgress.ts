@@ -26,21 +26,36 @@ export interface SourceSample {
 export interface ProgressRules {
   /** How long a message may sit in the origin, not yet stored by a source that stands still (ms). */
   graceMs: number;
+  /**
+   * How many remedies one origin position gets: a new leader's first request may be lost too
+   * (right after a heal), but a source that stays behind only because its stream dropped a
+   * duplicate must not have its leader stepped down forever.
+   */
+  remediesPerPosition: number;
 }
 
-export const DEFAULT_PROGRESS_RULES: ProgressRules = { graceMs: 3_000 };
+export const DEFAULT_PROGRESS_RULES: ProgressRules = { graceMs: 3_000, remediesPerPosition: 4 };
+
+/** The remedies applied to a source at one origin position. */
+export interface Remedies {
+  originLastSeq: number;
+  count: number;
+}
 
 /**
  * Whether the source is stuck at the last of `samples` (oldest first): its origin has a leader and
  * holds messages it has not stored for longer than the grace, and it has not moved for as long.
- * A source whose origin moves on is judged anew; one that stands still only because its stream
- * dropped a duplicate is stuck once, at that origin position (`remedied`), not again.
+ * A source whose origin moves on is judged anew; at one origin position it is stuck at most
+ * `remediesPerPosition` times (`remedied`): one that stands still only because its stream dropped a
+ * duplicate is left alone after that.
  */
-export function isStuck(samples: SourceSample[], rules: ProgressRules, remedied?: number): boolean {
+export function isStuck(samples: SourceSample[], rules: ProgressRules, remedied?: Remedies): boolean {
   const last = samples[samples.length - 1];
   if (last === undefined || !last.originLed) return false;
+  const spent = remedied?.originLastSeq === last.originLastSeq && remedied.count >= rules.remediesPerPosition;
+  if (spent) return false;
   if (last.stalledOnFlowControl) return true;
-  if (last.originLastSeq <= last.stored || remedied === last.originLastSeq) return false;
+  if (last.originLastSeq <= last.stored) return false;
   if (last.at - last.originLastAt < rules.graceMs) return false;
   // Standing still for the whole grace: a sample at least that old with the same position.
   const since = [...samples].reverse().find((s) => last.at - s.at >= rules.graceMs);

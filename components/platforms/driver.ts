@@ -12,6 +12,7 @@ import { ServerTlsPems } from "../model/security/tls";
 import { Platform } from "../model/topology";
 import { ProvisionedServers } from "./provisioned";
 import { RollingOrder } from "./rollingOrder";
+import type { WatcherConfig } from "../jetstream/sourceWatch";
 
 /** The servers of one cluster on one platform: the unit a platform provisions. */
 export interface ServerGroup {
@@ -66,6 +67,16 @@ export interface PlatformDriver {
     links: pulumi.Input<AccountLinks>,
     opts: { parent?: pulumi.Resource; dependsOn: pulumi.Resource[]; deletedWith?: pulumi.Resource },
   ): pulumi.CustomResource;
+  /**
+   * Runs a region's source watcher beside its servers (jetstream/watcherMain.ts) with `config`, once
+   * `dependsOn` run them; a change of config restarts it.
+   */
+  sourceWatcher?(
+    name: string,
+    region: string,
+    config: pulumi.Output<WatcherConfig>,
+    dependsOn: pulumi.Resource[],
+  ): pulumi.Resource;
   /** What the platform adds to the stack's outputs (the local region namespaces). */
   readonly outputs?: Record<string, unknown>;
 }

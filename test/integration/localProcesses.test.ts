@@ -36,7 +36,11 @@ describe("local nats-server processes", () => {
       plan,
       addressing,
       files: { storeDir: files.storeDir, logFile: files.logFile },
-      auth: { app: { user: "a", password: "pa" }, system: { user: "s", password: "ps" } },
+      auth: {
+        app: { user: "a", password: "pa" },
+        system: { user: "s", password: "ps" },
+        watcher: { user: "w", password: "pw" },
+      },
     });
     return {
       binary: tool("nats-server"),

@@ -24,6 +24,7 @@ import { DEFAULT_LOCAL_PORTS, loopbackAddressing } from "../../components/platfo
 const auth: AuthPlan = {
   app: { user: "app", password: "app-password" },
   system: { user: "system", password: "system-password" },
+  watcher: { user: "watcher", password: "watcher-password" },
 };
 
 const links: AccountLinks = {

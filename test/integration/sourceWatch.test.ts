@@ -3,8 +3,10 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { closeAllSessions } from "../../components/jetstream/connection";
 import { SourceWatch, watchSources } from "../../components/jetstream/sourceWatch";
+import { stepDown } from "../../components/jetstream/leaderStepDown";
 import { eventually } from "../support/monitor";
-import { SuperClusterHarness } from "../support/superClusterHarness";
+import { SuperClusterHarness, TEST_AUTH } from "../support/superClusterHarness";
+import { DEFAULT_PROGRESS_RULES } from "../../components/model/sourceProgress";
 
 jest.setTimeout(240_000);
 
@@ -65,10 +67,11 @@ describe("the source watcher, on a real super-cluster", () => {
 
   it("steps down the sourcing stream's leader once the origin is back, and the copy catches up", async () => {
     const lines: string[] = [];
-    const east = harness.connection("east");
     const watch = new SourceWatch(
-      [{ name: "copy", account: "APP", connection: east, originConnection: east }],
-      undefined,
+      {
+        accounts: [{ account: "APP", connection: harness.connection("east", TEST_AUTH.watcher) }],
+        rules: DEFAULT_PROGRESS_RULES,
+      },
       (line) => lines.push(line),
     );
     let stopped = false;
@@ -103,11 +106,45 @@ describe("the source watcher, on a real super-cluster", () => {
       );
       console.log(`a stuck source delivered again ${Date.now() - back} ms after its origin took a message`);
       expect(lines).toContainEqual(
-        expect.stringMatching(/^APP\/copy: leader asked to step down: no progress on APP\/copy from origin$/),
+        expect.stringMatching(
+          /^APP\/copy: leader asked to step down: no progress on APP\/copy from APP\/origin$/,
+        ),
       );
     } finally {
       stopped = true;
       await watching;
+    }
+  });
+
+  it("lets the watcher's user list streams, read their info and step a leader down, and nothing else", async () => {
+    const watcher = harness.connection("east", TEST_AUTH.watcher);
+    const own = await connect({ servers: watcher.servers, user: watcher.user, pass: watcher.password });
+    try {
+      const asWatcher = await jetstreamManager(own, { checkAPI: false });
+      const names: string[] = [];
+      for await (const info of asWatcher.streams.list()) names.push(info.config.name);
+      expect(names.sort()).toEqual(["copy", "origin"]);
+      await stepDown({ name: "copy", connection: watcher });
+      const refused = async (action: () => Promise<unknown>) =>
+        action().then(
+          () => "allowed",
+          (e: Error) => (/permissions violation|timeout/i.test(e.message) ? "refused" : e.message),
+        );
+      expect({
+        create: await refused(() => asWatcher.streams.add({ name: "other", subjects: ["other.>"] })),
+        purge: await refused(() => asWatcher.streams.purge("copy")),
+        remove: await refused(() => asWatcher.streams.delete("copy")),
+        read: await refused(() => asWatcher.streams.getMessage("copy", { seq: 1 })),
+        publish: await refused(() => jetstream(own, { timeout: 2000 }).publish("orders.3", "no")),
+      }).toEqual({
+        create: "refused",
+        purge: "refused",
+        remove: "refused",
+        read: "refused",
+        publish: "refused",
+      });
+    } finally {
+      await own.close();
     }
   });
 });

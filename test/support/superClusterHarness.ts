@@ -3,7 +3,12 @@ import * as os from "os";
 import * as path from "path";
 import { Addressing, clientUrl, monitorUrl } from "../../components/model/endpoints";
 import { allServers, planSuperCluster, ServerPlan, SuperClusterPlan } from "../../components/model/plan";
-import { AuthPlan, NatsServerConfig, renderServerConfig } from "../../components/model/serverConfig";
+import {
+  AuthPlan,
+  NatsServerConfig,
+  UserCredentials,
+  renderServerConfig,
+} from "../../components/model/serverConfig";
 import { PortBases, TopologySpec } from "../../components/model/topology";
 import { waitHealthy } from "../../components/platforms/local/health";
 import { writeFinalConfig } from "../../components/platforms/local/configFiles";
@@ -20,6 +25,7 @@ import { tool } from "./tools";
 export const TEST_AUTH: AuthPlan = {
   app: { user: "app", password: "harness-app-password" },
   system: { user: "system", password: "harness-system-password" },
+  watcher: { user: "watcher", password: "harness-watcher-password" },
 };
 
 interface Running {
@@ -56,8 +62,8 @@ export class SuperClusterHarness {
   }
 
   /** The connection a Stream resource needs to reach `cluster`. */
-  connection(cluster: string) {
-    return { servers: this.clientUrls(cluster), user: TEST_AUTH.app.user, password: TEST_AUTH.app.password };
+  connection(cluster: string, who: UserCredentials = TEST_AUTH.app) {
+    return { servers: this.clientUrls(cluster), user: who.user, password: who.password };
   }
 
   /** Every running server's folder and monitoring URL, as the AccountLinks resource takes them. */

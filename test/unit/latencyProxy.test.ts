@@ -15,7 +15,11 @@ import { DEFAULT_LOCAL_PORTS, loopbackAddressing } from "../../components/platfo
 const superCluster = planSuperCluster(seedTopology());
 const loopback = loopbackAddressing(superCluster, DEFAULT_LOCAL_PORTS);
 const network = planRegionNetwork({ prefix: "ng1a2b", regions: ["west", "central", "east"] });
-const auth = { app: { user: "a", password: "p" }, system: { user: "s", password: "q" } };
+const auth = {
+  app: { user: "a", password: "p" },
+  system: { user: "s", password: "q" },
+  watcher: { user: "w", password: "r" },
+};
 
 describe("latency proxies", () => {
   it("put one proxy in each region's namespace, on the second address of its subnet", () => {

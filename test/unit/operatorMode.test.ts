@@ -30,7 +30,12 @@ describe("SuperCluster in operator mode", () => {
     const parts = [
       "admin-user",
       "app-account",
-      ...["west", "central", "east"].flatMap((r) => [`app-${r}-account`, `app-${r}-admin-user`]),
+      "app-watcher-user",
+      ...["west", "central", "east"].flatMap((r) => [
+        `app-${r}-account`,
+        `app-${r}-admin-user`,
+        `app-${r}-watcher-user`,
+      ]),
       "operator",
       "system-account",
       "system-user",

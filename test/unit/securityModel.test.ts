@@ -201,9 +201,9 @@ describe("region permissions", () => {
 });
 
 describe("the source watcher's permissions", () => {
-  it("allow stream info and a leader step-down of any stream, and its inbox, nothing else", () => {
+  it("allow listing streams, their info and a leader step-down of any, and its inbox, nothing else", () => {
     expect(watcherPermissions()).toEqual({
-      pub: { allow: ["$JS.API.STREAM.INFO.*", "$JS.API.STREAM.LEADER.STEPDOWN.*"] },
+      pub: { allow: ["$JS.API.STREAM.LIST", "$JS.API.STREAM.INFO.*", "$JS.API.STREAM.LEADER.STEPDOWN.*"] },
       sub: { allow: ["_INBOX.>"] },
     });
   });

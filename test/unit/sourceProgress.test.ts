@@ -38,9 +38,14 @@ describe("whether a source is stuck", () => {
     expect(isStuck(still(1, { stalledOnFlowControl: true, originLed: false }), rules)).toBe(false);
   });
 
-  it("is once per origin position: a duplicate the stream dropped leaves it behind without being stuck", () => {
-    expect(isStuck(still(5), rules, 12)).toBe(false);
-    expect(isStuck(still(5, { originLastSeq: 13 }), rules, 12)).toBe(true);
+  it("is a few times per origin position: a duplicate the stream dropped leaves it behind without being stuck", () => {
+    const remedied = (count: number) => ({ originLastSeq: 12, count });
+    expect(isStuck(still(5), rules, remedied(rules.remediesPerPosition - 1))).toBe(true);
+    expect(isStuck(still(5), rules, remedied(rules.remediesPerPosition))).toBe(false);
+    expect(
+      isStuck(still(5, { stalledOnFlowControl: true }), rules, remedied(rules.remediesPerPosition)),
+    ).toBe(false);
+    expect(isStuck(still(5, { originLastSeq: 13 }), rules, remedied(rules.remediesPerPosition))).toBe(true);
   });
 
   it("is not judged without samples", () => {

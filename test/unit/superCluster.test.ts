@@ -52,7 +52,19 @@ describe("SuperCluster", () => {
     expect(unwrapSecret(server?.inputs.config)).not.toBe(server?.inputs.config);
     const config = unwrapSecret(server?.inputs.config) as NatsServerConfig;
     expect(config.server_tags).toEqual(["region:east", "cloud:local", "az:east-az2"]);
-    expect(config.accounts?.APP.users).toEqual([{ user: "orders", password: "s3cret" }]);
+    expect(config.accounts?.APP.users).toEqual([
+      { user: "orders", password: "s3cret" },
+      {
+        user: "watcher",
+        password: "generated-password",
+        permissions: {
+          publish: {
+            allow: ["$JS.API.STREAM.LIST", "$JS.API.STREAM.INFO.*", "$JS.API.STREAM.LEADER.STEPDOWN.*"],
+          },
+          subscribe: { allow: ["_INBOX.>"] },
+        },
+      },
+    ]);
     expect(config.jetstream.store_dir).toBe("/tmp/nats-global-unit/east-2");
     expect(server?.inputs.dir).toBe("/tmp/nats-global-unit/east-2");
     expect(await outputOf(sc.appCredentials)).toEqual({ user: "orders", password: "s3cret" });
@@ -64,6 +76,7 @@ describe("SuperCluster", () => {
     expect(mocks.registered.filter((r) => r.type.endsWith("GeneratedPassword")).map((r) => r.name)).toEqual([
       "nats-app-password",
       "nats-system-password",
+      "nats-watcher-password",
     ]);
     expect(await outputOf(sc.appCredentials)).toEqual({ user: "app", password: "generated-password" });
   });
@@ -174,6 +187,8 @@ describe("SuperCluster", () => {
     // A RunError: Pulumi prints its message alone, without a stack trace.
     expect(() => new SuperCluster("bad", args)).toThrow(pulumi.RunError);
     expect(() => new SuperCluster("bad", args)).toThrow(field);
-    expect(mocks.registered.filter((r) => r.type !== "nats-global:index:SuperCluster")).toEqual([]);
+    // Resources of earlier tests may still register now: only this one's count.
+    const mine = mocks.registered.filter((r) => r.name.startsWith("bad"));
+    expect(mine.filter((r) => r.type !== "nats-global:index:SuperCluster")).toEqual([]);
   });
 });

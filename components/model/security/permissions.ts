@@ -32,13 +32,13 @@ export function regionPermissions(access: RegionAccess[]): UserPermissions {
 }
 
 /**
- * The source watcher's user, in every account that holds sourcing streams or their origins: it
- * reads stream info and asks a stream's leader to step down, nothing else (issue 17: a user of its
- * own that may do only that). No stream is created, changed, purged or deleted; no message read.
+ * The source watchers' user, in every account that holds sourcing streams or their origins: it
+ * lists streams, reads their info and asks a stream's leader to step down, nothing else. No stream
+ * is created, changed, purged or deleted; no message read.
  */
 export function watcherPermissions(): UserPermissions {
   return {
-    pub: { allow: ["$JS.API.STREAM.INFO.*", "$JS.API.STREAM.LEADER.STEPDOWN.*"] },
+    pub: { allow: ["$JS.API.STREAM.LIST", "$JS.API.STREAM.INFO.*", "$JS.API.STREAM.LEADER.STEPDOWN.*"] },
     sub: { allow: [...INBOX_SUBJECTS] },
   };
 }

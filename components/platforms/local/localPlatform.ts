@@ -17,6 +17,8 @@ import {
   resolveNatsServerBinary,
 } from "./localCluster";
 import { AccountLinksResource } from "./accountLinksProvider";
+import { SourceWatcher, watcherCommand } from "./sourceWatcherProvider";
+import type { WatcherConfig } from "../../jetstream/sourceWatch";
 import { localPorts, loopbackAddressing } from "./ports";
 import { serverFiles } from "./processes";
 import { namespaceLauncher } from "./regionNetwork";
@@ -47,6 +49,7 @@ export class LocalPlatform implements PlatformDriver {
   private readonly launcher: ((server: ServerPlan) => string[]) | undefined;
   private readonly ready: pulumi.Resource[];
   private readonly clusters: LocalCluster[] = [];
+  private readonly network: RegionNetworkPlan | undefined;
 
   constructor(
     private readonly name: string,
@@ -59,6 +62,7 @@ export class LocalPlatform implements PlatformDriver {
     this.binary = args.natsServerBinary ?? resolveNatsServerBinary();
     const network = args.network === "namespaces" ? planned(() => planLocalNetwork(plan, args)) : undefined;
     this.outputs = network !== undefined ? { network } : {};
+    this.network = network;
     const networkResource =
       network && new RegionNetwork(`${name}-network`, { plan: network }, { parent, dependsOn: this.dataDir });
     const latencyMs =
@@ -122,6 +126,26 @@ export class LocalPlatform implements PlatformDriver {
   ): AccountLinksResource {
     const servers = pulumi.all(this.clusters.map((c) => c.linkedServers)).apply((lists) => lists.flat());
     return new AccountLinksResource(name, { owner, binary: this.binary, servers, links }, opts);
+  }
+
+  /** A region's source watcher: a Node.js process in the region's namespace, if it has one. */
+  sourceWatcher(
+    name: string,
+    region: string,
+    config: pulumi.Output<WatcherConfig>,
+    dependsOn: pulumi.Resource[],
+  ): SourceWatcher {
+    return new SourceWatcher(
+      name,
+      {
+        command: watcherCommand(),
+        launcher: this.network ? namespaceLauncher(regionLink(this.network, region).namespace) : [],
+        config,
+        dir: pulumi.interpolate`${this.dataDir.path}/watcher-${region}`,
+        startTimeoutMs: this.args.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+      },
+      { parent: this.parent, dependsOn },
+    );
   }
 
   private serverDir(server: ServerPlan): pulumi.Output<string> {
