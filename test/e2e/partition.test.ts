@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as path from "path";
 import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
 import { parseDuration } from "../../components/model/durations";
 import { silentPeerGivenUpMs } from "../../components/model/liveness";
@@ -5,8 +7,10 @@ import { eventually, monitor } from "../support/monitor";
 import { killAll, stackPids } from "../support/processes";
 import { AppConfigs, RegionClients } from "../support/regionClients";
 import { runInProject, RunResult, TestStack } from "../support/stackRunner";
+import { PROJECT_DIR } from "../support/tools";
 import { seedTopology } from "../support/topologies";
 import type { AppCredentials } from "../../components/jetstream/clientAuth";
+import type { WatcherConfig } from "../../components/jetstream/sourceWatch";
 
 jest.setTimeout(900_000);
 
@@ -353,9 +357,35 @@ describe("a true network partition, through the real Pulumi CLI and npm run part
     expect(orders[2]).toEqual(orders[0]);
   });
 
-  it("previews no change once healed", async () => {
+  it("previews no change once healed, and keeps the watchers' credentials out of state, preview and logs", async () => {
     const preview = await stack.run("preview");
     expectSuccess(preview);
     expect(preview.output).not.toMatch(/\((update|replace|create|delete)\)/);
+
+    // Each watcher's credentials, one user per account: a password, or an NKey seed in its `.creds`.
+    const watcherDirs = REGIONS.map((region) => path.join(stack.dataDir, `watcher-${region}`));
+    const secrets = watcherDirs.flatMap((dir) =>
+      (JSON.parse(fs.readFileSync(path.join(dir, "watcher.json"), "utf8")) as WatcherConfig).accounts.map(
+        ({ connection }) =>
+          connection.password ?? /S[OAU][A-Z2-7]{56}/.exec(connection.credentials ?? "")?.[0],
+      ),
+    );
+    expect(secrets).toHaveLength(2 * REGIONS.length);
+    const found = secrets.filter((secret) => secret !== undefined);
+    expect(found).toHaveLength(secrets.length);
+    const stateDir = path.join(PROJECT_DIR, ".pulumi-state", "backend");
+    const files = [
+      ...fs.readdirSync(stateDir, { recursive: true, encoding: "utf8" }).map((f) => path.join(stateDir, f)),
+      ...watcherDirs.map((dir) => path.join(dir, "watcher.log")),
+    ].filter((f) => fs.statSync(f).isFile());
+    const leaking = files.filter((f) => found.some((p) => fs.readFileSync(f, "utf8").includes(p)));
+    expect({ leaking, preview: found.some((p) => preview.output.includes(p)) }).toEqual({
+      leaking: [],
+      preview: false,
+    });
+    // The watcher's own config holds its credentials: only its owner reads it.
+    for (const dir of watcherDirs) {
+      expect((fs.statSync(path.join(dir, "watcher.json")).mode & 0o777).toString(8)).toBe("600");
+    }
   });
 });
