@@ -60,7 +60,7 @@ const UP_TIMEOUT_MS = 600_000;
 /** What the issue asks: every read stream converged this soon after the links came back. */
 const CONVERGED_WITHIN_MS = 15_000;
 
-const log = (message: string) => process.stderr.write(`[chaos] ${message}\n`);
+const log = (message: string) => process.stderr.write(`[chaos ${new Date().toISOString()}] ${message}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** mulberry32: the same faults for the same seed. */
@@ -321,7 +321,7 @@ async function verify(clients: RegionClients, tally: Tally) {
       const ids = await clients.allIds(region, virtual);
       const seen = new Set(ids);
       rows.push({
-        stream: clients.apps[virtual][region].consumeStream,
+        stream: `${clients.apps[virtual][region].consumeStream} in ${region}`,
         held: ids.length,
         lost: acked.filter((id) => !seen.has(id)).length,
         duplicated: ids.length - seen.size,

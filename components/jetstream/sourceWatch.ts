@@ -36,7 +36,7 @@ export const DEFAULT_WATCH_INTERVAL_MS = 1_000;
 interface OriginState {
   led: boolean;
   lastSeq: number;
-  lastAt: number;
+  subjects: string[];
 }
 
 /** nats-server's error of a source whose flow control stalled (stream.go). */
@@ -127,15 +127,16 @@ export class SourceWatch {
       if (!origins.has(origin)) origins.set(origin, originState(connection, source.name));
       const state = await origins.get(origin);
       const key = `${name} from ${origin}`;
+      const before = this.samples.get(key) ?? [];
       const sample: SourceSample = {
         at: now,
         stored,
+        takesAll: state === undefined ? (before.at(-1)?.takesAll ?? true) : takesAll(source, state.subjects),
         originLed: state?.led ?? false,
-        originLastSeq: state?.lastSeq ?? 0,
-        originLastAt: state?.lastAt ?? now,
+        originLastSeq: state?.lastSeq ?? before.at(-1)?.originLastSeq ?? 0,
         stalledOnFlowControl: stalled,
       };
-      const kept = [...(this.samples.get(key) ?? []), sample].slice(-KEPT_SAMPLES);
+      const kept = [...before, sample].slice(-KEPT_SAMPLES);
       this.samples.set(key, kept);
       if (isStuck(kept, this.config.rules, this.remedied.get(key))) stuck.push(key);
     }
@@ -195,8 +196,17 @@ async function originState(connection: ConnectionSpec, origin: string): Promise<
   return {
     led: info.cluster?.leader !== undefined,
     lastSeq: info.state.last_seq,
-    lastAt: Date.parse(info.state.last_ts),
+    subjects: info.config.subjects ?? [],
   };
+}
+
+/** Whether `source` takes every subject of its origin: no filter, or filters naming each of them. */
+function takesAll(source: StreamSource, originSubjects: string[]): boolean {
+  const filters = [
+    ...(source.filter_subject !== undefined && source.filter_subject !== "" ? [source.filter_subject] : []),
+    ...(source.subject_transforms ?? []).map((t) => t.src),
+  ];
+  return filters.length === 0 || originSubjects.every((subject) => filters.includes(subject));
 }
 
 /** Checks every `intervalMs` until `stopped` says so. */

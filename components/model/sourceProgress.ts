@@ -14,11 +14,15 @@ export interface SourceSample {
   at: number;
   /** The origin sequence the stream has stored up to. */
   stored: number;
+  /**
+   * Whether it takes every subject of its origin: one that filters lags the origin's last sequence
+   * by design, and only nats-server's own verdict tells it is stuck.
+   */
+  takesAll: boolean;
   /** Whether the origin has a leader: without one nothing can be delivered, and a remedy is useless. */
   originLed: boolean;
+  /** The origin's last sequence; while it cannot be asked, the last one known (it only grows). */
   originLastSeq: number;
-  /** When the origin stored its last message (ms). */
-  originLastAt: number;
   /** nats-server's own verdict: the source stalled on flow control (err_code 10228). */
   stalledOnFlowControl: boolean;
 }
@@ -43,11 +47,12 @@ export interface Remedies {
 }
 
 /**
- * Whether the source is stuck at the last of `samples` (oldest first): its origin has a leader and
- * holds messages it has not stored for longer than the grace, and it has not moved for as long.
- * A source whose origin moves on is judged anew; at one origin position it is stuck at most
- * `remediesPerPosition` times (`remedied`): one that stands still only because its stream dropped a
- * duplicate is left alone after that.
+ * Whether the source is stuck at the last of `samples` (oldest first): its origin has a leader, and
+ * already held messages the source had not stored a grace ago, and the source has not moved since.
+ * Under steady load the origin's newest message is always fresh: what counts is how long the
+ * oldest unstored one has waited. At one origin position it is stuck at most `remediesPerPosition`
+ * times (`remedied`): one that stands still only because its stream dropped a duplicate is left
+ * alone after that.
  */
 export function isStuck(samples: SourceSample[], rules: ProgressRules, remedied?: Remedies): boolean {
   const last = samples[samples.length - 1];
@@ -55,9 +60,7 @@ export function isStuck(samples: SourceSample[], rules: ProgressRules, remedied?
   const spent = remedied?.originLastSeq === last.originLastSeq && remedied.count >= rules.remediesPerPosition;
   if (spent) return false;
   if (last.stalledOnFlowControl) return true;
-  if (last.originLastSeq <= last.stored) return false;
-  if (last.at - last.originLastAt < rules.graceMs) return false;
-  // Standing still for the whole grace: a sample at least that old with the same position.
+  if (!last.takesAll) return false;
   const since = [...samples].reverse().find((s) => last.at - s.at >= rules.graceMs);
-  return since !== undefined && since.stored === last.stored;
+  return since !== undefined && since.stored === last.stored && since.originLastSeq > since.stored;
 }

@@ -4,7 +4,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { eventually } from "../support/monitor";
-import { killAll, natsServerPids } from "../support/processes";
+import { killAll, natsServerPids, stackPids } from "../support/processes";
 import { AppConfigs, RegionClients } from "../support/regionClients";
 import { RunResult, TestStack } from "../support/stackRunner";
 import { PROJECT_DIR, tool } from "../support/tools";
@@ -35,10 +35,10 @@ describe("every failure path converges, through the real Pulumi CLI", () => {
       output: "",
     });
   const up = async () => expectSuccess(await stack.run("up", 300_000));
-  /** `down` succeeds, and leaves no server running and nothing on disk. */
+  /** `down` succeeds, and leaves no server or source watcher running and nothing on disk. */
   const downLeavesNothing = async () => {
     expectSuccess(await stack.run("down", 300_000));
-    expect(natsServerPids(stack.dataDir)).toEqual([]);
+    expect(stackPids(stack.dataDir)).toEqual([]);
     expect(fs.existsSync(stack.dataDir)).toBe(false);
   };
   const killAndWait = async (pids: number[]) => {
@@ -50,7 +50,7 @@ describe("every failure path converges, through the real Pulumi CLI", () => {
 
   afterAll(async () => {
     await stack.remove();
-    killAll(natsServerPids(stack.dataDir));
+    killAll(stackPids(stack.dataDir));
   });
 
   it("keeps west and east taking writes while central crashes right after a fresh up; then tears it down", async () => {

@@ -4,10 +4,11 @@ import { TOXIPROXY_EXECUTABLE } from "../../components/platforms/local/latencyPr
 
 export { natsServerPids };
 
-/** Every server and latency proxy a stack runs from its data directory. */
+/** Every server, latency proxy and source watcher a stack runs from its data directory. */
 export const stackPids = (dataDir: string): number[] => [
   ...natsServerPids(dataDir),
   ...livePids(TOXIPROXY_EXECUTABLE, (arg) => arg.startsWith(dataDir)),
+  ...livePids("node", (arg) => arg.startsWith(dataDir)),
 ];
 export function killAll(pids: number[]): void {
   for (const pid of pids) {

@@ -6,22 +6,28 @@ const samples = (...changes: Partial<SourceSample>[]): SourceSample[] =>
   changes.map((change, i) => ({
     at: i * 1000,
     stored: 10,
+    takesAll: true,
     originLed: true,
     originLastSeq: 12,
-    originLastAt: 0,
     stalledOnFlowControl: false,
     ...change,
   }));
 const still = (n: number, change: Partial<SourceSample> = {}) => samples(...Array(n).fill(change));
 
 describe("whether a source is stuck", () => {
-  it("is, when its origin holds messages it has not stored for the grace and it stood still as long", () => {
+  it("is, when its origin held messages it had not stored a grace ago and it stood still since", () => {
     expect(isStuck(still(4), rules)).toBe(true);
   });
 
-  it("is not, within the grace: a message takes a moment to arrive", () => {
+  it("is under steady load too, where the origin's newest message is always fresh", () => {
+    const load = samples(...[12, 32, 52, 72].map((originLastSeq) => ({ originLastSeq })));
+    expect(isStuck(load, rules)).toBe(true);
+  });
+
+  it("is not within the grace: a message takes a moment to arrive", () => {
     expect(isStuck(still(3), rules)).toBe(false);
-    expect(isStuck(still(4, { originLastAt: 2000 }), rules)).toBe(false);
+    const justArrived = samples({ originLastSeq: 10 }, { originLastSeq: 10 }, { originLastSeq: 11 }, {});
+    expect(isStuck(justArrived, rules)).toBe(false);
   });
 
   it("is not while it moves, even behind its origin (a backlog)", () => {
@@ -31,6 +37,16 @@ describe("whether a source is stuck", () => {
   it("is not when it holds all its origin has, or its origin has no leader to serve it", () => {
     expect(isStuck(still(5, { stored: 12 }), rules)).toBe(false);
     expect(isStuck(still(5, { originLed: false }), rules)).toBe(false);
+  });
+
+  it("is judged at once when its origin, out of reach a while, has a leader again", () => {
+    const back = samples(...Array(4).fill({ originLed: false }), {});
+    expect(isStuck(back, rules)).toBe(true);
+  });
+
+  it("is not judged by position when it takes part of its origin, only by nats-server's verdict", () => {
+    expect(isStuck(still(5, { takesAll: false }), rules)).toBe(false);
+    expect(isStuck(still(1, { takesAll: false, stalledOnFlowControl: true }), rules)).toBe(true);
   });
 
   it("is at once when nats-server says it stalled on flow control", () => {
