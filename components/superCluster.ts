@@ -134,6 +134,8 @@ export class SuperCluster extends pulumi.ComponentResource {
    * reports (`nats server report jetstream`) and the stack's own reload and lookup requests.
    */
   readonly systemCredentials: pulumi.Output<AppCredentials>;
+  /** The source watchers, one per region on platforms that run them (see `sourceWatchers`). */
+  readonly sourceWatchers: pulumi.Resource[] = [];
   /** With TLS on: the CA certificate (PEM, public) that clients verify the servers against. */
   readonly tlsCa: pulumi.Output<string> | undefined;
   /** Operator mode: the application account and the regions', by name, as the program changes them. */
@@ -294,7 +296,9 @@ export class SuperCluster extends pulumi.ComponentResource {
             rules: DEFAULT_PROGRESS_RULES,
           })),
         );
-        driver.sourceWatcher(`${name}-watcher-${plan.region}`, plan.region, config, this.provisioned);
+        this.sourceWatchers.push(
+          driver.sourceWatcher(`${name}-watcher-${plan.region}`, plan.region, config, this.provisioned),
+        );
       }
     }
     this.incarnations = pulumi

@@ -3,6 +3,8 @@ import { RegionNetworkPlan } from "../../components/platforms/local/regionNetwor
 import { NatsServerConfig } from "../../components/model/serverConfig";
 import { SuperCluster, SuperClusterArgs } from "../../components/superCluster";
 import { recordingMocks, unwrapSecret } from "../support/mocks";
+import { eventually } from "../support/monitor";
+import type { WatcherConfig } from "../../components/jetstream/sourceWatch";
 import { seedTopology } from "../support/topologies";
 
 const mocks = recordingMocks({ result: "generated-password" });
@@ -79,6 +81,52 @@ describe("SuperCluster", () => {
       "nats-watcher-password",
     ]);
     expect(await outputOf(sc.appCredentials)).toEqual({ user: "app", password: "generated-password" });
+  });
+
+  it("runs a source watcher per region, as the watchers' own user of each account it reads", async () => {
+    new SuperCluster("watched", {
+      ...seedTopology(),
+      local: { ...local, network: "namespaces", networkOctet: 90 },
+    });
+    const watchers = await eventually("the watchers registered", async () => {
+      // Resources of earlier tests may still register now: only this one's count.
+      const found = mocks.registered.filter(
+        (r) => r.type.endsWith("local:SourceWatcher") && r.name.startsWith("watched-"),
+      );
+      return found.length === 3 ? found : undefined;
+    });
+    expect(watchers.map((w) => w.name).sort()).toEqual([
+      "watched-watcher-central",
+      "watched-watcher-east",
+      "watched-watcher-west",
+    ]);
+    const central = watchers.find((w) => w.name === "watched-watcher-central")?.inputs as {
+      launcher: string[];
+      dir: string;
+      config: unknown;
+    };
+    expect(central.launcher.slice(0, 3)).toEqual(["ip", "netns", "exec"]);
+    expect(central.dir).toBe("/tmp/nats-global-unit/watcher-central");
+    const config = unwrapSecret(central.config) as WatcherConfig;
+    expect(
+      config.accounts.map(({ account, clusters, connection }) => ({
+        account,
+        clusters,
+        user: connection.user,
+      })),
+    ).toEqual([
+      { account: "APP", clusters: ["central"], user: "watcher" },
+      { account: "APP-central", clusters: undefined, user: "watcher-central" },
+    ]);
+    expect(config.accounts[0].connection.servers).toHaveLength(3);
+    expect(config.accounts[0].connection.password).toBe("generated-password");
+  });
+
+  it("runs no source watcher with sourceWatchers: false", async () => {
+    expect(
+      new SuperCluster("unwatched", { ...seedTopology(), local, sourceWatchers: false }).sourceWatchers,
+    ).toEqual([]);
+    expect(new SuperCluster("counted", { ...seedTopology(), local }).sourceWatchers).toHaveLength(3);
   });
 
   it("puts each region in a network namespace of its own with network: namespaces", async () => {
