@@ -31,6 +31,11 @@ export interface WatcherConfig {
 }
 
 export const DEFAULT_WATCH_INTERVAL_MS = 1_000;
+/**
+ * How long one of its requests may wait: an origin out of reach must not hold a check up for the
+ * default 10 s, or a heal would be noticed that much later.
+ */
+export const WATCH_REQUEST_TIMEOUT_MS = 2_000;
 
 /** How an origin stands, as one look tells. */
 interface OriginState {
