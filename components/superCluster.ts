@@ -9,6 +9,8 @@ import {
   AuthPlan,
   regionUser,
   watcherUser,
+  WATCHER_USER,
+  checkStaticUsers,
   serverJetStreamLimits,
   JetStreamLimits,
   NatsServerConfig,
@@ -155,6 +157,10 @@ export class SuperCluster extends pulumi.ComponentResource {
     planned(() => {
       const problems = problemList();
       checkLiveness(args.liveness, problems);
+      if (args.security?.mode !== "operator") {
+        const regionNames = this.plan.clusters.filter((c) => !c.stretch).map((c) => c.name);
+        checkStaticUsers(args.auth, regionNames, problems);
+      }
       problems.throwIfAny("super-cluster");
     });
 
@@ -456,7 +462,11 @@ export class SuperCluster extends pulumi.ComponentResource {
     };
     return pulumi.secret(
       pulumi
-        .all([credentials("app", "app"), credentials("system", "system"), credentials("watcher", "watcher")])
+        .all([
+          credentials("app", "app"),
+          credentials("system", "system"),
+          credentials("watcher", WATCHER_USER),
+        ])
         .apply(([app, system, watcher]) => ({ app, system, watcher })),
     );
   }

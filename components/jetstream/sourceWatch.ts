@@ -6,9 +6,9 @@
  * has (stream.go: a new leader sets every source up again at once, from the position it stored).
  */
 import type { StreamInfo, StreamSource } from "@nats-io/jetstream";
-import { isStuck, ProgressRules, Remedies, SourceSample } from "../model/sourceProgress";
+import { isStuck, movedSince, ProgressRules, Remedies, SourceSample } from "../model/sourceProgress";
 import { ConnectionSpec, session } from "./connection";
-import { stepDown } from "./leaderStepDown";
+import { stepDownOnce } from "./leaderStepDown";
 
 /** An account a watcher reads, as its user of that account. */
 export interface WatchedAccount {
@@ -37,11 +37,25 @@ export const DEFAULT_WATCH_INTERVAL_MS = 1_000;
  */
 export const WATCH_REQUEST_TIMEOUT_MS = 2_000;
 
+/** How often the sourcing streams are listed anew: listing gathers every stream's info at the meta leader. */
+export const LIST_INTERVAL_MS = 10_000;
+
 /** How an origin stands, as one look tells. */
 interface OriginState {
   led: boolean;
   lastSeq: number;
-  subjects: string[];
+  empty: boolean;
+  /** The subjects it stores as its config names them; undefined when it also sources or mirrors. */
+  subjects: string[] | undefined;
+}
+
+/** A source or the mirror of a stream, as its stream's info reports it. */
+interface SourceState {
+  source: StreamSource;
+  /** `seq` (nats-server 2.15): the origin sequence of the last message stored from it. */
+  stored: number | undefined;
+  lag: number;
+  stalled: boolean;
 }
 
 /** nats-server's error of a source whose flow control stalled (stream.go). */
@@ -64,8 +78,10 @@ export class SourceWatch {
   private readonly samples = new Map<string, SourceSample[]>();
   private readonly remedied = new Map<string, Remedies>();
   private readonly connections: Map<string, ConnectionSpec>;
-  /** Per account, the sourcing streams it listed last. */
-  private readonly listed = new Map<string, string[]>();
+  /** Per account, the sourcing streams it listed last, and when. */
+  private readonly listed = new Map<string, { names: string[]; at: number }>();
+  /** Streams it cannot mend, said once. */
+  private readonly unmendable = new Set<string>();
 
   constructor(
     private readonly config: Pick<WatcherConfig, "accounts" | "rules">,
@@ -79,7 +95,7 @@ export class SourceWatch {
     const origins = new Map<string, Promise<OriginState | undefined>>();
     await Promise.all(
       this.config.accounts.map(async (watched) => {
-        const streams = await this.sourcingStreams(watched).catch((error: unknown) => {
+        const streams = await this.sourcingStreams(watched, now).catch((error: unknown) => {
           this.log(`${watched.account}: out of reach: ${(error as Error).message}`);
           return [];
         });
@@ -95,25 +111,26 @@ export class SourceWatch {
   }
 
   /**
-   * The account's sourcing streams, listed anew; while that fails (listing needs the meta leader,
-   * which a region cut off has not), those listed last, each asked on its own (its leader answers).
+   * The account's sourcing streams: listed anew every LIST_INTERVAL_MS, in between (and while
+   * listing fails: it needs the meta leader, which a region cut off has not) those listed last,
+   * each asked of its own leader.
    */
-  private async sourcingStreams(watched: WatchedAccount): Promise<StreamInfo[]> {
-    try {
-      const found = await sourcingStreams(watched);
-      this.listed.set(
-        watched.account,
-        found.map((info) => info.config.name),
-      );
-      return found;
-    } catch (error) {
-      this.log(`${watched.account}: streams not listed: ${(error as Error).message}`);
-      const { jsm } = await session(watched.connection);
-      const known = await Promise.all(
-        (this.listed.get(watched.account) ?? []).map((name) => jsm.streams.info(name).catch(() => undefined)),
-      );
-      return known.filter((info) => info !== undefined);
+  private async sourcingStreams(watched: WatchedAccount, now: number): Promise<StreamInfo[]> {
+    const last = this.listed.get(watched.account);
+    if (last === undefined || now - last.at >= LIST_INTERVAL_MS) {
+      try {
+        const found = await sourcingStreams(watched);
+        this.listed.set(watched.account, { names: found.map((info) => info.config.name), at: now });
+        return found;
+      } catch (error) {
+        this.log(`${watched.account}: streams not listed: ${(error as Error).message}`);
+      }
     }
+    const { jsm } = await session(watched.connection);
+    const known = await Promise.all(
+      (last?.names ?? []).map((name) => jsm.streams.info(name).catch(() => undefined)),
+    );
+    return known.filter((info) => info !== undefined);
   }
 
   private async checkStream(
@@ -123,8 +140,16 @@ export class SourceWatch {
     origins: Map<string, Promise<OriginState | undefined>>,
   ): Promise<void> {
     const name = `${watched.account}/${info.config.name}`;
+    // A follower answers for a stream without a leader, with no sources: nothing to judge by.
+    if (info.cluster?.leader === undefined) return;
+    if (info.config.num_replicas <= 1) {
+      // Its leader has no peer to hand over to: a step-down changes nothing.
+      if (!this.unmendable.has(name)) this.log(`${name}: not watched: R1, a leader step-down cannot mend it`);
+      this.unmendable.add(name);
+      return;
+    }
     const stuck: string[] = [];
-    for (const { source, stored, stalled } of sourcesOf(info)) {
+    for (const { source, stored, lag, stalled } of sourcesOf(info)) {
       const account = originAccount(source, watched.account);
       const origin = `${account}/${source.name}`;
       const connection = this.connections.get(account);
@@ -133,26 +158,30 @@ export class SourceWatch {
       const state = await origins.get(origin);
       const key = `${name} from ${origin}`;
       const before = this.samples.get(key) ?? [];
+      const comparable =
+        state === undefined ? before.at(-1)?.stored !== undefined : takesAll(source, state.subjects);
       const sample: SourceSample = {
         at: now,
-        stored,
-        takesAll: state === undefined ? (before.at(-1)?.takesAll ?? true) : takesAll(source, state.subjects),
+        stored: comparable ? stored : undefined,
+        lag,
         originLed: state?.led ?? false,
         originLastSeq: state?.lastSeq ?? before.at(-1)?.originLastSeq ?? 0,
+        originEmpty: state?.empty ?? false,
         stalledOnFlowControl: stalled,
       };
+      const remedied = this.remedied.get(key);
+      if (remedied !== undefined && movedSince(remedied, sample)) this.remedied.delete(key);
       const kept = [...before, sample].slice(-KEPT_SAMPLES);
       this.samples.set(key, kept);
       if (isStuck(kept, this.config.rules, this.remedied.get(key))) stuck.push(key);
     }
     if (stuck.length === 0) return;
-    await stepDown({ name: info.config.name, connection: watched.connection });
+    await stepDownOnce({ name: info.config.name, connection: watched.connection });
     this.log(`${name}: leader asked to step down: no progress on ${stuck.join(", ")}`);
     for (const key of stuck) {
-      const originLastSeq = this.samples.get(key)?.at(-1)?.originLastSeq ?? 0;
-      const before = this.remedied.get(key);
-      const count = before?.originLastSeq === originLastSeq ? before.count + 1 : 1;
-      this.remedied.set(key, { originLastSeq, count });
+      const last = this.samples.get(key)?.at(-1) as SourceSample;
+      const count = (this.remedied.get(key)?.count ?? 0) + 1;
+      this.remedied.set(key, { count, lastAt: now, stored: last.stored, lag: last.lag });
       // The new leader starts the sources afresh: judge them from there.
       this.samples.delete(key);
     }
@@ -174,21 +203,24 @@ async function sourcingStreams(watched: WatchedAccount): Promise<StreamInfo[]> {
 }
 
 /** Each source and the mirror of a stream: how far it stored its origin, and the server's verdict. */
-function sourcesOf(info: StreamInfo): { source: StreamSource; stored: number; stalled: boolean }[] {
+function sourcesOf(info: StreamInfo): SourceState[] {
   const stalled = (source: { error?: { err_code?: number } }) =>
     source.error?.err_code === STALLED_ON_FLOW_CONTROL;
   const mirror = info.config.mirror;
   if (mirror !== undefined) {
-    // A mirror keeps its origin's sequences: its own last one is how far it got.
-    return [{ source: mirror, stored: info.state.last_seq, stalled: stalled(info.mirror ?? {}) }];
+    // A mirror stores at its origin's sequences: its own last one is how far it got.
+    const state = info.mirror;
+    return [
+      { source: mirror, stored: info.state.last_seq, lag: state?.lag ?? 0, stalled: stalled(state ?? {}) },
+    ];
   }
-  // `seq` (nats-server 2.15): the origin sequence of the last message stored from the source.
   const reported = new Map((info.sources ?? []).map((s) => [s.name, s]));
   return (info.config.sources ?? []).map((source) => {
     const state = reported.get(source.name);
     return {
       source,
-      stored: (state as { seq?: number } | undefined)?.seq ?? 0,
+      stored: (state as { seq?: number } | undefined)?.seq,
+      lag: state?.lag ?? 0,
       stalled: stalled(state ?? {}),
     };
   });
@@ -198,20 +230,33 @@ async function originState(connection: ConnectionSpec, origin: string): Promise<
   const { jsm } = await session(connection);
   const info = await jsm.streams.info(origin).catch(() => undefined);
   if (info === undefined) return undefined;
+  const copies = info.config.mirror !== undefined || (info.config.sources ?? []).length > 0;
   return {
     led: info.cluster?.leader !== undefined,
     lastSeq: info.state.last_seq,
-    subjects: info.config.subjects ?? [],
+    empty: info.state.messages === 0,
+    subjects: copies ? undefined : (info.config.subjects ?? []),
   };
 }
 
-/** Whether `source` takes every subject of its origin: no filter, or filters naming each of them. */
-function takesAll(source: StreamSource, originSubjects: string[]): boolean {
+const TAKES_EVERYTHING = [">", ""];
+
+/**
+ * Whether `source` takes every message of its origin, so that how far it stored compares with the
+ * origin's last sequence: no filter (or `>`), or filters naming each subject of an origin that
+ * stores only its own subjects.
+ */
+function takesAll(source: StreamSource, originSubjects: string[] | undefined): boolean {
   const filters = [
-    ...(source.filter_subject !== undefined && source.filter_subject !== "" ? [source.filter_subject] : []),
-    ...(source.subject_transforms ?? []).map((t) => t.src),
+    ...(source.filter_subject !== undefined ? [source.filter_subject] : []),
+    ...(source.subject_transforms ?? []).map((t) => t.src ?? ""),
   ];
-  return filters.length === 0 || originSubjects.every((subject) => filters.includes(subject));
+  if (filters.length === 0 || filters.some((f) => TAKES_EVERYTHING.includes(f))) return true;
+  return (
+    originSubjects !== undefined &&
+    originSubjects.length > 0 &&
+    originSubjects.every((subject) => filters.includes(subject))
+  );
 }
 
 /** Checks every `intervalMs` until `stopped` says so. */

@@ -5,6 +5,7 @@ import { ServerPlan, SuperClusterPlan } from "./plan";
 import { TlsBlock, tlsBlock, TlsFiles } from "./security/tls";
 import { APP_ACCOUNT, regionAccount, SYSTEM_ACCOUNT } from "./accounts";
 import { watcherPermissions } from "./security/permissions";
+import { ProblemList } from "./validation";
 import { ServiceExport, ServiceImport, StreamExport, StreamImport } from "./regionAccounts";
 
 export interface UserCredentials {
@@ -46,6 +47,38 @@ export const regionUser = (app: UserCredentials, region: string): UserCredential
   user: `${app.user}-${region}`,
   password: app.password,
 });
+
+/** Static mode: the user name of the source watchers in the application account. */
+export const WATCHER_USER = "watcher";
+
+/**
+ * Static mode: refuses user names that clash, as nats-server refuses a name used in two accounts:
+ * the application's and system's users given, each region's `<app user>-<region>`, and the
+ * watchers' `watcher` and `watcher-<region>`.
+ */
+export function checkStaticUsers(
+  auth: { app?: { user?: string }; system?: { user?: string } } | undefined,
+  regions: string[],
+  problems: ProblemList,
+): void {
+  const app = auth?.app?.user ?? "app";
+  const taken = new Map<string, string>([
+    [WATCHER_USER, "the source watchers"],
+    ...regions.map((r) => [`${WATCHER_USER}-${r}`, `the source watchers in ${r}`] as [string, string]),
+  ]);
+  const given: [string, string, string][] = [
+    ["auth.app.user", app, "the application account"],
+    ...regions.map((r): [string, string, string] => ["auth.app.user", `${app}-${r}`, `${r}'s account`]),
+    ["auth.system.user", auth?.system?.user ?? "system", "the system account"],
+  ];
+  for (const [field, name, where] of given) {
+    const owner = taken.get(name);
+    if (owner !== undefined) {
+      problems.add(field, `makes a user "${name}" in ${where}, a name ${owner} have already: choose another`);
+    }
+    taken.set(name, where);
+  }
+}
 
 /** Static mode: the watchers' user of `account`. */
 export const watcherUser = (watcher: UserCredentials, account: string): UserCredentials =>

@@ -12,17 +12,22 @@
 export interface SourceSample {
   /** When it was taken (ms). */
   at: number;
-  /** The origin sequence the stream has stored up to. */
-  stored: number;
   /**
-   * Whether it takes every subject of its origin: one that filters lags the origin's last sequence
-   * by design, and only nats-server's own verdict tells it is stuck.
+   * The origin sequence the stream has stored up to; undefined where that cannot be compared with
+   * the origin's last sequence (a source that filters its origin, a server that does not report it).
    */
-  takesAll: boolean;
+  stored: number | undefined;
+  /**
+   * The server's `lag` of the source: set with every message delivered, a duplicate the stream
+   * drops included, so a change tells it moves even while `stored` does not.
+   */
+  lag: number;
   /** Whether the origin has a leader: without one nothing can be delivered, and a remedy is useless. */
   originLed: boolean;
   /** The origin's last sequence; while it cannot be asked, the last one known (it only grows). */
   originLastSeq: number;
+  /** Whether the origin holds any message: one whose messages all expired has nothing to deliver. */
+  originEmpty: boolean;
   /** nats-server's own verdict: the source stalled on flow control (err_code 10228). */
   stalledOnFlowControl: boolean;
 }
@@ -31,36 +36,51 @@ export interface ProgressRules {
   /** How long a message may sit in the origin, not yet stored by a source that stands still (ms). */
   graceMs: number;
   /**
-   * How many remedies one origin position gets: a new leader's first request may be lost too
-   * (right after a heal), but a source that stays behind only because its stream dropped a
-   * duplicate must not have its leader stepped down forever.
+   * How long to wait after the n-th remedy of a source that still stands still, the last entry
+   * repeating: a new leader's first request may be lost too (right after a heal), but a source that
+   * a step-down cannot mend (its stream refuses to store) must not have its leader churned.
    */
-  remediesPerPosition: number;
+  remedyBackoffMs: number[];
 }
 
-export const DEFAULT_PROGRESS_RULES: ProgressRules = { graceMs: 3_000, remediesPerPosition: 4 };
+export const DEFAULT_PROGRESS_RULES: ProgressRules = {
+  graceMs: 3_000,
+  remedyBackoffMs: [0, 3_000, 10_000, 30_000, 120_000],
+};
 
-/** The remedies applied to a source at one origin position. */
+/** The remedies applied to a source since it last moved, and where it stood then. */
 export interface Remedies {
-  originLastSeq: number;
   count: number;
+  lastAt: number;
+  stored: number | undefined;
+  lag: number;
 }
+
+/** Whether the source moved since its remedies: they no longer count. */
+export const movedSince = (remedies: Remedies, sample: SourceSample): boolean =>
+  sample.stored !== remedies.stored || sample.lag !== remedies.lag;
 
 /**
  * Whether the source is stuck at the last of `samples` (oldest first): its origin has a leader, and
- * already held messages the source had not stored a grace ago, and the source has not moved since.
- * Under steady load the origin's newest message is always fresh: what counts is how long the
- * oldest unstored one has waited. At one origin position it is stuck at most `remediesPerPosition`
- * times (`remedied`): one that stands still only because its stream dropped a duplicate is left
- * alone after that.
+ * already held messages the source had not stored a grace ago, and the source has not moved since
+ * (neither stored nor been delivered anything). Under steady load the origin's newest message is
+ * always fresh: what counts is how long the oldest unstored one has waited. After a remedy it waits
+ * out `remedyBackoffMs` before it is stuck again.
  */
 export function isStuck(samples: SourceSample[], rules: ProgressRules, remedied?: Remedies): boolean {
   const last = samples[samples.length - 1];
   if (last === undefined || !last.originLed) return false;
-  const spent = remedied?.originLastSeq === last.originLastSeq && remedied.count >= rules.remediesPerPosition;
-  if (spent) return false;
+  if (remedied !== undefined) {
+    const backoff = rules.remedyBackoffMs[Math.min(remedied.count, rules.remedyBackoffMs.length - 1)];
+    if (last.at - remedied.lastAt < backoff) return false;
+  }
   if (last.stalledOnFlowControl) return true;
-  if (!last.takesAll) return false;
+  if (last.stored === undefined || last.originEmpty) return false;
   const since = [...samples].reverse().find((s) => last.at - s.at >= rules.graceMs);
-  return since !== undefined && since.stored === last.stored && since.originLastSeq > since.stored;
+  return (
+    since !== undefined &&
+    since.stored === last.stored &&
+    since.lag === last.lag &&
+    since.originLastSeq > last.stored
+  );
 }

@@ -231,6 +231,16 @@ describe("SuperCluster", () => {
       { regions: [{ name: "a" }], local: { ...local, network: "namespaces", latency: "1.5ms" } },
       "local.latency",
     ],
+    [
+      "an application user whose region users take the source watchers' names",
+      { regions: [{ name: "a" }], local, auth: { app: { user: "watcher" } } },
+      "auth.app.user",
+    ],
+    [
+      "a system user named as the application's",
+      { regions: [{ name: "a" }], local, auth: { app: { user: "ops" }, system: { user: "ops" } } },
+      "auth.system.user",
+    ],
   ])("refuses %s before creating anything", (_, args, field) => {
     // A RunError: Pulumi prints its message alone, without a stack trace.
     expect(() => new SuperCluster("bad", args)).toThrow(pulumi.RunError);

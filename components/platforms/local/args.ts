@@ -3,6 +3,7 @@ import { ServerPlan } from "../../model/plan";
 import { PortBases, RegionSpec } from "../../model/topology";
 import { ProblemList } from "../../model/validation";
 import { checkLocalPorts } from "./ports";
+import { checkLatency } from "./latencyProxyPlan";
 
 /** Where and how the servers of the `local` platform run: processes on this machine. */
 export interface LocalPlatformArgs {
@@ -46,6 +47,8 @@ export function checkLocalArgs(
       "local.latency",
       'delays the links between region namespaces: set local.network to "namespaces", or drop latency',
     );
+  } else if (local?.latency !== undefined) {
+    checkLatency(local.latency, "local.latency", problems);
   }
   if (regions.some((r) => (r.platform ?? "local") === "local") && local === undefined) {
     problems.add(

@@ -14,7 +14,7 @@
 import { Duration, parseDuration } from "../../model/durations";
 import { Addressing, HostPort, hostPort } from "../../model/endpoints";
 import { allServers, SuperClusterPlan } from "../../model/plan";
-import { problemList } from "../../model/validation";
+import { ProblemList, problemList } from "../../model/validation";
 import { regionAddressing, RegionLink, RegionNetworkPlan } from "./regionNetworkPlan";
 
 /** The proxies' API port, on their own address: one proxy per namespace, so one port fits all. */
@@ -51,14 +51,19 @@ export function latencyProxyAddress(link: RegionLink): string {
 /** Whole milliseconds of a `latency` input; throws InvalidSpecError naming the field. */
 export function latencyMilliseconds(latency: Duration, field: string): number {
   const problems = problemList();
+  checkLatency(latency, field, problems);
+  problems.throwIfAny("latency");
+  return (parseDuration(latency) as number) / 1e6;
+}
+
+/** Adds a problem when `latency` is not a whole number of milliseconds within the bound. */
+export function checkLatency(latency: Duration, field: string, problems: ProblemList): void {
   const ns = parseDuration(latency);
   if (typeof ns === "string") problems.add(field, ns);
   else if (ns % 1e6 !== 0) problems.add(field, `must be whole milliseconds (got ${JSON.stringify(latency)})`);
   else if (ns / 1e6 > MAX_LATENCY_MS) {
     problems.add(field, `at most ${MAX_LATENCY_MS}ms: servers would time out their handshakes`);
   }
-  problems.throwIfAny("latency");
-  return (ns as number) / 1e6;
 }
 
 /**

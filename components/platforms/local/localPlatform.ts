@@ -57,18 +57,19 @@ export class LocalPlatform implements PlatformDriver {
     private readonly plan: SuperClusterPlan,
     private readonly parent: pulumi.ComponentResource,
   ) {
-    this.dataDir = new DataDir(`${name}-data`, { path: args.dataDir }, { parent });
-    this.residentsGoWith = this.dataDir;
-    this.binary = args.natsServerBinary ?? resolveNatsServerBinary();
+    // Planned before anything is created: a bad field leaves nothing behind.
     const network = args.network === "namespaces" ? planned(() => planLocalNetwork(plan, args)) : undefined;
-    this.outputs = network !== undefined ? { network } : {};
-    this.network = network;
-    const networkResource =
-      network && new RegionNetwork(`${name}-network`, { plan: network }, { parent, dependsOn: this.dataDir });
     const latencyMs =
       args.latency === undefined
         ? undefined
         : planned(() => latencyMilliseconds(args.latency as string, "local.latency"));
+    this.dataDir = new DataDir(`${name}-data`, { path: args.dataDir }, { parent });
+    this.residentsGoWith = this.dataDir;
+    this.binary = args.natsServerBinary ?? resolveNatsServerBinary();
+    this.outputs = network !== undefined ? { network } : {};
+    this.network = network;
+    const networkResource =
+      network && new RegionNetwork(`${name}-network`, { plan: network }, { parent, dependsOn: this.dataDir });
     this.loopback = loopbackAddressing(plan, localPorts(args.ports));
     this.addressing = !network
       ? this.loopback

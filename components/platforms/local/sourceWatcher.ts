@@ -22,11 +22,14 @@ export function sourceWatcherFiles(dir: string): SourceWatcherFiles {
   return { configFile: path.join(dir, "watcher.json"), logFile: path.join(dir, "watcher.log") };
 }
 
-/** The pid of the watcher that runs the config in `dir`, or undefined. */
-export function sourceWatcherPid(dir: string): number | undefined {
+/** The pid of the watcher that runs the config in `dir` under `executable` (its file name), or undefined. */
+export function sourceWatcherPid(dir: string, executable: string): number | undefined {
   const { configFile } = sourceWatcherFiles(dir);
-  return livePids("node", (arg) => arg === configFile)[0];
+  return livePids(executable, (arg) => arg === configFile)[0];
 }
+
+/** The file name of the executable the watcher runs under: what finds it in /proc. */
+export const watcherExecutable = (command: WatcherCommand): string => path.basename(command.argv[0]);
 
 /** How this program's Node.js runs the watcher: its compiled entry, or its source through ts-node. */
 export interface WatcherCommand {
@@ -47,7 +50,9 @@ export async function startSourceWatcher(
 ): Promise<number> {
   const files = sourceWatcherFiles(dir);
   fs.mkdirSync(dir, { recursive: true });
-  await stopSourceWatcher(dir);
+  await stopSourceWatcher(dir, watcherExecutable(command));
+  // Created anew: a file's mode is set only when it is created.
+  fs.rmSync(files.configFile, { force: true });
   fs.writeFileSync(files.configFile, JSON.stringify(config), { mode: 0o600 });
   // Only what it needs: the provider's environment may hold the stack's passphrase.
   const env = { PATH: process.env.PATH ?? "", ...command.env };
@@ -57,7 +62,7 @@ export async function startSourceWatcher(
   while (!log().includes(WATCHER_STARTED)) {
     const ended = child.ended();
     if (ended !== undefined || Date.now() > deadline) {
-      await stopSourceWatcher(dir);
+      await stopSourceWatcher(dir, watcherExecutable(command));
       const why = ended ?? `did not start within ${timeoutMs} ms`;
       throw new Error(`the source watcher in ${dir} ${why}:\n${log()}`);
     }
@@ -66,5 +71,5 @@ export async function startSourceWatcher(
   return child.pid;
 }
 
-export const stopSourceWatcher = (dir: string): Promise<void> =>
-  stopProcess(() => sourceWatcherPid(dir), STOP_GRACE_MS);
+export const stopSourceWatcher = (dir: string, executable: string): Promise<void> =>
+  stopProcess(() => sourceWatcherPid(dir, executable), STOP_GRACE_MS);

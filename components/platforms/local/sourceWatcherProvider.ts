@@ -1,6 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { sourceWatcherPid, startSourceWatcher, stopSourceWatcher, WatcherCommand } from "./sourceWatcher";
+import {
+  sourceWatcherPid,
+  startSourceWatcher,
+  stopSourceWatcher,
+  WatcherCommand,
+  watcherExecutable,
+} from "./sourceWatcher";
 
 export interface SourceWatcherInputs {
   command: WatcherCommand;
@@ -36,7 +42,7 @@ export const sourceWatcherProvider: pulumi.dynamic.ResourceProvider<SourceWatche
 
     async read(id, props) {
       if (props === undefined) throw new Error(`source watchers cannot be imported (${id})`);
-      const pid = sourceWatcherPid(props.dir);
+      const pid = sourceWatcherPid(props.dir, watcherExecutable(props.command));
       const { pid: _recorded, ...inputs } = { ...props, running: pid !== undefined };
       return { id, props: pid === undefined ? inputs : { ...inputs, pid }, inputs };
     },
@@ -54,7 +60,7 @@ export const sourceWatcherProvider: pulumi.dynamic.ResourceProvider<SourceWatche
     },
 
     async delete(_id, props) {
-      await stopSourceWatcher(props.dir);
+      await stopSourceWatcher(props.dir, watcherExecutable(props.command));
     },
   };
 
