@@ -3,7 +3,7 @@ import { GeneratedPassword } from "./credentials/generatedPassword";
 import { allServers, ClusterPlan, planSuperCluster, ServerPlan, SuperClusterPlan } from "./model/plan";
 import { planWatchers } from "./model/watchers";
 import { DEFAULT_PROGRESS_RULES } from "./model/sourceProgress";
-import { DEFAULT_WATCH_INTERVAL_MS, WATCH_REQUEST_TIMEOUT_MS, WatcherConfig } from "./jetstream/sourceWatch";
+import { DEFAULT_WATCH_INTERVAL_MS, WatcherConfig } from "./jetstream/sourceWatch";
 import { Addressing, clientUrl } from "./model/endpoints";
 import {
   AuthPlan,
@@ -290,12 +290,7 @@ export class SuperCluster extends pulumi.ComponentResource {
         const accounts = plan.accounts.map(({ account, clusters }) =>
           pulumi.all([this.clusters, withCa(watcherOf(account))]).apply(([all, who]) => ({
             account,
-            connection: {
-              servers: all[plan.region].clientUrls,
-              ...connectionCredentials(who),
-              connectTimeoutMs: WATCH_REQUEST_TIMEOUT_MS,
-              requestTimeoutMs: WATCH_REQUEST_TIMEOUT_MS,
-            },
+            connection: { servers: all[plan.region].clientUrls, ...connectionCredentials(who) },
             ...(clusters !== undefined ? { clusters } : {}),
           })),
         );

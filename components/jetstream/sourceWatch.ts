@@ -32,10 +32,11 @@ export interface WatcherConfig {
 
 export const DEFAULT_WATCH_INTERVAL_MS = 1_000;
 /**
- * How long one of its requests may wait: an origin out of reach must not hold a check up for the
- * default 10 s, or a heal would be noticed that much later.
+ * How long one of its connects or requests may wait, unless its config says otherwise: an origin
+ * out of reach must not hold a check up for the default 10 s, or a heal would be noticed that much
+ * later.
  */
-export const WATCH_REQUEST_TIMEOUT_MS = 2_000;
+const WATCH_TIMEOUT_MS = 2_000;
 
 /** How often the sourcing streams are listed anew: listing gathers every stream's info at the meta leader. */
 export const LIST_INTERVAL_MS = 10_000;
@@ -77,6 +78,7 @@ function originAccount(source: StreamSource, account: string): string {
 export class SourceWatch {
   private readonly samples = new Map<string, SourceSample[]>();
   private readonly remedied = new Map<string, Remedies>();
+  private readonly accounts: WatchedAccount[];
   private readonly connections: Map<string, ConnectionSpec>;
   /** Per account, the sourcing streams it listed last, and when. */
   private readonly listed = new Map<string, { names: string[]; at: number }>();
@@ -87,14 +89,18 @@ export class SourceWatch {
     private readonly config: Pick<WatcherConfig, "accounts" | "rules">,
     private readonly log: (line: string) => void = () => undefined,
   ) {
-    this.connections = new Map(config.accounts.map((a) => [a.account, a.connection]));
+    this.accounts = config.accounts.map((a) => ({
+      ...a,
+      connection: { connectTimeoutMs: WATCH_TIMEOUT_MS, requestTimeoutMs: WATCH_TIMEOUT_MS, ...a.connection },
+    }));
+    this.connections = new Map(this.accounts.map((a) => [a.account, a.connection]));
   }
 
   /** Samples every sourcing stream once and mends the stuck ones; what is out of reach is skipped. */
   async check(now = Date.now()): Promise<void> {
     const origins = new Map<string, Promise<OriginState | undefined>>();
     await Promise.all(
-      this.config.accounts.map(async (watched) => {
+      this.accounts.map(async (watched) => {
         const streams = await this.sourcingStreams(watched, now).catch((error: unknown) => {
           this.log(`${watched.account}: out of reach: ${(error as Error).message}`);
           return [];

@@ -256,18 +256,29 @@ describe("rendered server configs", () => {
     expect(new Set(stretchZones).size).toBe(3);
   });
 
-  it("give the application account and each region's JetStream and their links, and name the system account", () => {
+  it("give the application account and each region's JetStream, their links and watcher, and name the system account", () => {
     const [config] = renderAll(seedTopology(), dir, undefined, links);
     expectAccepted(config, dir);
-    expect(config.accounts?.APP).toEqual({ jetstream: "enabled", users: [auth.app], exports: links.exports });
+    const permissions = {
+      publish: {
+        allow: ["$JS.API.STREAM.LIST", "$JS.API.STREAM.INFO.*", "$JS.API.STREAM.LEADER.STEPDOWN.*"],
+      },
+      subscribe: { allow: ["_INBOX.>"] },
+    };
+    const watcher = (user: string) => ({ user, password: "watcher-password", permissions });
+    expect(config.accounts?.APP).toEqual({
+      jetstream: "enabled",
+      users: [auth.app, watcher("watcher")],
+      exports: links.exports,
+    });
     expect(config.accounts?.["APP-west"]).toEqual({
       jetstream: "enabled",
-      users: [{ user: "app-west", password: "app-password" }],
+      users: [{ user: "app-west", password: "app-password" }, watcher("watcher-west")],
       imports: links.imports["APP-west"],
     });
     expect(config.accounts?.["APP-east"]).toEqual({
       jetstream: "enabled",
-      users: [{ user: "app-east", password: "app-password" }],
+      users: [{ user: "app-east", password: "app-password" }, watcher("watcher-east")],
     });
     expect(config.accounts?.stretch).toBeUndefined();
     expect(config.accounts?.SYS).toEqual({ users: [auth.system] });
