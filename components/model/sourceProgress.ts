@@ -64,7 +64,8 @@ export const movedSince = (remedies: Remedies, sample: SourceSample): boolean =>
  * Whether the source is stuck at the last of `samples` (oldest first): its origin has a leader, and
  * already held messages the source had not stored a grace ago, and the source has not moved since
  * (neither stored nor been delivered anything). Under steady load the origin's newest message is
- * always fresh: what counts is how long the oldest unstored one has waited. After a remedy it waits
+ * always fresh: what counts is how long the oldest unstored one has waited (messages an origin out
+ * of reach took count as waiting since it went out of reach). After a remedy it waits
  * out `remedyBackoffMs` before it is stuck again.
  */
 export function isStuck(samples: SourceSample[], rules: ProgressRules, remedied?: Remedies): boolean {
@@ -76,11 +77,9 @@ export function isStuck(samples: SourceSample[], rules: ProgressRules, remedied?
   }
   if (last.stalledOnFlowControl) return true;
   if (last.stored === undefined || last.originEmpty) return false;
+  if (last.originLastSeq <= last.stored) return false;
   const since = [...samples].reverse().find((s) => last.at - s.at >= rules.graceMs);
-  return (
-    since !== undefined &&
-    since.stored === last.stored &&
-    since.lag === last.lag &&
-    since.originLastSeq > last.stored
-  );
+  // An origin out of reach a grace ago took messages the source could not have: they waited too.
+  const waited = since !== undefined && (since.originLastSeq > last.stored || !since.originLed);
+  return waited && since.stored === last.stored && since.lag === last.lag;
 }

@@ -51,9 +51,13 @@ describe("whether a source is stuck", () => {
     expect(isStuck(still(5, { originEmpty: true }), rules)).toBe(false);
   });
 
-  it("is judged at once when its origin, out of reach a while, has a leader again", () => {
-    const back = samples(...Array(4).fill({ originLed: false }), {});
+  it("is judged at once when its origin, out of reach a while, has a leader again with messages it took meanwhile", () => {
+    const back = samples(...Array(4).fill({ originLed: false, originLastSeq: 10 }), { originLastSeq: 15 });
     expect(isStuck(back, rules)).toBe(true);
+    const nothingNew = samples(...Array(4).fill({ originLed: false, originLastSeq: 10 }), {
+      originLastSeq: 10,
+    });
+    expect(isStuck(nothingNew, rules)).toBe(false);
   });
 
   it("is not judged by position where that does not compare, only by nats-server's verdict", () => {
