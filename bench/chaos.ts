@@ -345,6 +345,17 @@ interface Report {
   unverified?: string;
 }
 
+/** The watchers' logs outlive the stack: what each did, and when, explains a slow convergence. */
+function keepWatcherLogs(stack: TestStack): void {
+  const kept = path.join(PROJECT_DIR, ".data", `${STACK}-watcher-logs`);
+  fs.mkdirSync(kept, { recursive: true });
+  for (const region of REGIONS) {
+    const file = path.join(stack.dataDir, `watcher-${region}`, "watcher.log");
+    if (fs.existsSync(file)) fs.copyFileSync(file, path.join(kept, `${region}.log`));
+  }
+  log(`the source watchers' logs: ${kept}`);
+}
+
 async function main(): Promise<void> {
   const stack = new TestStack(STACK, CONFIG);
   log(`up of ${STACK}`);
@@ -398,6 +409,7 @@ async function main(): Promise<void> {
   } finally {
     await clients.close();
     await heal(network);
+    keepWatcherLogs(stack);
     await stack.remove();
   }
 }
